@@ -1,0 +1,95 @@
+"""The single exception tree of goldsmith.
+
+::
+
+    GoldsmithError
+    ├── ConfigError            project folder, goldsmith.toml or settings are wrong
+    ├── SchemaError            a task definition (fields, questions, values) is invalid
+    ├── RegistryError          unknown or duplicate name in a registry (formats, strategies, ...)
+    ├── MissingExtraError      an optional extra is not installed
+    ├── StoreError             the store cannot be opened or used
+    │   ├── StoreVersionError  the store was written by a newer goldsmith
+    │   └── NotFoundError      a record, guideline version or user does not exist
+    ├── InputError             bad input data: names the file, line and field
+    └── ExportError            an export cannot be written
+        └── DataValidationError  an exported training file breaks its format's rules
+
+Every message says what went wrong and, where it can, what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class GoldsmithError(Exception):
+    """Base class of every error goldsmith raises on purpose."""
+
+
+class ConfigError(GoldsmithError):
+    """The project folder, its ``goldsmith.toml`` or a setting is wrong."""
+
+
+class SchemaError(GoldsmithError):
+    """A task definition or a value for one of its questions is invalid."""
+
+
+class RegistryError(GoldsmithError):
+    """An unknown or duplicate name in one of the registries."""
+
+
+class MissingExtraError(GoldsmithError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    def __init__(self, extra: str, package: str) -> None:
+        super().__init__(
+            f"This needs the optional package {package!r}: pip install 'goldsmith[{extra}]'"
+        )
+        self.extra = extra
+        self.package = package
+
+
+class StoreError(GoldsmithError):
+    """The store cannot be opened, migrated or written."""
+
+
+class StoreVersionError(StoreError):
+    """The store was migrated by a newer goldsmith than the one running."""
+
+
+class NotFoundError(StoreError):
+    """A requested object does not exist in the store."""
+
+
+class InputError(GoldsmithError):
+    """Bad input data. ``file``, ``line`` and ``field`` locate the problem."""
+
+    def __init__(
+        self, message: str, *, file: str, line: int | None = None, field: str | None = None
+    ) -> None:
+        where = file
+        if line is not None:
+            where += f", line {line}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {message}")
+        self.file = file
+        self.line = line
+        self.field = field
+        self.reason = message
+
+
+class ExportError(GoldsmithError):
+    """An export cannot be written."""
+
+
+class DataValidationError(ExportError):
+    """A training-data file breaks the rules of its format.
+
+    ``problems`` lists ``(line, kind, message)`` for every problem found.
+    """
+
+    def __init__(self, file: str, problems: list[tuple[int, str, str]]) -> None:
+        head = "; ".join(f"line {ln}: {kind}: {msg}" for ln, kind, msg in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"{file}: {len(problems)} problem(s): {head}{more}")
+        self.file = file
+        self.problems = problems

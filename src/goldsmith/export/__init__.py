@@ -1,0 +1,1 @@
+"""Export: the format registry, splits, dataset cards and the training-file validator."""

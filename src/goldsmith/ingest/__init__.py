@@ -1,0 +1,1 @@
+"""Import: readers for tabular and interop formats, field mapping, the transactional pipeline."""

@@ -1,0 +1,196 @@
+"""The workflow front: one :class:`Project` per project folder.
+
+Every user-facing operation is a method here that delegates to a small module. The CLI, the
+server and the SDK call these methods and hold no logic of their own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from goldsmith import config as _config
+from goldsmith.errors import ConfigError, SchemaError
+from goldsmith.export import run as _export
+from goldsmith.export import validate as _validate
+from goldsmith.export.options import ExportOptions, ExportReport
+from goldsmith.ingest import pipeline as _ingest
+from goldsmith.ingest.options import ImportOptions, ImportReport
+from goldsmith.progress import SILENT, Progress
+from goldsmith.quality.consensus import majority
+from goldsmith.quality.gold import sample_gold
+from goldsmith.schema import (
+    FinalLabel,
+    Provenance,
+    Response,
+    ResponseStatus,
+    Suggestion,
+    Task,
+)
+from goldsmith.store import Store
+
+
+class Project:
+    """A project folder: its task (``goldsmith.toml``) and its store."""
+
+    def __init__(self, cfg: _config.ProjectConfig, store: Store) -> None:
+        self.config = cfg
+        self.store = store
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def init(
+        cls,
+        root: str | Path,
+        *,
+        name: str | None = None,
+        template: str = "classification",
+        labels: Sequence[str] | None = None,
+        db_url: str | None = None,
+    ) -> Project:
+        """Create a project folder with a task from ``template`` and an empty store."""
+        root = Path(root)
+        if (root / _config.CONFIG_NAME).exists():
+            raise ConfigError(f"{root} already holds a project ({_config.CONFIG_NAME} exists)")
+        root.mkdir(parents=True, exist_ok=True)
+        task = _config.template_task(name or root.resolve().name, template, list(labels or []))
+        _config.write_config(root, task, db_url)
+        return cls.open(root)
+
+    @classmethod
+    def open(cls, root: str | Path = ".", *, db_url: str | None = None) -> Project:
+        """Open the project in ``root``, applying pending store migrations."""
+        cfg = _config.load_config(Path(root), db_url=db_url)
+        return cls(cfg, Store(cfg.db_url))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def task(self) -> Task:
+        return self.config.task
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    # ------------------------------------------------------------------ guidelines
+
+    def set_guidelines(self, text: str) -> int:
+        """Store guidelines as a new version (unchanged text keeps its version)."""
+        with self.store.write() as tx:
+            return tx.add_guideline(text)
+
+    def guidelines(self, version: int | None = None) -> tuple[int, str]:
+        """``(version, markdown)`` of the given or the latest guidelines."""
+        with self.store.read() as tx:
+            return tx.guideline(version)
+
+    # ------------------------------------------------------------------ data in
+
+    def import_records(
+        self, path: str | Path, options: ImportOptions | None = None, *, progress: Progress = SILENT
+    ) -> ImportReport:
+        """Import a file all-or-nothing; exact duplicates are skipped and counted."""
+        return _ingest.import_file(
+            self.store, self.task, Path(path), options or ImportOptions(), progress=progress
+        )
+
+    def add_suggestions(self, items: Iterable[Suggestion]) -> int:
+        items = list(items)
+        for s in items:
+            s.value = self.task.question(s.question).check(s.value)
+        with self.store.write() as tx:
+            return tx.add_suggestions(items)
+
+    def add_responses(self, items: Iterable[Response]) -> int:
+        """Store responses, stamped with the latest guideline version when none is given."""
+        items = list(items)
+        with self.store.write() as tx:
+            version = tx.latest_guideline_version()
+            for r in items:
+                r.values = self.task.check_values(r.values)
+                if r.guideline_version is None:
+                    r.guideline_version = version
+            return tx.upsert_responses(items)
+
+    def resolve_final_labels(self) -> int:
+        """Turn submitted responses into final labels by strict majority.
+
+        A record needs ``settings.overlap`` submitted responses. Gold labels are never
+        overwritten. One response gives provenance ``human``; several give ``consensus``.
+        """
+        need = self.task.settings.overlap
+        finals: list[FinalLabel] = []
+        with self.store.write() as tx:
+            ids = list(tx.records_with_responses(status=ResponseStatus.SUBMITTED))
+            gold = {
+                (f.record_id, f.question)
+                for f in tx.final_labels_for(ids)
+                if f.provenance == Provenance.GOLD
+            }
+            by_record: dict[int, list[Response]] = defaultdict(list)
+            for r in tx.responses_for(ids, status=ResponseStatus.SUBMITTED):
+                by_record[r.record_id].append(r)
+            for rid, resps in by_record.items():
+                for q in self.task.questions:
+                    votes = [r.values[q.name] for r in resps if q.name in r.values]
+                    won = majority(votes, min_votes=need)
+                    if won is None or (rid, q.name) in gold:
+                        continue
+                    prov = Provenance.HUMAN if len(votes) == 1 else Provenance.CONSENSUS
+                    finals.append(FinalLabel(rid, q.name, won[0], prov, won[1]))
+            return tx.set_final_labels(finals)
+
+    def mark_gold(self, fraction: float, *, seed: int = 0, question: str | None = None) -> int:
+        """Promote a stratified ``fraction`` of human-labeled records to gold."""
+        q = self.task.question(question)
+        with self.store.write() as tx:
+            candidates: list[FinalLabel] = []
+            for batch in tx.iter_labeled(provenance=[Provenance.HUMAN, Provenance.CONSENSUS]):
+                candidates.extend(labels[q.name] for _, labels in batch if q.name in labels)
+            if not candidates:
+                raise SchemaError(f"no human labels for question {q.name!r} to promote to gold")
+            strata = [json.dumps(f.value, sort_keys=True) for f in candidates]
+            chosen = [candidates[i] for i in sample_gold(strata, fraction, seed=seed)]
+            for f in chosen:
+                f.provenance = Provenance.GOLD
+            return tx.set_final_labels(chosen)
+
+    # ------------------------------------------------------------------ overview
+
+    def status(self) -> dict[str, Any]:
+        """Counts of records by status, final label, provenance and suggestion kind."""
+        with self.store.read() as tx:
+            labels = {q.name: tx.final_value_counts(q.name) for q in self.task.questions}
+            return {
+                "project": self.task.name,
+                "store": self.store.dialect,
+                "records": tx.status_counts(),
+                "labels": labels,
+                "provenance": tx.provenance_counts(),
+                "suggestions": tx.suggestion_counts(),
+                "guideline_version": tx.latest_guideline_version(),
+                "imports": len(tx.list_imports()),
+            }
+
+    # ------------------------------------------------------------------ data out
+
+    def export(self, options: ExportOptions, *, progress: Progress = SILENT) -> ExportReport:
+        """Write final labels in ``options.fmt`` with splits and a dataset card."""
+        return _export.export(self.store, self.task, options, progress=progress)
+
+    @staticmethod
+    def validate(path: str | Path, fmt: str, *, max_tokens: int = 16_384) -> int:
+        """Check a training file; return its number of examples or raise DataValidationError."""
+        return _validate.validate_file(Path(path), fmt, max_tokens=max_tokens)

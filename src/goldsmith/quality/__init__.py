@@ -1,0 +1,1 @@
+"""Quality: consensus over responses and gold sets (agreement and review come later)."""

@@ -1,0 +1,323 @@
+"""The vocabulary of goldsmith: the task (fields and questions) and the objects of the loop.
+
+A task is declared in ``goldsmith.toml`` and parsed into :class:`Task`. Records,
+suggestions, responses and final labels are plain dataclasses that move between
+the store and the library modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from goldsmith.errors import SchemaError
+
+# --------------------------------------------------------------------------- enums
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    CHAT = "chat"
+
+
+class SuggestionKind(StrEnum):
+    MODEL = "model"
+    LLM = "llm"
+    LF = "lf"
+    LABEL_MODEL = "label_model"
+    IMPORT = "import"
+
+
+class ResponseStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    DISCARDED = "discarded"
+
+
+class Provenance(StrEnum):
+    GOLD = "gold"
+    HUMAN = "human"
+    CONSENSUS = "consensus"
+    WEAK = "weak"
+    LLM = "llm"
+    SYNTHETIC = "synthetic"
+
+
+# --------------------------------------------------------------------------- task
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Strict):
+    """A record field shown to annotators: plain text or a chat transcript."""
+
+    name: str
+    kind: FieldKind = FieldKind.TEXT
+    title: str | None = None
+
+
+class _QuestionBase(_Strict):
+    name: str
+    title: str | None = None
+    required: bool = True
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` in canonical form, or raise :class:`SchemaError`."""
+        raise NotImplementedError
+
+
+class LabelQuestion(_QuestionBase):
+    """Pick exactly one label."""
+
+    kind: Literal["label"] = "label"
+    labels: tuple[str, ...]
+
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str) or value not in self.labels:
+            raise SchemaError(f"{self.name}: {value!r} is not one of {list(self.labels)}")
+        return value
+
+
+class MultiLabelQuestion(_QuestionBase):
+    """Pick any number of labels."""
+
+    kind: Literal["multilabel"] = "multilabel"
+    labels: tuple[str, ...]
+
+    def check(self, value: Any) -> list[str]:
+        if not isinstance(value, list | tuple):
+            raise SchemaError(f"{self.name}: expected a list of labels, got {value!r}")
+        bad = [v for v in value if v not in self.labels]
+        if bad:
+            raise SchemaError(f"{self.name}: {bad!r} not in {list(self.labels)}")
+        # canonical: task order, no repeats
+        return [lab for lab in self.labels if lab in value]
+
+
+class SpansQuestion(_QuestionBase):
+    """Mark character spans of ``field`` with labels (NER)."""
+
+    kind: Literal["spans"] = "spans"
+    labels: tuple[str, ...]
+    field: str = "text"
+
+    def check(self, value: Any) -> list[dict[str, Any]]:
+        if not isinstance(value, list | tuple):
+            raise SchemaError(f"{self.name}: expected a list of spans, got {value!r}")
+        out = []
+        for span in value:
+            try:
+                start, end, label = int(span["start"]), int(span["end"]), span["label"]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise SchemaError(
+                    f"{self.name}: a span needs start, end and label, got {span!r}"
+                ) from exc
+            if label not in self.labels:
+                raise SchemaError(f"{self.name}: span label {label!r} not in {list(self.labels)}")
+            if not 0 <= start < end:
+                raise SchemaError(f"{self.name}: span [{start}, {end}) is empty or negative")
+            out.append({"start": start, "end": end, "label": label})
+        return sorted(out, key=lambda s: (s["start"], s["end"], s["label"]))
+
+
+class TextQuestion(_QuestionBase):
+    """A free response; it becomes the SFT completion."""
+
+    kind: Literal["text"] = "text"
+
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise SchemaError(f"{self.name}: expected text, got {value!r}")
+        return value
+
+
+class RatingQuestion(_QuestionBase):
+    """An integer rating between ``min`` and ``max``."""
+
+    kind: Literal["rating"] = "rating"
+    min: int = 1
+    max: int = 5
+
+    def check(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise SchemaError(f"{self.name}: expected an integer rating, got {value!r}")
+        try:
+            rating = int(value)
+        except ValueError as exc:
+            raise SchemaError(f"{self.name}: expected an integer rating, got {value!r}") from exc
+        if not self.min <= rating <= self.max:
+            raise SchemaError(f"{self.name}: {rating} is outside [{self.min}, {self.max}]")
+        return rating
+
+
+class PreferenceQuestion(_QuestionBase):
+    """Rank candidate responses held in ``candidates_field`` (a list of strings).
+
+    The value is the ranking: candidate indices, best first. Two candidates make a
+    pairwise preference; more make a ranking, which expands to DPO pairs.
+    """
+
+    kind: Literal["preference"] = "preference"
+    candidates_field: str = "candidates"
+
+    def check(self, value: Any) -> list[int]:
+        if not isinstance(value, list | tuple) or len(value) < 2:
+            raise SchemaError(f"{self.name}: expected a ranking of ≥2 candidate indices")
+        try:
+            ranking = [int(v) for v in value]
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(f"{self.name}: ranking must hold integers, got {value!r}") from exc
+        if len(set(ranking)) != len(ranking) or min(ranking) < 0:
+            raise SchemaError(f"{self.name}: ranking {ranking} repeats or is negative")
+        return ranking
+
+
+Question = Annotated[
+    LabelQuestion
+    | MultiLabelQuestion
+    | SpansQuestion
+    | TextQuestion
+    | RatingQuestion
+    | PreferenceQuestion,
+    Field(discriminator="kind"),
+]
+
+
+class Settings(_Strict):
+    """Project-wide settings; later issues add more with defaults."""
+
+    overlap: int = Field(default=1, ge=1)
+    redact_before_llm: bool = True
+    system_prompt: str | None = None
+
+
+class Task(_Strict):
+    """What annotators are asked, parsed from ``goldsmith.toml``."""
+
+    name: str
+    template: str | None = None
+    fields: tuple[FieldSpec, ...]
+    questions: tuple[Question, ...]
+    settings: Settings = Settings()
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Task:
+        for kind, names in (
+            ("field", [f.name for f in self.fields]),
+            ("question", [q.name for q in self.questions]),
+        ):
+            dupes = {n for n in names if names.count(n) > 1}
+            if dupes:
+                raise ValueError(f"duplicate {kind} name(s): {sorted(dupes)}")
+        if not self.fields:
+            raise ValueError("a task needs at least one field")
+        if not self.questions:
+            raise ValueError("a task needs at least one question")
+        return self
+
+    def question(self, name: str | None = None) -> Question:
+        """The question called ``name``, or the first one when ``name`` is None."""
+        if name is None:
+            return self.questions[0]
+        for q in self.questions:
+            if q.name == name:
+                return q
+        raise SchemaError(f"no question {name!r}; the task has {[q.name for q in self.questions]}")
+
+    @property
+    def text_fields(self) -> list[str]:
+        return [f.name for f in self.fields if f.kind == FieldKind.TEXT]
+
+    def check_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Canonicalise a question→value mapping; unknown questions are an error."""
+        names = {q.name for q in self.questions}
+        unknown = set(values) - names
+        if unknown:
+            raise SchemaError(f"unknown question(s) {sorted(unknown)}; expected {sorted(names)}")
+        return {name: self.question(name).check(v) for name, v in values.items()}
+
+
+# --------------------------------------------------------------------------- loop objects
+
+
+@dataclass(slots=True)
+class Record:
+    """One item to annotate. ``id`` is assigned by the store and never reused."""
+
+    fields: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    external_id: str | None = None
+    source_file: str | None = None
+    source_row: int | None = None
+    content_hash: str = ""
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Suggestion:
+    record_id: int
+    question: str
+    value: Any
+    agent: str
+    kind: SuggestionKind
+    score: float | None = None
+
+
+@dataclass(slots=True)
+class Response:
+    record_id: int
+    user: str
+    values: dict[str, Any]
+    status: ResponseStatus = ResponseStatus.SUBMITTED
+    guideline_version: int | None = None
+    time_spent: float | None = None
+
+
+@dataclass(slots=True)
+class FinalLabel:
+    record_id: int
+    question: str
+    value: Any
+    provenance: Provenance
+    confidence: float = 1.0
+
+
+# --------------------------------------------------------------------------- hashing
+
+_WS = re.compile(r"\s+")
+
+
+def normalise_text(text: str) -> str:
+    """Normal form used for exact-duplicate detection: NFKC, casefolded, spaces collapsed."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def content_hash(fields: dict[str, Any]) -> str:
+    """A 128-bit hex digest of a record's normalised fields, stable across runs."""
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted(fields):
+        value = fields[name]
+        if isinstance(value, str):
+            value_text = normalise_text(value)
+        elif isinstance(value, list):  # chat messages or candidates
+            value_text = "\x1e".join(
+                normalise_text(m.get("content") or "") + "\x1f" + str(m.get("role", ""))
+                if isinstance(m, dict)
+                else normalise_text(str(m))
+                for m in value
+            )
+        else:
+            value_text = normalise_text(str(value))
+        h.update(name.encode())
+        h.update(b"\x00")
+        h.update(value_text.encode())
+        h.update(b"\x00")
+    return h.hexdigest()

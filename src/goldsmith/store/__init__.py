@@ -1,0 +1,5 @@
+"""Storage: SQLAlchemy Core tables, engines per backend, migrations, and the Store interface."""
+
+from goldsmith.store.base import Store, StoreTx
+
+__all__ = ["Store", "StoreTx"]

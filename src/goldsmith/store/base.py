@@ -1,0 +1,451 @@
+"""The store interface: one :class:`Store` per project, used through short transactions.
+
+``with store.write() as tx:`` is one all-or-nothing write transaction (``BEGIN IMMEDIATE`` on
+SQLite); ``with store.read() as tx:`` is a read snapshot. :class:`StoreTx` is the only object
+that touches SQL; library modules call its methods and never see a connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from goldsmith.errors import NotFoundError, StoreError
+from goldsmith.schema import (
+    FinalLabel,
+    Provenance,
+    Record,
+    Response,
+    ResponseStatus,
+    Suggestion,
+    SuggestionKind,
+)
+from goldsmith.store import engine as _engine
+from goldsmith.store.tables import (
+    final_labels,
+    guidelines,
+    imports,
+    records,
+    responses,
+    suggestions,
+)
+
+CHUNK = 900  # bound for IN (...) lists: well under SQLite's variable limit
+
+
+class Store:
+    """A project's store. Opening it applies pending migrations."""
+
+    def __init__(self, url: str, *, schema: str | None = None, migrate: bool = True) -> None:
+        self.url = url
+        self.engine: Engine = _engine.make_engine(url, schema=schema)
+        if migrate:
+            _engine.migrate(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[StoreTx]:
+        """One write transaction; everything in it commits together or not at all."""
+        opts = {_engine.IMMEDIATE: True}
+        with self.engine.connect().execution_options(**opts) as conn:
+            with conn.begin():
+                yield StoreTx(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[StoreTx]:
+        with self.engine.connect() as conn, conn.begin():
+            yield StoreTx(conn)
+
+    def revision(self) -> str | None:
+        return _engine.current_revision(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _record(row: Any) -> Record:
+    return Record(
+        id=row.id,
+        external_id=row.external_id,
+        fields=row.fields,
+        metadata=row.metadata,
+        source_file=row.source_file,
+        source_row=row.source_row,
+        content_hash=row.content_hash,
+    )
+
+
+class StoreTx:
+    """Operations inside one transaction. Methods are grouped by table."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    @property
+    def dialect(self) -> str:
+        return self._conn.dialect.name
+
+    # ------------------------------------------------------------------ imports
+
+    def start_import(self, source: str, fmt: str, options: dict[str, Any]) -> int:
+        row = self._conn.execute(
+            imports.insert()
+            .values(
+                source=source,
+                format=fmt,
+                options=options,
+                n_read=0,
+                n_inserted=0,
+                n_duplicates=0,
+                n_rejected=0,
+            )
+            .returning(imports.c.id)
+        ).one()
+        return int(row.id)
+
+    def finish_import(self, import_id: int, **counts: int) -> None:
+        self._conn.execute(update(imports).where(imports.c.id == import_id).values(**counts))
+
+    def list_imports(self) -> list[dict[str, Any]]:
+        rows = self._conn.execute(select(imports).order_by(imports.c.id)).mappings()
+        return [dict(r) for r in rows]
+
+    # ------------------------------------------------------------------ records
+
+    def existing_hashes(self, hashes: Sequence[str]) -> set[str]:
+        """Which of ``hashes`` are already stored."""
+        found: set[str] = set()
+        for part in _chunks(list(hashes)):
+            q = select(records.c.content_hash).where(records.c.content_hash.in_(part))
+            found.update(self._conn.execute(q).scalars())
+        return found
+
+    def insert_records(self, batch: Sequence[Record], *, import_id: int | None = None) -> list[int]:
+        """Insert records (hashes must be new) and return their ids in input order."""
+        if not batch:
+            return []
+        rows = [
+            {
+                "external_id": r.external_id,
+                "fields": r.fields,
+                "metadata": r.metadata,
+                "source_file": r.source_file,
+                "source_row": r.source_row,
+                "content_hash": r.content_hash,
+                "import_id": import_id,
+            }
+            for r in batch
+        ]
+        stmt = records.insert().returning(records.c.id, sort_by_parameter_order=True)
+        try:
+            ids = [int(i) for i in self._conn.execute(stmt, rows).scalars()]
+        except IntegrityError as exc:
+            raise StoreError(f"could not insert records: {exc.orig}") from exc
+        for rec, rid in zip(batch, ids, strict=True):
+            rec.id = rid
+        return ids
+
+    def count_records(self) -> int:
+        return int(self._conn.execute(select(func.count()).select_from(records)).scalar_one())
+
+    def get_records(self, ids: Sequence[int]) -> list[Record]:
+        """Records by id, in the order asked; a missing id is an error."""
+        by_id: dict[int, Record] = {}
+        for part in _chunks(list(ids)):
+            for row in self._conn.execute(select(records).where(records.c.id.in_(part))):
+                by_id[row.id] = _record(row)
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            raise NotFoundError(f"no record(s) with id {missing[:10]}")
+        return [by_id[i] for i in ids]
+
+    def iter_records(self, *, batch_size: int = 2000) -> Iterator[list[Record]]:
+        """All records in id order, in batches (keyset pagination: bounded memory)."""
+        last = 0
+        while True:
+            q = select(records).where(records.c.id > last).order_by(records.c.id).limit(batch_size)
+            batch = [_record(r) for r in self._conn.execute(q)]
+            if not batch:
+                return
+            yield batch
+            last = batch[-1].id  # type: ignore[assignment]
+
+    def set_dup_groups(self, groups: dict[int, int]) -> None:
+        for rid, gid in groups.items():
+            self._conn.execute(update(records).where(records.c.id == rid).values(dup_group=gid))
+
+    # ------------------------------------------------------------------ guidelines
+
+    def add_guideline(self, text: str) -> int:
+        """Store a new guideline version (unless identical to the latest); return its number."""
+        sha = hashlib.sha256(text.encode()).hexdigest()
+        latest = self._conn.execute(
+            select(guidelines.c.version, guidelines.c.sha).order_by(guidelines.c.version.desc())
+        ).first()
+        if latest is not None and latest.sha == sha:
+            return int(latest.version)
+        version = 1 if latest is None else int(latest.version) + 1
+        self._conn.execute(guidelines.insert().values(version=version, text=text, sha=sha))
+        return version
+
+    def guideline(self, version: int | None = None) -> tuple[int, str]:
+        q = select(guidelines.c.version, guidelines.c.text)
+        q = (
+            q.order_by(guidelines.c.version.desc())
+            if version is None
+            else q.where(guidelines.c.version == version)
+        )
+        row = self._conn.execute(q).first()
+        if row is None:
+            what = "no guidelines yet" if version is None else f"no guideline version {version}"
+            raise NotFoundError(f"{what}; set them with `goldsmith guidelines set FILE`")
+        return int(row.version), str(row.text)
+
+    def latest_guideline_version(self) -> int | None:
+        return self._conn.execute(select(func.max(guidelines.c.version))).scalar_one_or_none()
+
+    def guideline_versions(self) -> list[tuple[int, Any]]:
+        q = select(guidelines.c.version, guidelines.c.created_at).order_by(guidelines.c.version)
+        return [(int(r.version), r.created_at) for r in self._conn.execute(q)]
+
+    # ------------------------------------------------------------------ suggestions
+
+    def add_suggestions(self, items: Iterable[Suggestion]) -> int:
+        rows = [
+            {
+                "record_id": s.record_id,
+                "question": s.question,
+                "value": s.value,
+                "score": s.score,
+                "agent": s.agent,
+                "kind": str(s.kind),
+            }
+            for s in items
+        ]
+        if rows:
+            self._conn.execute(suggestions.insert(), rows)
+        return len(rows)
+
+    def suggestions_for(self, record_ids: Sequence[int]) -> list[Suggestion]:
+        out: list[Suggestion] = []
+        for part in _chunks(list(record_ids)):
+            q = (
+                select(suggestions)
+                .where(suggestions.c.record_id.in_(part))
+                .order_by(suggestions.c.id)
+            )
+            out.extend(
+                Suggestion(
+                    record_id=r.record_id,
+                    question=r.question,
+                    value=r.value,
+                    agent=r.agent,
+                    kind=SuggestionKind(r.kind),
+                    score=r.score,
+                )
+                for r in self._conn.execute(q)
+            )
+        return out
+
+    # ------------------------------------------------------------------ responses
+
+    def upsert_responses(self, items: Iterable[Response]) -> int:
+        """Insert responses; a second response by the same user to a record replaces the first."""
+        rows = [
+            {
+                "record_id": r.record_id,
+                "user": r.user,
+                "values": r.values,
+                "status": str(r.status),
+                "guideline_version": r.guideline_version,
+                "time_spent": r.time_spent,
+            }
+            for r in items
+        ]
+        if not rows:
+            return 0
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = insert(responses)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["record_id", "user"],
+            set_={
+                "values": stmt.excluded["values"],
+                "status": stmt.excluded.status,
+                "guideline_version": stmt.excluded.guideline_version,
+                "time_spent": stmt.excluded.time_spent,
+                "updated_at": func.now(),
+            },
+        )
+        self._conn.execute(stmt, rows)
+        return len(rows)
+
+    def responses_for(
+        self, record_ids: Sequence[int], *, status: ResponseStatus | None = None
+    ) -> list[Response]:
+        out: list[Response] = []
+        for part in _chunks(list(record_ids)):
+            q = select(responses).where(responses.c.record_id.in_(part))
+            if status is not None:
+                q = q.where(responses.c.status == str(status))
+            out.extend(
+                Response(
+                    record_id=r.record_id,
+                    user=r.user,
+                    values=r["values"] if isinstance(r, dict) else r._mapping["values"],
+                    status=ResponseStatus(r.status),
+                    guideline_version=r.guideline_version,
+                    time_spent=r.time_spent,
+                )
+                for r in self._conn.execute(q.order_by(responses.c.id))
+            )
+        return out
+
+    def records_with_responses(self, *, status: ResponseStatus) -> Iterator[int]:
+        q = (
+            select(responses.c.record_id)
+            .where(responses.c.status == str(status))
+            .distinct()
+            .order_by(responses.c.record_id)
+        )
+        yield from self._conn.execute(q).scalars()
+
+    # ------------------------------------------------------------------ final labels
+
+    def set_final_labels(self, items: Iterable[FinalLabel]) -> int:
+        """Insert or replace final labels, keyed by (record, question)."""
+        rows = [
+            {
+                "record_id": f.record_id,
+                "question": f.question,
+                "value": f.value,
+                "confidence": f.confidence,
+                "provenance": str(f.provenance),
+            }
+            for f in items
+        ]
+        if not rows:
+            return 0
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = insert(final_labels)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["record_id", "question"],
+            set_={
+                "value": stmt.excluded.value,
+                "confidence": stmt.excluded.confidence,
+                "provenance": stmt.excluded.provenance,
+                "updated_at": func.now(),
+            },
+        )
+        self._conn.execute(stmt, rows)
+        return len(rows)
+
+    def iter_labeled(
+        self,
+        *,
+        provenance: Sequence[Provenance] | None = None,
+        min_confidence: float = 0.0,
+        batch_size: int = 2000,
+    ) -> Iterator[list[tuple[Record, dict[str, FinalLabel]]]]:
+        """Records that have final labels passing the filters, with those labels, by id."""
+        last = 0
+        fl = final_labels
+        cond = [fl.c.confidence >= min_confidence]
+        if provenance is not None:
+            cond.append(fl.c.provenance.in_([str(p) for p in provenance]))
+        while True:
+            ids_q = (
+                select(fl.c.record_id)
+                .where(and_(fl.c.record_id > last, *cond))
+                .distinct()
+                .order_by(fl.c.record_id)
+                .limit(batch_size)
+            )
+            ids = list(self._conn.execute(ids_q).scalars())
+            if not ids:
+                return
+            recs = {r.id: r for r in self.get_records(ids)}
+            labels: dict[int, dict[str, FinalLabel]] = {i: {} for i in ids}
+            q = select(fl).where(and_(fl.c.record_id.in_(ids), *cond))
+            for row in self._conn.execute(q):
+                labels[row.record_id][row.question] = FinalLabel(
+                    record_id=row.record_id,
+                    question=row.question,
+                    value=row.value,
+                    provenance=Provenance(row.provenance),
+                    confidence=row.confidence,
+                )
+            yield [(recs[i], labels[i]) for i in ids]
+            last = ids[-1]
+
+    def final_labels_for(self, record_ids: Sequence[int]) -> list[FinalLabel]:
+        out: list[FinalLabel] = []
+        for part in _chunks(list(record_ids)):
+            q = select(final_labels).where(final_labels.c.record_id.in_(part))
+            out.extend(
+                FinalLabel(
+                    record_id=r.record_id,
+                    question=r.question,
+                    value=r.value,
+                    provenance=Provenance(r.provenance),
+                    confidence=r.confidence,
+                )
+                for r in self._conn.execute(q)
+            )
+        return out
+
+    # ------------------------------------------------------------------ summaries
+
+    def status_counts(self) -> dict[str, int]:
+        """Records by workflow status: labeled (has a final label), annotated, pending."""
+        total = self.count_records()
+        labeled = self._conn.execute(
+            select(func.count(func.distinct(final_labels.c.record_id)))
+        ).scalar_one()
+        annotated_q = (
+            select(func.count(func.distinct(responses.c.record_id)))
+            .where(responses.c.status == str(ResponseStatus.SUBMITTED))
+            .where(~responses.c.record_id.in_(select(final_labels.c.record_id)))
+        )
+        annotated = self._conn.execute(annotated_q).scalar_one()
+        return {
+            "total": total,
+            "labeled": int(labeled),
+            "annotated": int(annotated),
+            "pending": total - int(labeled) - int(annotated),
+        }
+
+    def final_value_counts(self, question: str) -> dict[str, int]:
+        """Counts of final values of one question, keyed by the value's JSON text."""
+        q = (
+            select(final_labels.c.value, func.count())
+            .where(final_labels.c.question == question)
+            .group_by(final_labels.c.value)
+        )
+        return {_key(v): int(n) for v, n in self._conn.execute(q)}
+
+    def provenance_counts(self) -> dict[str, int]:
+        q = select(final_labels.c.provenance, func.count(func.distinct(final_labels.c.record_id)))
+        q = q.group_by(final_labels.c.provenance)
+        return {str(p): int(n) for p, n in self._conn.execute(q)}
+
+    def suggestion_counts(self) -> dict[str, int]:
+        q = select(suggestions.c.kind, func.count()).group_by(suggestions.c.kind)
+        return {str(k): int(n) for k, n in self._conn.execute(q)}
+
+
+def _key(value: Any) -> str:
+    return value if isinstance(value, str) else repr(value)
