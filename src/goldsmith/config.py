@@ -41,9 +41,7 @@ def default_db_url(root: Path) -> str:
     return f"sqlite:///{(root / STORE_NAME).resolve()}"
 
 
-def template_task(
-    name: str, template: str, labels: list[str] | None = None
-) -> dict[str, Any]:
+def template_task(name: str, template: str, labels: list[str] | None = None) -> dict[str, Any]:
     """The TOML-ready task dict for one of the ``init`` templates."""
     if template not in TEMPLATES:
         raise ConfigError(f"unknown template {template!r}; choose one of {', '.join(TEMPLATES)}")
@@ -64,9 +62,7 @@ def template_task(
         questions = [{"name": "response", "kind": "text"}]
     else:  # preference
         fields = [{"name": "prompt", "kind": "text"}, {"name": "candidates", "kind": "text"}]
-        questions = [
-            {"name": "preference", "kind": "preference", "candidates_field": "candidates"}
-        ]
+        questions = [{"name": "preference", "kind": "preference", "candidates_field": "candidates"}]
     return {"name": name, "template": template, "fields": fields, "questions": questions}
 
 
@@ -76,7 +72,9 @@ def parse_task(data: dict[str, Any], *, source: str) -> Task:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{source}: invalid task at {loc or 'top level'}: {first['msg']}") from exc
+        raise ConfigError(
+            f"{source}: invalid task at {loc or 'top level'}: {first['msg']}"
+        ) from exc
 
 
 def write_config(root: Path, task_data: dict[str, Any], db_url: str | None = None) -> Path:

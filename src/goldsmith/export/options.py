@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from goldsmith.schema import Provenance
 
@@ -16,6 +17,8 @@ class ExportOptions:
 
     ``split`` are the train/validation/test fractions (one value: no split, all in
     ``train``). Only final labels pass, filtered by ``provenance`` and ``min_confidence``.
+    ``preference_pairs`` says how a preference ranking becomes DPO pairs: ``"best"`` pairs
+    the best candidate with each worse one, ``"all"`` gives every ordered pair.
     """
 
     fmt: str
@@ -28,6 +31,7 @@ class ExportOptions:
     validate: bool = True
     max_tokens: int = 16_384
     command: str = ""  # the command line recorded in the dataset card
+    preference_pairs: Literal["best", "all"] = "best"  # ranking -> pairs: best vs each, or all
 
 
 @dataclass(slots=True)
@@ -36,7 +40,9 @@ class ExportReport:
     fmt: str
     files: dict[str, Path] = field(default_factory=dict)  # split name -> file
     counts: dict[str, int] = field(default_factory=dict)  # split name -> records
+    examples: dict[str, int] = field(default_factory=dict)  # split name -> lines/rows written
     label_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # split -> label -> n
     provenance_counts: dict[str, int] = field(default_factory=dict)
     card: Path | None = None
     validated: bool = False
+    skipped: int = 0  # labeled records without a final value for the exported question

@@ -9,9 +9,7 @@ import numpy as np
 from goldsmith.export.splits import stratified_assign
 
 
-def sample_gold(
-    strata: Sequence[Hashable], fraction: float, *, seed: int = 0
-) -> np.ndarray:
+def sample_gold(strata: Sequence[Hashable], fraction: float, *, seed: int = 0) -> np.ndarray:
     """Indices of a stratified sample of ``fraction`` of the items.
 
     >>> len(sample_gold(["a"] * 50 + ["b"] * 50, 0.1, seed=3))

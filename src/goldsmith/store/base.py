@@ -46,7 +46,11 @@ class Store:
         self.url = url
         self.engine: Engine = _engine.make_engine(url, schema=schema)
         if migrate:
-            _engine.migrate(self.engine)
+            try:
+                _engine.migrate(self.engine)
+            except BaseException:
+                self.engine.dispose()  # close pooled connections of a store we refuse
+                raise
 
     @property
     def dialect(self) -> str:
@@ -56,9 +60,8 @@ class Store:
     def write(self) -> Iterator[StoreTx]:
         """One write transaction; everything in it commits together or not at all."""
         opts = {_engine.IMMEDIATE: True}
-        with self.engine.connect().execution_options(**opts) as conn:
-            with conn.begin():
-                yield StoreTx(conn)
+        with self.engine.connect().execution_options(**opts) as conn, conn.begin():
+            yield StoreTx(conn)
 
     @contextmanager
     def read(self) -> Iterator[StoreTx]:

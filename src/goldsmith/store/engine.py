@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
-from alembic import command
 from goldsmith.errors import MissingExtraError, StoreError, StoreVersionError
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -1,0 +1,335 @@
+"""The ``goldsmith`` command line: parse, call :class:`Project`, turn errors into clean exits.
+
+Command names are a contract that other tools script against: add options, never rename.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from goldsmith import demo as _demo
+from goldsmith._console import RichProgress, console
+from goldsmith.config import TEMPLATES
+from goldsmith.errors import GoldsmithError
+from goldsmith.export.options import DEFAULT_PROVENANCE, ExportOptions
+from goldsmith.export.splits import parse_fractions
+from goldsmith.ingest.options import ImportOptions, LabelsAs
+from goldsmith.project import Project
+from goldsmith.schema import Provenance
+
+app = typer.Typer(
+    help="goldsmith: turn raw domain text into measured fine-tuning datasets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+guidelines_app = typer.Typer(help="Versioned Markdown annotation guidelines.", no_args_is_help=True)
+app.add_typer(guidelines_app, name="guidelines")
+
+ProjectOpt = Annotated[
+    Path, typer.Option("--project", "-p", help="Project folder.", show_default=True)
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Store URL, e.g. postgresql+psycopg://user@host/db (default: SQLite "
+        "file in the project; env GOLDSMITH_DB).",
+    ),
+]
+
+
+@contextmanager
+def _clean_errors() -> Iterator[None]:
+    """Show goldsmith's own errors as one red line and exit 1, without a traceback."""
+    try:
+        yield
+    except GoldsmithError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+
+
+def _command_line() -> str:
+    return "goldsmith " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _csv_list(value: str | None) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+# --------------------------------------------------------------------------- project
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="Project name; also the folder made unless --dir.")],
+    template: Annotated[
+        str, typer.Option(help=f"Task template: {', '.join(TEMPLATES)}.")
+    ] = "classification",
+    labels: Annotated[
+        str | None, typer.Option(help="Comma-separated labels (classification, multilabel, ner).")
+    ] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Folder to create (default: ./NAME).")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Create a project folder with goldsmith.toml and an empty store."""
+    with _clean_errors():
+        root = directory or Path(name)
+        with Project.init(
+            root, name=name, template=template, labels=_csv_list(labels), db_url=db
+        ) as project:
+            console.print(
+                f"created project [bold]{name}[/] in {project.root} "
+                f"({template}; store {project.store.dialect})"
+            )
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="File or folder to import.")],
+    project: ProjectOpt = Path("."),
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, tsv, jsonl, parquet, hf, label-studio, prodigy, "
+            "argilla (default: from the file name).",
+        ),
+    ] = None,
+    text_field: Annotated[
+        str | None, typer.Option(help="Source column that holds the text.")
+    ] = None,
+    label_field: Annotated[
+        str | None, typer.Option(help="Source column that holds a label.")
+    ] = None,
+    id_field: Annotated[str | None, typer.Option(help="Source column with an external id.")] = None,
+    metadata_field: Annotated[
+        list[str] | None, typer.Option(help="Column kept as metadata (repeat; default: all).")
+    ] = None,
+    question: Annotated[
+        str | None, typer.Option(help="Question the label fills (default: the first).")
+    ] = None,
+    labels_as: Annotated[
+        LabelsAs, typer.Option(help="Store existing labels as gold, response or suggestion.")
+    ] = LabelsAs.GOLD,
+    label_user: Annotated[str, typer.Option(help="Annotator name for --labels-as response.")] = (
+        "import"
+    ),
+    label_map: Annotated[
+        str | None, typer.Option(help="Raw-to-task label map, e.g. '1=neoplasms,2=digestive'.")
+    ] = None,
+    code_base: Annotated[
+        int, typer.Option(help="Integer label codes count from this (1: code 1 = first label).")
+    ] = 1,
+    skip_invalid: Annotated[
+        Path | None, typer.Option(help="Write invalid rows with reasons here instead of failing.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 5000,
+    encoding: Annotated[str, typer.Option(help="Text encoding of the file.")] = "utf-8",
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Import records (and any labels) from a file, all-or-nothing, skipping exact duplicates."""
+    with _clean_errors():
+        mapping = {}
+        for pair in _csv_list(label_map):
+            raw, _, label = pair.partition("=")
+            mapping[raw.strip()] = label.strip()
+        options = ImportOptions(
+            fmt=fmt,
+            text_field=text_field,
+            label_field=label_field,
+            id_field=id_field,
+            metadata_fields=tuple(metadata_field) if metadata_field else None,
+            question=question,
+            labels_as=labels_as,
+            label_user=label_user,
+            label_map=mapping,
+            code_base=code_base,
+            skip_invalid=skip_invalid,
+            batch_size=batch_size,
+            encoding=encoding,
+            delimiter=delimiter,
+        )
+        with Project.open(project, db_url=db) as proj:
+            report = proj.import_records(path, options, progress=RichProgress())
+        console.print(
+            f"imported {report.n_inserted} record(s) from {report.source} ({report.fmt}): "
+            f"{report.n_read} read, {report.n_duplicates} duplicate(s) skipped, "
+            f"{report.n_labels} label(s) as {labels_as.value}, {report.n_rejected} rejected"
+            + (f" (see {report.rejected_path})" if report.rejected_path else "")
+        )
+
+
+@app.command()
+def status(
+    project: ProjectOpt = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Records by status, final label and provenance."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        info = proj.status()
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, default=str))
+        return
+    _print_status(info)
+
+
+def _print_status(info: dict[str, Any]) -> None:
+    out = console.__class__()  # stdout console for tables
+    table = Table(title=f"{info['project']} ({info['store']})")
+    table.add_column("records")
+    table.add_column("count", justify="right")
+    for key, n in info["records"].items():
+        table.add_row(key, str(n))
+    out.print(table)
+    for question, counts in info["labels"].items():
+        t = Table(title=f"final labels: {question}")
+        t.add_column("value")
+        t.add_column("count", justify="right")
+        for value, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+            t.add_row(value, str(n))
+        out.print(t)
+    prov = Table(title="provenance")
+    prov.add_column("provenance")
+    prov.add_column("records", justify="right")
+    for key, n in sorted(info["provenance"].items()):
+        prov.add_row(key, str(n))
+    out.print(prov)
+    gv = info["guideline_version"]
+    out.print(f"guidelines: {'v' + str(gv) if gv else 'none'}; imports: {info['imports']}")
+
+
+# --------------------------------------------------------------------------- guidelines
+
+
+@guidelines_app.command("set")
+def guidelines_set(
+    file: Annotated[Path, typer.Argument(help="Markdown file with the guidelines.")],
+    project: ProjectOpt = Path("."),
+    db: DbOpt = None,
+) -> None:
+    """Store FILE as a new guideline version."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot read {file}: {exc.strerror}") from exc
+        version = proj.set_guidelines(text)
+    console.print(f"guidelines are at version {version}")
+
+
+@guidelines_app.command("show")
+def guidelines_show(
+    project: ProjectOpt = Path("."),
+    version: Annotated[int | None, typer.Option(help="Version to show (default: latest).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Print the guidelines (Markdown) of the latest or a given version."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        v, text = proj.guidelines(version)
+    console.print(f"[dim]guidelines v{v}[/]")
+    typer.echo(text)
+
+
+# --------------------------------------------------------------------------- export
+
+
+@app.command()
+def export(
+    project: ProjectOpt = Path("."),
+    fmt: Annotated[str, typer.Option("--format", help="Export format (see docs/formats.md).")] = (
+        "openai-chat"
+    ),
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
+    split: Annotated[str, typer.Option(help="Train,validation,test fractions.")] = "1.0",
+    seed: Annotated[int, typer.Option(help="Seed of the split shuffle.")] = 0,
+    provenance: Annotated[
+        str, typer.Option(help="Provenances to include, comma-separated.")
+    ] = ",".join(p.value for p in DEFAULT_PROVENANCE),
+    min_confidence: Annotated[float, typer.Option(help="Drop final labels below this.")] = 0.0,
+    question: Annotated[str | None, typer.Option(help="Question to export (default: first).")] = (
+        None
+    ),
+    validate: Annotated[bool, typer.Option(help="Validate training files after writing.")] = True,
+    max_tokens: Annotated[int, typer.Option(help="Token limit per example for validation.")] = (
+        16_384
+    ),
+    db: DbOpt = None,
+) -> None:
+    """Export final labels with stratified, leak-free splits and a dataset card."""
+    with _clean_errors():
+        try:
+            fractions = parse_fractions(split)
+            provs = tuple(Provenance(p) for p in _csv_list(provenance))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        options = ExportOptions(
+            fmt=fmt,
+            out=out,
+            split=fractions,
+            seed=seed,
+            provenance=provs,
+            min_confidence=min_confidence,
+            question=question,
+            validate=validate,
+            max_tokens=max_tokens,
+            command=_command_line(),
+        )
+        with Project.open(project, db_url=db) as proj:
+            report = proj.export(options, progress=RichProgress())
+    for name, path in report.files.items():
+        console.print(f"{name}: {report.counts.get(name, 0)} example(s) -> {path}")
+    if report.card:
+        console.print(f"dataset card: {report.card}")
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="Training file to check.")],
+    fmt: Annotated[str, typer.Option("--format", help="Format the file claims to be.")] = (
+        "openai-chat"
+    ),
+    max_tokens: Annotated[int, typer.Option(help="Token limit per example.")] = 16_384,
+) -> None:
+    """Check a training file the way OpenAI's data-preparation guide does."""
+    with _clean_errors():
+        n = Project.validate(file, fmt, max_tokens=max_tokens)
+    console.print(f"{file}: {n} example(s), valid {fmt}")
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@app.command()
+def demo(
+    data: Annotated[Path, typer.Option(help="Medical abstracts CSV (medical_tc_test.csv).")] = Path(
+        "../shared/data/healthcare/medical_abstracts/medical_tc_test.csv"
+    ),
+    workdir: Annotated[
+        Path | None, typer.Option(help="Where the demo project goes (default: a temp folder).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for gold sampling and splits.")] = 7,
+) -> None:
+    """Run the whole loop on real data and print where the export went."""
+    with _clean_errors():
+        summary = _demo.run_demo(
+            data, workdir=workdir, seed=seed, progress=RichProgress(), log=console.print
+        )
+    console.print_json(json.dumps(summary, default=str))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,188 @@
+"""What an exporter is: a plain object naming a writer, a file extension and a validator.
+
+An :class:`Exporter` opens one :class:`Sink` per split file. The sink receives records with
+their final labels, one at a time, and writes them out as it goes, so no format needs the whole
+dataset in memory. Most formats are JSON Lines with one or more rows per record;
+:func:`jsonl_exporter` builds those from a single row function::
+
+    def rows(ctx, record, labels):
+        yield {"text": record.fields["text"], "y": labels[ctx.question.name].value}
+
+    register_exporter(jsonl_exporter("my-jsonl", rows, kinds={"label"}))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal, Protocol
+
+from goldsmith.schema import FinalLabel, Question, Record, Task
+
+QUESTION_KINDS = frozenset({"label", "multilabel", "spans", "text", "rating", "preference"})
+
+
+@dataclass(frozen=True, slots=True)
+class ExportContext:
+    """What a writer needs to know besides the records.
+
+    Attributes
+    ----------
+    task
+        The project's task.
+    question
+        The question being exported (``ExportOptions.question`` or the task's first one).
+    system_prompt
+        ``task.settings.system_prompt`` or one generated from the question; None when the
+        question is free-form (text, preference) and the task sets none.
+    pairs
+        How a preference ranking becomes pairs: ``"best"`` (the best candidate against each
+        worse one) or ``"all"`` (every ordered pair of the ranking).
+    """
+
+    task: Task
+    question: Question
+    system_prompt: str | None
+    pairs: Literal["best", "all"] = "best"
+
+
+class Sink(Protocol):
+    """An open output file of one split."""
+
+    def write(self, record: Record, labels: Mapping[str, FinalLabel]) -> int:
+        """Write one record; return how many examples (lines, rows, tasks) it gave."""
+        ...
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        ...
+
+
+SinkFactory = Callable[[Path, ExportContext], Sink]
+RowFunction = Callable[[ExportContext, Record, Mapping[str, FinalLabel]], Iterable[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Exporter:
+    """A registered output format.
+
+    Attributes
+    ----------
+    name
+        The format name users pass (``--format NAME``).
+    writer
+        Opens a :class:`Sink` for one split file: ``writer(path, context)``.
+    extension
+        File extension without the dot; split files are named ``{split}.{extension}``.
+    kinds
+        Question kinds the format fits (``label``, ``multilabel``, ``spans``, ``text``,
+        ``rating``, ``preference``).
+    validator
+        The validator kind of :func:`goldsmith.export.validate.validate_file` that checks
+        the files, or None.
+    description
+        One line for listings and errors.
+    """
+
+    name: str
+    writer: SinkFactory
+    extension: str
+    kinds: frozenset[str] = field(default=QUESTION_KINDS)
+    validator: str | None = None
+    description: str = ""
+
+    def fits(self, question: Question) -> bool:
+        """Whether this format can express answers to ``question``."""
+        return question.kind in self.kinds
+
+
+class JsonlSink:
+    """Writes the rows of a row function as JSON Lines (UTF-8, one object per line)."""
+
+    def __init__(self, path: Path, ctx: ExportContext, rows: RowFunction) -> None:
+        self._ctx = ctx
+        self._rows = rows
+        self._file: IO[str] = path.open("w", encoding="utf-8", newline="\n")
+
+    def write(self, record: Record, labels: Mapping[str, FinalLabel]) -> int:
+        n = 0
+        for row in self._rows(self._ctx, record, labels):
+            self._file.write(json.dumps(row, ensure_ascii=False))
+            self._file.write("\n")
+            n += 1
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class JsonArraySink:
+    """Writes the rows of a row function as one JSON array, streamed item by item."""
+
+    def __init__(self, path: Path, ctx: ExportContext, rows: RowFunction) -> None:
+        self._ctx = ctx
+        self._rows = rows
+        self._file: IO[str] = path.open("w", encoding="utf-8", newline="\n")
+        self._file.write("[")
+        self._first = True
+
+    def write(self, record: Record, labels: Mapping[str, FinalLabel]) -> int:
+        n = 0
+        for row in self._rows(self._ctx, record, labels):
+            self._file.write("\n" if self._first else ",\n")
+            self._file.write(json.dumps(row, ensure_ascii=False))
+            self._first = False
+            n += 1
+        return n
+
+    def close(self) -> None:
+        self._file.write("\n]\n")
+        self._file.close()
+
+
+def jsonl_exporter(
+    name: str,
+    rows: RowFunction,
+    *,
+    kinds: Iterable[str] = QUESTION_KINDS,
+    validator: str | None = None,
+    description: str = "",
+) -> Exporter:
+    """An :class:`Exporter` writing ``rows(ctx, record, labels)`` as JSON Lines.
+
+    Parameters
+    ----------
+    name
+        Format name.
+    rows
+        Yields the JSON objects (dicts) of one record; zero rows skips the record.
+    kinds
+        Question kinds the format fits.
+    validator
+        Validator kind for the written files, if any.
+    description
+        One line for listings.
+    """
+
+    def writer(path: Path, ctx: ExportContext) -> Sink:
+        return JsonlSink(path, ctx, rows)
+
+    return Exporter(name, writer, "jsonl", frozenset(kinds), validator, description)
+
+
+def json_array_exporter(
+    name: str,
+    rows: RowFunction,
+    *,
+    kinds: Iterable[str] = QUESTION_KINDS,
+    validator: str | None = None,
+    description: str = "",
+) -> Exporter:
+    """Like :func:`jsonl_exporter`, but the file is one JSON array (extension ``json``)."""
+
+    def writer(path: Path, ctx: ExportContext) -> Sink:
+        return JsonArraySink(path, ctx, rows)
+
+    return Exporter(name, writer, "json", frozenset(kinds), validator, description)

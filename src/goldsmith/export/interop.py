@@ -1,0 +1,207 @@
+"""Annotation-tool formats: Label Studio, Prodigy and CoNLL.
+
+``label-studio``
+    A JSON array of tasks ``{"data": {fields}, "meta": {...}, "annotations": [{"result":
+    [...]}]}``, the shape Label Studio imports and exports. Every question with a final value
+    becomes result items: ``choices`` (label, multilabel), ``labels`` with
+    start/end/text (spans), ``textarea`` (text) and ``rating``. ``from_name`` is the question
+    name, ``to_name`` the field it annotates (a spans question's field, else the first field).
+``prodigy``
+    JSON Lines with ``text``, ``answer: "accept"`` and ``meta``, plus ``label`` (label),
+    ``options`` and ``accept`` (multilabel) or ``spans`` (spans).
+``conll``
+    Token per line, ``token<TAB>tag`` with BIO tags, a blank line after each record. Tokens are
+    the whitespace-separated pieces of the spans field; a token overlapping a span is tagged
+    with it (the first overlapping span wins).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from goldsmith.export import prompts
+from goldsmith.export.exporter import (
+    ExportContext,
+    Exporter,
+    Sink,
+    json_array_exporter,
+    jsonl_exporter,
+)
+from goldsmith.schema import (
+    FinalLabel,
+    MultiLabelQuestion,
+    Provenance,
+    Question,
+    Record,
+    SpansQuestion,
+)
+
+TOKEN = re.compile(r"\S+")
+
+
+def _target(ctx: ExportContext, question: Question) -> str:
+    if isinstance(question, SpansQuestion):
+        return question.field
+    return ctx.task.fields[0].name
+
+
+def _meta(record: Record, label: FinalLabel | None) -> dict[str, Any]:
+    meta: dict[str, Any] = dict(record.metadata or {})
+    meta.update(record_id=record.id, external_id=record.external_id)
+    if label is not None:
+        meta.update(provenance=str(label.provenance), confidence=label.confidence)
+    return meta
+
+
+def label_studio_result(
+    ctx: ExportContext, record: Record, question: Question, value: Any
+) -> list[dict[str, Any]]:
+    """The Label Studio result items for one question's final value (none for preference)."""
+    base = {"from_name": question.name, "to_name": _target(ctx, question), "origin": "manual"}
+    if question.kind == "label":
+        return [{**base, "type": "choices", "value": {"choices": [value]}}]
+    if question.kind == "multilabel":
+        return [{**base, "type": "choices", "value": {"choices": list(value)}}]
+    if question.kind == "text":
+        return [{**base, "type": "textarea", "value": {"text": [value]}}]
+    if question.kind == "rating":
+        return [{**base, "type": "rating", "value": {"rating": int(value)}}]
+    if isinstance(question, SpansQuestion):
+        return [
+            {
+                **base,
+                "id": f"{record.id}-{i}",
+                "type": "labels",
+                "value": {
+                    "start": s["start"],
+                    "end": s["end"],
+                    "text": s["text"],
+                    "labels": [s["label"]],
+                },
+            }
+            for i, s in enumerate(prompts.spans_with_text(question, value, record))
+        ]
+    return []
+
+
+def label_studio_rows(
+    ctx: ExportContext, record: Record, labels: Mapping[str, FinalLabel]
+) -> Iterator[dict[str, Any]]:
+    """One Label Studio task with one annotation holding every question's result."""
+    result: list[dict[str, Any]] = []
+    for q in ctx.task.questions:
+        if q.name in labels:
+            result += label_studio_result(ctx, record, q, labels[q.name].value)
+    main = labels.get(ctx.question.name)
+    yield {
+        "data": dict(record.fields),
+        "meta": _meta(record, main),
+        "annotations": [
+            {
+                "result": result,
+                "ground_truth": main is not None and main.provenance == Provenance.GOLD,
+                "was_cancelled": False,
+            }
+        ],
+    }
+
+
+def prodigy_rows(
+    ctx: ExportContext, record: Record, labels: Mapping[str, FinalLabel]
+) -> Iterator[dict[str, Any]]:
+    """One accepted Prodigy task for the exported question."""
+    q = ctx.question
+    label = labels.get(q.name)
+    if label is None:
+        return
+    task: dict[str, Any]
+    if isinstance(q, SpansQuestion):
+        text = str(record.fields.get(q.field) or "")
+        spans = [
+            {"start": s["start"], "end": s["end"], "label": s["label"]}
+            for s in prompts.spans_with_text(q, label.value, record)
+        ]
+        task = {"text": text, "spans": spans}
+    else:
+        task = {"text": prompts.user_text(ctx.task, q, record)}
+        if isinstance(q, MultiLabelQuestion):
+            task["options"] = [{"id": lab, "text": lab} for lab in q.labels]
+            task["accept"] = list(label.value)
+        else:
+            task["label"] = label.value
+    yield {**task, "answer": "accept", "meta": _meta(record, label)}
+
+
+def bio_tags(text: str, spans: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Whitespace tokens of ``text`` with BIO tags from character ``spans``.
+
+    Examples
+    --------
+    >>> bio_tags("New York is big", [{"start": 0, "end": 8, "label": "LOC"}])
+    [('New', 'B-LOC'), ('York', 'I-LOC'), ('is', 'O'), ('big', 'O')]
+    """
+    tokens = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(text)]
+    tags = ["O"] * len(tokens)
+    for span in sorted(spans, key=lambda s: (s["start"], s["end"])):
+        inside = False
+        for i, (start, end, _) in enumerate(tokens):
+            if start < span["end"] and end > span["start"] and tags[i] == "O":
+                tags[i] = ("I-" if inside else "B-") + str(span["label"])
+                inside = True
+    return [(tok, tag) for (_, _, tok), tag in zip(tokens, tags, strict=True)]
+
+
+class ConllSink:
+    """Writes ``token<TAB>tag`` lines, a blank line after each record."""
+
+    def __init__(self, path: Path, ctx: ExportContext) -> None:
+        self._ctx = ctx
+        self._file: IO[str] = path.open("w", encoding="utf-8", newline="\n")
+
+    def write(self, record: Record, labels: Mapping[str, FinalLabel]) -> int:
+        q = self._ctx.question
+        label = labels.get(q.name)
+        if label is None or not isinstance(q, SpansQuestion):
+            return 0
+        text = str(record.fields.get(q.field) or "")
+        pairs = bio_tags(text, prompts.spans_with_text(q, label.value, record))
+        if not pairs:
+            return 0
+        self._file.write("".join(f"{tok}\t{tag}\n" for tok, tag in pairs))
+        self._file.write("\n")
+        return 1
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _conll(path: Path, ctx: ExportContext) -> Sink:
+    return ConllSink(path, ctx)
+
+
+def interop_exporters() -> list[Exporter]:
+    """The built-in annotation-tool exporters, ready for :func:`register_exporter`."""
+    return [
+        json_array_exporter(
+            "label-studio",
+            label_studio_rows,
+            kinds={"label", "multilabel", "spans", "text", "rating"},
+            description="Label Studio JSON: tasks with data and annotations",
+        ),
+        jsonl_exporter(
+            "prodigy",
+            prodigy_rows,
+            kinds={"label", "multilabel", "spans"},
+            description="Prodigy JSONL: text with label, accept or spans",
+        ),
+        Exporter(
+            "conll",
+            _conll,
+            "conll",
+            kinds=frozenset({"spans"}),
+            description="CoNLL token-per-line BIO tags",
+        ),
+    ]

@@ -1,0 +1,130 @@
+"""Which split each exported record goes to, computed from compact per-record keys.
+
+The first pass of an export keeps only ``(record id, stratum, group)`` per record, as
+machine integers (strata and groups are interned), then hands them to
+:func:`goldsmith.export.splits.stratified_assign`. The second pass looks records up by id.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from goldsmith.export.splits import split_names, stratified_assign
+from goldsmith.schema import Question
+
+
+def stratum(question: Question, value: Any) -> str:
+    """The stratum of a final value: the label, the label set, the span labels or the rating.
+
+    Free-form questions (text, preference) have a single stratum.
+
+    Examples
+    --------
+    >>> from goldsmith.schema import SpansQuestion
+    >>> q = SpansQuestion(name="s", labels=("A", "B"))
+    >>> stratum(q, [{"start": 0, "end": 1, "label": "B"}, {"start": 2, "end": 3, "label": "A"}])
+    '["A", "B"]'
+    """
+    if question.kind == "label":
+        return str(value)
+    if question.kind == "rating":
+        return str(int(value))
+    if question.kind == "multilabel":
+        return json.dumps(sorted(value))
+    if question.kind == "spans":
+        return json.dumps(sorted({str(s["label"]) for s in value}))
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class SplitPlan:
+    """Record ids (ascending) and the split index of each.
+
+    Attributes
+    ----------
+    names
+        Split names, ``train`` first.
+    ids
+        ``int64`` record ids, sorted.
+    assignment
+        Split index per id.
+    """
+
+    names: tuple[str, ...]
+    ids: np.ndarray
+    assignment: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def counts(self) -> dict[str, int]:
+        """Records per split name."""
+        n = np.bincount(self.assignment, minlength=len(self.names))
+        return {name: int(n[i]) for i, name in enumerate(self.names)}
+
+    def splits_of(self, record_ids: Sequence[int]) -> np.ndarray:
+        """Split index of each of ``record_ids``; -1 for ids not in the plan."""
+        query = np.asarray(record_ids, dtype=np.int64)
+        if len(self.ids) == 0:
+            return np.full(len(query), -1, dtype=np.int64)
+        pos = np.searchsorted(self.ids, query)
+        pos = np.minimum(pos, len(self.ids) - 1)
+        found = self.ids[pos] == query
+        return np.where(found, self.assignment[pos], -1)
+
+
+def plan_splits(
+    items: Iterable[tuple[int, Hashable, Hashable | None]],
+    fractions: Sequence[float],
+    *,
+    seed: int = 0,
+) -> SplitPlan:
+    """Assign records to splits, stratified by label and keeping groups whole.
+
+    Parameters
+    ----------
+    items
+        ``(record id, stratum, group)`` per record; ``group`` None means the record is a
+        group of its own (for example, it has no duplicates).
+    fractions
+        Target share of each split; they sum to 1.
+    seed
+        Seed of :func:`stratified_assign`.
+
+    Returns
+    -------
+    SplitPlan
+
+    Examples
+    --------
+    >>> plan = plan_splits([(1, "a", None), (2, "a", 7), (3, "b", 7)], [0.5, 0.5], seed=0)
+    >>> plan.splits_of([2])[0] == plan.splits_of([3])[0]
+    True
+    """
+    ids = array("q")
+    strata = array("l")
+    groups = array("q")
+    stratum_ids: dict[Hashable, int] = {}
+    group_ids: dict[Hashable, int] = {}
+    for record_id, key, group in items:
+        ids.append(record_id)
+        strata.append(stratum_ids.setdefault(key, len(stratum_ids)))
+        # shared groups get negative keys so they never meet a record id
+        groups.append(
+            record_id if group is None else -1 - group_ids.setdefault(group, len(group_ids))
+        )
+    if len(ids) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return SplitPlan(split_names(len(fractions)), empty, empty)
+    assignment = stratified_assign(
+        strata, fractions, groups=groups if group_ids else None, seed=seed
+    )
+    id_arr = np.frombuffer(ids, dtype=np.int64)
+    order = np.argsort(id_arr, kind="stable")
+    return SplitPlan(split_names(len(fractions)), id_arr[order].copy(), assignment[order])

@@ -1,0 +1,238 @@
+"""Run an export: final labels → split files, a dataset card, validated training files.
+
+:func:`export` reads the store twice inside one read transaction (one snapshot):
+
+1. it streams the final labels that pass the filters and keeps only ``(record id, stratum,
+   group)`` per record, from which :func:`goldsmith.export.splits.stratified_assign` deals
+   the splits;
+2. it streams them again and hands each record to the sink of its split.
+
+Texts are never held for more than one batch, so memory grows with a few machine integers per
+record. Files are written under temporary names and renamed when every split is complete.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from goldsmith.errors import ExportError
+from goldsmith.export import prompts
+from goldsmith.export.card import CardInfo, write_card
+from goldsmith.export.exporter import ExportContext, Exporter, Sink
+from goldsmith.export.formats import EXPORTERS, ExporterRegistry
+from goldsmith.export.options import ExportOptions, ExportReport
+from goldsmith.export.plan import SplitPlan, plan_splits, stratum
+from goldsmith.export.validate import validate_file
+from goldsmith.progress import SILENT, Progress
+from goldsmith.schema import FinalLabel, Question, Record, Task
+from goldsmith.store import Store, StoreTx
+
+MAX_SOURCES = 1000  # distinct source files listed in the card
+
+
+def export(
+    store: Store,
+    task: Task,
+    options: ExportOptions,
+    *,
+    progress: Progress = SILENT,
+    registry: ExporterRegistry | None = None,
+) -> ExportReport:
+    """Write the final labels of ``task`` in ``options.fmt``, split, with a dataset card.
+
+    Parameters
+    ----------
+    store
+        The project's store.
+    task
+        The project's task.
+    options
+        Format, output folder, split fractions and seed, label filters, validation.
+    progress
+        Receives progress of the read, write and validation passes.
+    registry
+        Where to look ``options.fmt`` up; default :data:`goldsmith.export.formats.EXPORTERS`.
+
+    Returns
+    -------
+    ExportReport
+        Files, records and examples per split, label and provenance counts, the card.
+
+    Raises
+    ------
+    ExportError
+        The format does not fit the question, the options are invalid, or no record passes
+        the filters.
+    DataValidationError
+        ``options.validate`` is set and a written file breaks its format's rules.
+    """
+    question = task.question(options.question)
+    exporter = (registry or EXPORTERS).check_fits(options.fmt, question)
+    _check_options(options)
+    ctx = ExportContext(
+        task, question, prompts.system_prompt(task, question), options.preference_pairs
+    )
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = ExportReport(out=out, fmt=options.fmt)
+    with store.read() as tx:
+        plan = _plan(tx, question, options, report, progress)
+        if len(plan) == 0:
+            raise ExportError(
+                f"no record has a final label for {question.name!r} with provenance in "
+                f"{[str(p) for p in options.provenance]} and confidence >= "
+                f"{options.min_confidence:g}; label some records or widen the filters"
+            )
+        sources = _write(tx, exporter, ctx, plan, options, report, progress)
+        imported = {str(i["source"]): str(i["format"]) for i in tx.list_imports()}
+        guideline = tx.latest_guideline_version()
+    report.card = write_card(
+        out,
+        CardInfo(
+            task=task,
+            question=question,
+            options=options,
+            extension=exporter.extension,
+            files=report.files,
+            counts=report.counts,
+            examples=report.examples,
+            label_counts=report.label_counts,
+            provenance_counts=report.provenance_counts,
+            sources=_source_lines(sources, imported),
+            guideline_version=guideline,
+            system_prompt=ctx.system_prompt,
+        ),
+    )
+    if options.validate and exporter.validator is not None:
+        progress.start("Validating", total=len(report.files))
+        for path in report.files.values():
+            validate_file(path, exporter.validator, max_tokens=options.max_tokens)
+            progress.advance()
+        progress.finish()
+        report.validated = True
+    return report
+
+
+def _check_options(options: ExportOptions) -> None:
+    split = options.split
+    if not split or any(f <= 0 for f in split) or abs(sum(split) - 1.0) > 1e-6:
+        raise ExportError(f"split {split}: fractions must be > 0 and sum to 1, e.g. 0.8,0.1,0.1")
+    if options.preference_pairs not in ("best", "all"):
+        raise ExportError(f"preference_pairs {options.preference_pairs!r}: choose 'best' or 'all'")
+
+
+def _batches(
+    tx: StoreTx, options: ExportOptions
+) -> Iterator[list[tuple[Record, dict[str, FinalLabel]]]]:
+    return tx.iter_labeled(
+        provenance=list(options.provenance), min_confidence=options.min_confidence
+    )
+
+
+def _plan(
+    tx: StoreTx,
+    question: Question,
+    options: ExportOptions,
+    report: ExportReport,
+    progress: Progress,
+) -> SplitPlan:
+    """First pass: (record id, stratum, group) of each exportable record, then the splits."""
+
+    def keys() -> Iterator[tuple[int, str, Any]]:
+        for batch in _batches(tx, options):
+            for record, labels in batch:
+                label = labels.get(question.name)
+                if label is None or record.id is None:
+                    report.skipped += 1
+                    continue
+                # Record carries dup_group once the store returns it; until then each
+                # record is its own group (content hashes are unique, so they add nothing)
+                group = getattr(record, "dup_group", None)
+                yield record.id, stratum(question, label.value), group
+            progress.advance(len(batch))
+
+    progress.start("Reading final labels")
+    plan = plan_splits(keys(), options.split, seed=options.seed)
+    progress.finish()
+    return plan
+
+
+def _label_names(question: Question, value: Any) -> list[str]:
+    """The labels a final value counts under in the card (spans: one per mention)."""
+    if question.kind in ("label", "rating"):
+        return [str(value)]
+    if question.kind == "multilabel":
+        return [str(v) for v in value]
+    if question.kind == "spans":
+        return [str(s["label"]) for s in value]
+    return []
+
+
+def _write(
+    tx: StoreTx,
+    exporter: Exporter,
+    ctx: ExportContext,
+    plan: SplitPlan,
+    options: ExportOptions,
+    report: ExportReport,
+    progress: Progress,
+) -> Counter[str | None]:
+    """Second pass: stream records into their split's sink; return source-file counts."""
+    out = Path(options.out)
+    names = plan.names
+    counts = plan.counts()
+    report.counts = dict(counts)
+    report.examples = {name: 0 for name in names}
+    label_counts: dict[str, Counter[str]] = {name: Counter() for name in names}
+    provenance: Counter[str] = Counter()
+    sources: Counter[str | None] = Counter()
+    partial = {name: out / f"{name}.{exporter.extension}.partial" for name in names}
+    sinks: dict[str, Sink] = {}
+    progress.start(f"Writing {options.fmt}", total=len(plan))
+    try:
+        for batch in _batches(tx, options):
+            where = plan.splits_of([r.id or 0 for r, _ in batch])
+            for (record, labels), k in zip(batch, where.tolist(), strict=True):
+                if k < 0:
+                    continue
+                name = names[k]
+                if name not in sinks:
+                    sinks[name] = exporter.writer(partial[name], ctx)
+                report.examples[name] += sinks[name].write(record, labels)
+                label = labels[ctx.question.name]
+                label_counts[name].update(_label_names(ctx.question, label.value))
+                provenance[str(label.provenance)] += 1
+                if record.source_file in sources or len(sources) < MAX_SOURCES:
+                    sources[record.source_file] += 1
+                progress.advance()
+        for sink in sinks.values():
+            sink.close()
+    except BaseException:
+        for sink in sinks.values():
+            with suppress(Exception):  # the first error is the one to report
+                sink.close()
+        for path in partial.values():
+            path.unlink(missing_ok=True)
+        raise
+    finally:
+        progress.finish()
+    for name in (n for n in names if n in sinks):
+        final = out / f"{name}.{exporter.extension}"
+        partial[name].replace(final)
+        report.files[name] = final
+    report.label_counts = {n: dict(sorted(c.items())) for n, c in label_counts.items()}
+    report.provenance_counts = dict(sorted(provenance.items()))
+    return sources
+
+
+def _source_lines(sources: Counter[str | None], imported: dict[str, str]) -> list[str]:
+    lines = []
+    for source, n in sorted(sources.items(), key=lambda kv: (kv[0] is None, kv[0] or "")):
+        name = f"`{source}`" if source is not None else "(no source file)"
+        how = f", imported as {imported[source]}" if source in imported else ""
+        lines.append(f"{name}: {n} record(s) exported{how}")
+    return lines

@@ -1,0 +1,382 @@
+"""Turn a row (a dict of columns) into an :class:`ImportItem`: fields, id, metadata, labels.
+
+The row mapper is on the hot path of every tabular import, so it does plain dict work per
+row and calls :meth:`Question.check` only when a row carries a label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from goldsmith.errors import InputError, SchemaError
+from goldsmith.ingest.options import ImportOptions
+from goldsmith.schema import (
+    FieldKind,
+    LabelQuestion,
+    MultiLabelQuestion,
+    PreferenceQuestion,
+    Question,
+    RatingQuestion,
+    ResponseStatus,
+    SpansQuestion,
+    Task,
+)
+
+Row = dict[str, Any]
+_PLAIN = (str, int, bool, type(None))
+
+
+@dataclass(slots=True)
+class FoundLabel:
+    """A label value found in the input, already canonical for its question.
+
+    ``predicted`` labels (model predictions, suggestions in the file) are always stored as
+    suggestions by ``agent``; the others are stored according to ``options.labels_as``.
+    ``user`` None means ``options.label_user``.
+    """
+
+    question: str
+    value: Any
+    user: str | None = None
+    status: ResponseStatus = ResponseStatus.SUBMITTED
+    predicted: bool = False
+    agent: str | None = None
+    score: float | None = None
+
+
+@dataclass(slots=True)
+class ImportItem:
+    """One record to import, with the labels that came with it."""
+
+    line: int
+    fields: dict[str, Any]
+    metadata: dict[str, Any]
+    external_id: str | None = None
+    labels: list[FoundLabel] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def is_empty(value: Any) -> bool:
+    """True for None, blank strings and NaN: cells that hold no value."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value or value.isspace()
+    return isinstance(value, float) and math.isnan(value)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` in a form JSON can store (dates as ISO text, NaN as None, bytes as text)."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    tolist = getattr(value, "tolist", None)  # numpy scalars and arrays
+    if callable(tolist):
+        return jsonable(tolist())
+    return str(value)
+
+
+def _json_list(value: Any) -> Any:
+    """A list given as a list or as JSON text; anything else is returned as is."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"malformed JSON list: {exc.msg}") from exc
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def check_spans(question: SpansQuestion, value: list[dict[str, Any]], fields: Row) -> None:
+    """Raise :class:`SchemaError` when a span runs past the end of its text field."""
+    text = fields.get(question.field)
+    if not isinstance(text, str):
+        return
+    for span in value:
+        if span["end"] > len(text):
+            raise SchemaError(
+                f"{question.name}: span [{span['start']}, {span['end']}) runs past the end of "
+                f"field {question.field!r} ({len(text)} characters)"
+            )
+
+
+class LabelResolver:
+    """Canonical values for one question from raw cells (names, label_map, integer codes).
+
+    Parameters
+    ----------
+    question:
+        The question the values answer.
+    label_map:
+        Raw value -> task label, tried after exact label names.
+    code_base:
+        Integer codes not found otherwise are read as positions in the question's labels,
+        starting at this number.
+
+    Examples
+    --------
+    >>> from goldsmith.schema import LabelQuestion
+    >>> q = LabelQuestion(name="label", labels=("neoplasms", "digestive"))
+    >>> LabelResolver(q, label_map={"neo": "neoplasms"}, code_base=1).value("2")
+    'digestive'
+    """
+
+    def __init__(self, question: Question, *, label_map: dict[str, str], code_base: int) -> None:
+        self.question = question
+        self._labels: tuple[str, ...] = getattr(question, "labels", ())
+        self._map = label_map
+        self._base = code_base
+        self._cache: dict[Any, str] = {}
+        known = set(self._labels)
+        for raw, target in label_map.items():
+            if self._labels and target not in known:
+                raise SchemaError(
+                    f"label_map sends {raw!r} to {target!r}, which is not a label of question "
+                    f"{question.name!r} ({list(self._labels)})"
+                )
+
+    def label(self, raw: Any) -> str:
+        """One task label for ``raw``, or raise :class:`SchemaError`."""
+        key = raw if isinstance(raw, str | int) and not isinstance(raw, bool) else None
+        if key is not None and key in self._cache:
+            return self._cache[key]
+        found = self._resolve(raw)
+        if key is not None:
+            self._cache[key] = found
+        return found
+
+    def _resolve(self, raw: Any) -> str:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise SchemaError(f"{self.question.name}: {raw!r} is not a label")
+        if isinstance(raw, float):
+            if not raw.is_integer():
+                raise SchemaError(f"{self.question.name}: {raw!r} is not a label")
+            raw = int(raw)
+        text = raw if isinstance(raw, str) else str(raw)
+        for candidate in (text, text.strip()):
+            if candidate in self._labels:
+                return candidate
+            if candidate in self._map:
+                return self._map[candidate]
+        try:
+            code = int(text)
+        except ValueError:
+            code = None
+        labels = self._labels
+        codes = f"{self._base}..{self._base + len(labels) - 1}"
+        if code is not None:
+            if 0 <= code - self._base < len(labels):
+                return labels[code - self._base]
+            raise SchemaError(
+                f"{self.question.name}: code {code} is outside {codes} (code_base={self._base}) "
+                f"for labels {list(labels)}"
+            )
+        raise SchemaError(
+            f"{self.question.name}: {text!r} is not one of {list(labels)}; add it to "
+            f"label_map or use a code {codes}"
+        )
+
+    def value(self, raw: Any) -> Any:
+        """The canonical value of ``raw`` for the question; None when the cell is empty."""
+        if is_empty(raw):
+            return None
+        q = self.question
+        if isinstance(q, LabelQuestion):
+            return self.label(raw)
+        if isinstance(q, MultiLabelQuestion):
+            items = _json_list(raw)
+            if isinstance(items, str):
+                items = [p for p in items.replace(";", ",").split(",") if p.strip()]
+            elif not isinstance(items, list):
+                items = [items]
+            return q.check([self.label(v) for v in items])
+        if isinstance(q, SpansQuestion):
+            spans = _json_list(raw)
+            if isinstance(spans, list) and self._map:
+                spans = [
+                    {**s, "label": self._map.get(s.get("label"), s.get("label"))}
+                    if isinstance(s, dict)
+                    else s
+                    for s in spans
+                ]
+            return q.check(spans)
+        if isinstance(q, PreferenceQuestion):
+            return q.check(_json_list(raw))
+        if isinstance(q, RatingQuestion) and isinstance(raw, float) and raw.is_integer():
+            return q.check(int(raw))
+        return q.check(raw)
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def _chat(value: Any) -> list[dict[str, str]]:
+    messages = _json_list(value)
+    if not isinstance(messages, list) or not messages:
+        raise SchemaError("expected a list of {role, content} messages")
+    out = []
+    for m in messages:
+        if (
+            not isinstance(m, dict)
+            or not isinstance(m.get("role"), str)
+            or not isinstance(m.get("content"), str)
+        ):
+            raise SchemaError(f"a chat message needs string role and content, got {m!r}")
+        out.append({"role": m["role"], "content": m["content"]})
+    return out
+
+
+def _text(value: Any, list_ok: bool) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    value = _json_list(value) if list_ok else value
+    if list_ok and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise SchemaError(f"expected text, got {type(value).__name__}")
+
+
+class RowMapper:
+    """Map rows onto a task: fields, ``external_id``, metadata and the label column.
+
+    Parameters
+    ----------
+    task:
+        The project's task.
+    options:
+        ``text_field`` (the column for the first text field), ``id_field``,
+        ``label_field`` (default: a column named like the question), ``metadata_fields``
+        (default: every column not used otherwise), ``question``, ``label_map``, ``code_base``.
+    file:
+        Named in errors.
+    labels:
+        False to map fields only (interop formats read labels themselves).
+    """
+
+    def __init__(
+        self, task: Task, options: ImportOptions, file: str, *, labels: bool = True
+    ) -> None:
+        self.file = file
+        self.task = task
+        self.options = options
+        self.question = task.question(options.question)
+        self.resolver = LabelResolver(
+            self.question, label_map=options.label_map, code_base=options.code_base
+        )
+        first_text = task.text_fields[0] if task.text_fields else None
+        candidates = {
+            q.candidates_field for q in task.questions if isinstance(q, PreferenceQuestion)
+        }
+        self._plan = [
+            (
+                f.name,
+                options.text_field if f.name == first_text and options.text_field else f.name,
+                f.kind == FieldKind.CHAT,
+                f.name in candidates,
+            )
+            for f in task.fields
+        ]
+        self._with_labels = labels
+        self._label_col = options.label_field
+        self._id_col = options.id_field
+        self._meta_cols = options.metadata_fields
+        self._used: frozenset[str] = frozenset()
+        self._checked = False
+
+    def _check_columns(self, line: int, row: Row) -> None:
+        """On the first row: every named column must exist (a typo fails fast)."""
+        cols = list(row)
+        named: list[str | None] = [src for _, src, _, _ in self._plan]
+        named += [self._label_col if self._with_labels else None, self._id_col]
+        named += list(self._meta_cols or ())
+        for col in named:
+            if col is not None and col not in row:
+                raise InputError(
+                    f"no column {col!r}; the columns are {cols} (set text_field=, "
+                    "label_field=, id_field= or metadata_fields= to match)",
+                    file=self.file,
+                    line=line,
+                    field=col,
+                )
+        if self._label_col is None and self._with_labels and self.question.name in row:
+            self._label_col = self.question.name
+        if self._id_col is None and "id" in row:
+            self._id_col = "id"
+        used = {src for _, src, _, _ in self._plan} | {self._label_col, self._id_col}
+        self._used = frozenset(c for c in used if c is not None)
+        self._checked = True
+
+    def fields(self, line: int, row: Row) -> dict[str, Any]:
+        """The task's fields from ``row``; a missing or empty one is an :class:`InputError`."""
+        out: dict[str, Any] = {}
+        for name, src, chat, list_ok in self._plan:
+            value = row.get(src)
+            if value is None or (value.__class__ is str and (not value or value.isspace())):
+                what = "is missing" if src not in row else "is empty"
+                raise InputError(
+                    f"the text for field {name!r} {what}", file=self.file, line=line, field=src
+                )
+            if value.__class__ is not str or chat or list_ok:
+                try:
+                    value = _chat(value) if chat else _text(value, list_ok)
+                except SchemaError as exc:
+                    raise InputError(str(exc), file=self.file, line=line, field=src) from exc
+            out[name] = value
+        return out
+
+    def item(self, line: int, row: Row, *, exclude: frozenset[str] = frozenset()) -> ImportItem:
+        """Fields, id and metadata of ``row`` (no labels); ``exclude`` keeps columns out."""
+        if not self._checked:
+            self._check_columns(line, row)
+        fields = self.fields(line, row)
+        ext = row.get(self._id_col) if self._id_col is not None else None
+        if is_empty(ext):
+            external_id = None
+        elif isinstance(ext, float) and ext.is_integer():
+            external_id = str(int(ext))
+        else:
+            external_id = str(ext)
+        used = self._used
+        if self._meta_cols is None:
+            metadata = {
+                k: (v if v.__class__ is str else jsonable(v))
+                for k, v in row.items()
+                if k not in used and k not in exclude
+            }
+        else:
+            metadata = {k: jsonable(row[k]) for k in self._meta_cols if k in row}
+        return ImportItem(line, fields, metadata, external_id)
+
+    def __call__(self, line: int, row: Row) -> ImportItem:
+        item = self.item(line, row)
+        col = self._label_col
+        if col is not None and self._with_labels:
+            try:
+                value = self.resolver.value(row.get(col))
+                if isinstance(self.question, SpansQuestion) and value is not None:
+                    check_spans(self.question, value, item.fields)
+            except SchemaError as exc:
+                raise InputError(str(exc), file=self.file, line=line, field=col) from exc
+            if value is not None:
+                item.labels.append(FoundLabel(self.question.name, value))
+        return item

@@ -1,0 +1,391 @@
+"""The import graph of ``src/goldsmith``: imports go down, never up, and never in a circle.
+
+How the graph is built
+----------------------
+Every ``.py`` file under ``src/goldsmith`` is a node, named like its module; a package's
+``__init__.py`` is the node of the package itself. ``import goldsmith.a.b`` and
+``from goldsmith.a import b`` (where ``b`` is a submodule) give an edge to ``goldsmith.a.b``;
+``from goldsmith.a import Name`` gives an edge to ``goldsmith.a`` (its ``__init__``, which
+re-exports ``Name``). Relative imports are resolved the same way.
+
+The parent packages Python runs implicitly before a submodule are *not* edges: counting them
+would join every module to ``goldsmith/__init__.py``, which re-exports the whole public API,
+and report a cycle everywhere. A package ``__init__`` still is a node with its real edges,
+so a library module that imports from the ``goldsmith`` facade (``from goldsmith import
+Project``) closes a real cycle through it and is reported.
+
+Imports inside functions count too: hiding an import in a function does not remove the
+dependency. The one exception (see DESIGN.md) is a lazy import of an optional heavy extra,
+and those are never goldsmith modules. Imports under ``if TYPE_CHECKING:`` count as upward
+edges (a layering smell even for typing) but not as cycle edges (they never run).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import goldsmith
+
+SRC = Path(goldsmith.__file__).resolve().parent
+TOP = {"goldsmith.cli", "goldsmith._console"}  # the layers above the library
+OPTIONAL_EXTRAS = {
+    "torch",
+    "transformers",
+    "peft",
+    "trl",
+    "ray",
+    "sentence_transformers",
+    "psycopg",
+    "datasets",
+}
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    line: int
+    in_function: bool
+    typing_only: bool
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES: dict[str, Path] = {_module_name(p): p for p in sorted(SRC.rglob("*.py"))}
+
+
+def _is_package(module: str) -> bool:
+    return MODULES[module].name == "__init__.py"
+
+
+def _resolve_relative(module: str, level: int, name: str | None) -> str:
+    package = module if _is_package(module) else module.rpartition(".")[0]
+    for _ in range(level - 1):
+        package = package.rpartition(".")[0]
+    return f"{package}.{name}" if name else package
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+class _ImportVisitor(ast.NodeVisitor):
+    def __init__(self, module: str) -> None:
+        self.module = module
+        self.edges: list[Edge] = []
+        self.function_imports: list[tuple[str, int]] = []  # (imported name, line)
+        self._depth = 0
+        self._typing = 0
+
+    # scopes ---------------------------------------------------------------
+    def _in_scope(self, node: ast.AST) -> None:
+        self._depth += 1
+        self.generic_visit(node)
+        self._depth -= 1
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _in_scope
+
+    def visit_If(self, node: ast.If) -> None:
+        if _is_type_checking(node.test):
+            self._typing += 1
+            for child in node.body:
+                self.visit(child)
+            self._typing -= 1
+            for child in node.orelse:
+                self.visit(child)
+        else:
+            self.generic_visit(node)
+
+    # imports --------------------------------------------------------------
+    def _add(self, target: str, node: ast.stmt) -> None:
+        if self._depth:
+            self.function_imports.append((target, node.lineno))
+        if target == "goldsmith" or target.startswith("goldsmith."):
+            while target not in MODULES and "." in target:
+                target = target.rpartition(".")[0]  # a name re-exported by a package
+            edge = Edge(self.module, target, node.lineno, self._depth > 0, self._typing > 0)
+            self.edges.append(edge)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._add(alias.name, node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        base = (
+            _resolve_relative(self.module, node.level, node.module)
+            if node.level
+            else node.module or ""
+        )
+        for alias in node.names:
+            sub = f"{base}.{alias.name}"
+            self._add(sub if sub in MODULES else base, node)
+
+
+def _scan() -> tuple[list[Edge], list[tuple[str, str, int]]]:
+    edges: list[Edge] = []
+    lazy: list[tuple[str, str, int]] = []
+    for module, path in MODULES.items():
+        visitor = _ImportVisitor(module)
+        visitor.visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+        edges.extend(visitor.edges)
+        lazy.extend((module, name, line) for name, line in visitor.function_imports)
+    return edges, lazy
+
+
+EDGES, FUNCTION_IMPORTS = _scan()
+
+
+def _is_top(module: str) -> bool:
+    return module in TOP or module == "goldsmith.server" or module.startswith("goldsmith.server.")
+
+
+def _cycles(edges: list[Edge]) -> list[list[str]]:
+    """Strongly connected components with more than one module, or a self-import (Tarjan)."""
+    graph: dict[str, set[str]] = {m: set() for m in MODULES}
+    for e in edges:
+        graph[e.source].add(e.target)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1 or node in graph[node]:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+# --------------------------------------------------------------------------- the graph
+
+
+def test_the_graph_sees_the_known_edges() -> None:
+    """Guard against a scanner that silently finds nothing."""
+    pairs = {(e.source, e.target) for e in EDGES}
+    assert ("goldsmith.cli", "goldsmith.project") in pairs
+    assert ("goldsmith.project", "goldsmith.store") in pairs
+    assert ("goldsmith.store.base", "goldsmith.store.engine") in pairs
+    assert ("goldsmith", "goldsmith.errors") in pairs
+
+
+def _upward(edges: list[Edge]) -> list[str]:
+    return [
+        f"{e.source} imports {e.target} (line {e.line})"
+        for e in edges
+        if _is_top(e.target) and not _is_top(e.source)
+    ]
+
+
+def test_no_upward_imports() -> None:
+    upward = _upward(EDGES)
+    assert upward == [], (
+        "library modules must not import the CLI, the server or the console "
+        "(imports go down, never up):\n  " + "\n  ".join(upward)
+    )
+
+
+def test_no_import_cycles() -> None:
+    cycles = _cycles([e for e in EDGES if not e.typing_only])
+    assert cycles == [], "import cycles among goldsmith modules:\n  " + "\n  ".join(
+        " <-> ".join(c) for c in cycles
+    )
+
+
+def test_upward_check_flags_the_cli_console_and_server() -> None:
+    fake = [
+        Edge("goldsmith.project", "goldsmith.cli", 3, False, False),
+        Edge("goldsmith.export.card", "goldsmith._console", 4, True, False),
+        Edge("goldsmith.store.base", "goldsmith.server.app", 5, False, True),
+        Edge("goldsmith.server.api", "goldsmith.cli", 6, False, False),
+        Edge("goldsmith.cli", "goldsmith.project", 7, False, False),
+    ]
+    assert _upward(fake) == [
+        "goldsmith.project imports goldsmith.cli (line 3)",
+        "goldsmith.export.card imports goldsmith._console (line 4)",
+        "goldsmith.store.base imports goldsmith.server.app (line 5)",
+    ]
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    fake = [
+        Edge("goldsmith.schema", "goldsmith.errors", 1, False, False),
+        Edge("goldsmith.errors", "goldsmith.schema", 1, True, False),
+    ]
+    assert _cycles(fake) == [["goldsmith.errors", "goldsmith.schema"]]
+
+
+def test_imports_inside_functions_are_only_optional_extras() -> None:
+    hidden = [
+        f"{module}:{line} imports {name} inside a function"
+        for module, name, line in FUNCTION_IMPORTS
+        if name.split(".")[0] not in OPTIONAL_EXTRAS
+    ]
+    assert hidden == [], (
+        "move these imports to the top of the module (only optional extras "
+        f"{sorted(OPTIONAL_EXTRAS)} may be imported lazily):\n  " + "\n  ".join(hidden)
+    )
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+    names.discard("annotations")  # from __future__ import annotations
+    return names
+
+
+def _declared_all(tree: ast.Module) -> list[str] | None:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            value = ast.literal_eval(node.value)
+            return list(value)
+    return None
+
+
+PACKAGES_WITH_ALL = [
+    m
+    for m, p in MODULES.items()
+    if p.name == "__init__.py" and _declared_all(ast.parse(p.read_text(encoding="utf-8")))
+]
+
+
+@pytest.mark.parametrize("package", PACKAGES_WITH_ALL)
+def test_all_lists_exactly_the_public_names(package: str) -> None:
+    tree = ast.parse(MODULES[package].read_text(encoding="utf-8"))
+    declared = _declared_all(tree)
+    assert declared is not None
+    bound = _bound_names(tree) - {"__all__"}
+    public = {n for n in bound if not n.startswith("_")}
+    assert len(declared) == len(set(declared)), f"{package}.__all__ has duplicates"
+    assert sorted(public - set(declared)) == [], f"public in {package} but missing from __all__"
+    assert sorted(set(declared) - bound) == [], f"in {package}.__all__ but never defined"
+
+
+def test_goldsmith_has_an_all() -> None:
+    assert "goldsmith" in PACKAGES_WITH_ALL
+    assert {"Project", "ImportOptions", "ExportOptions", "GoldsmithError"} <= set(goldsmith.__all__)
+
+
+@pytest.mark.parametrize("package", PACKAGES_WITH_ALL)
+def test_every_name_in_all_is_importable(package: str) -> None:
+    mod = importlib.import_module(package)
+    missing = [name for name in mod.__all__ if not hasattr(mod, name)]
+    assert missing == []
+
+
+def _harmless(node: ast.stmt) -> bool:
+    """Docstring, imports, dunder constants, TYPE_CHECKING imports, a PEP 562 __getattr__."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return isinstance(node.value.value, str)
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        dunder = all(
+            isinstance(t, ast.Name) and t.id.startswith("__") and t.id.endswith("__")
+            for t in targets
+        )
+        try:
+            ast.literal_eval(node.value or ast.Constant(None))
+        except ValueError:
+            return False  # computed at import time
+        return dunder
+    if isinstance(node, ast.If) and _is_type_checking(node.test):
+        return all(isinstance(n, ast.Import | ast.ImportFrom) for n in node.body)
+    return isinstance(node, ast.FunctionDef) and node.name in {"__getattr__", "__dir__"}
+
+
+@pytest.mark.parametrize(
+    "package", sorted(m for m, p in MODULES.items() if p.name == "__init__.py")
+)
+def test_package_inits_only_import(package: str) -> None:
+    tree = ast.parse(MODULES[package].read_text(encoding="utf-8"))
+    effects = [
+        f"line {n.lineno}: {ast.unparse(n).splitlines()[0]}" for n in tree.body if not _harmless(n)
+    ]
+    assert effects == [], f"{package}/__init__.py must only import and declare __all__"
+
+
+# --------------------------------------------------------------------------- import weight
+
+BLOCK_EXTRAS = textwrap.dedent(
+    """
+    import importlib.abc, sys
+
+    HEAVY = {"torch", "transformers", "ray", "peft", "trl", "sentence_transformers"}
+
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in HEAVY:
+                raise ImportError(f"blocked for this test: {name}")
+            return None
+
+    sys.meta_path.insert(0, Block())
+    import goldsmith, goldsmith.cli
+    loaded = sorted(HEAVY & {m.split(".")[0] for m in sys.modules})
+    assert loaded == [], loaded
+    assert 'torch' not in sys.modules
+    print("ok")
+    """
+)
+
+
+def test_core_imports_without_heavy_extras() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCK_EXTRAS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
