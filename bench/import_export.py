@@ -176,11 +176,11 @@ def _label(rows: int) -> str:
 
 
 def _median(results: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(r[key] for r in results)
+    return statistics.median(float(r[key]) for r in results)
 
 
 def _rate(results: list[dict[str, Any]]) -> float:
-    return statistics.median(r["rows"] / r["seconds"] for r in results)
+    return statistics.median(float(r["rows"] / r["seconds"]) for r in results)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,8 +19,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import click
 import typer.main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,10 +49,11 @@ def command_paths() -> list[tuple[str, ...]]:
     return list(_walk(root, ()))
 
 
-def _walk(cmd: click.Command, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+def _walk(cmd: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Depth first; ``cmd`` is a click command (typer ships its own click, so duck-typed)."""
     yield path
-    if isinstance(cmd, click.Group):
-        ctx = click.Context(cmd, info_name=PROG)
+    if hasattr(cmd, "list_commands"):
+        ctx = cmd.context_class(cmd, info_name=PROG)
         for name in cmd.list_commands(ctx):
             sub = cmd.get_command(ctx, name)
             if sub is not None and not sub.hidden:
@@ -112,7 +113,7 @@ def render() -> str:
     for words in texts:
         lines.append(f"- `{' '.join([PROG, words]).strip()}`")
     for words, text in texts.items():
-        body = "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+        body = "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
         lines += ["", heading(words), "", "```text", body, "```"]
     return "\n".join(lines) + "\n"
 

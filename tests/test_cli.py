@@ -18,7 +18,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def _csv(path: Path, n: int = 40) -> Path:
+def _csv(path: Path, n: int = 100) -> Path:
     lines = ["condition_label,medical_abstract"]
     for i in range(n):
         lines.append(f'{i % 5 + 1},"Abstract number {i} about condition {i % 5}, with ""quotes""."')
@@ -53,10 +53,10 @@ def test_readme_tour(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.Monk
         ],
     )
     status = json.loads(_invoke(runner, ["status", "-p", "clin", "--json"]))
-    assert status["records"]["total"] == 40
-    assert status["records"]["labeled"] == 40
-    assert status["provenance"] == {"gold": 40}
-    assert status["labels"]["label"]["neoplasms"] == 8
+    assert status["records"]["total"] == 100
+    assert status["records"]["labeled"] == 100
+    assert status["provenance"] == {"gold": 100}
+    assert status["labels"]["label"]["neoplasms"] == 20
     table = _invoke(runner, ["status", "-p", "clin"])
     assert "neoplasms" in table and "gold" in table
     _invoke(
@@ -76,12 +76,12 @@ def test_readme_tour(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.Monk
         ],
     )
     lines = (tmp_path / "out" / "train.jsonl").read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 32
+    assert len(lines) == 80  # 20 per label: 16/2/2
     first = json.loads(lines[0])
     assert [m["role"] for m in first["messages"]] == ["system", "user", "assistant"]
     assert (tmp_path / "out" / "README.md").is_file()
     out = _invoke(runner, ["validate", "out/train.jsonl", "--format", "openai-chat"])
-    assert "32 example(s)" in out
+    assert "80 example(s)" in out
 
 
 def test_guidelines_commands(runner: CliRunner, tmp_path: Path) -> None:

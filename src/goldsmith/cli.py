@@ -54,7 +54,7 @@ def _clean_errors() -> Iterator[None]:
     try:
         yield
     except GoldsmithError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
 
 

@@ -258,6 +258,7 @@ class Record:
     source_file: str | None = None
     source_row: int | None = None
     content_hash: str = ""
+    dup_group: int | None = None  # records of one group (near duplicates) share a split
     id: int | None = None
 
 

@@ -11,7 +11,15 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from goldsmith import ExportError, ExportOptions, Project, RegistryError
+from goldsmith import (
+    ExportError,
+    ExportOptions,
+    FinalLabel,
+    Project,
+    Provenance,
+    Record,
+    RegistryError,
+)
 from goldsmith.config import template_task, write_config
 from goldsmith.export.exporter import Exporter, jsonl_exporter
 from goldsmith.export.formats import (
@@ -22,6 +30,7 @@ from goldsmith.export.formats import (
     register_exporter,
 )
 from goldsmith.export.run import export
+from goldsmith.schema import content_hash
 
 LABELS = ("pos", "neg", "neu")
 TAGS = ("a", "b", "c")
@@ -48,8 +57,9 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def run(s: Seeded, fmt: str, out: Path, **kw: Any) -> Path:
-    project: Project = s.project
+def run(s: Seeded | Project, fmt: str, out: Path, **kw: Any) -> Path:
+    """Export ``s`` (a project, or conftest's Seeded) unsplit; return the train file."""
+    project: Project = s if isinstance(s, Project) else s.project
     report = project.export(ExportOptions(fmt=fmt, out=out, **kw))
     assert list(report.files) == ["train"]
     return report.files["train"]
@@ -316,7 +326,7 @@ def test_label_studio_tasks(seeded: Seed, tmp_path: Path, template: str) -> None
     assert isinstance(tasks, list) and len(tasks) == 6
     task, value = tasks[1], s.values[1]
     assert task["data"] == s.fields[1]
-    assert task["meta"]["record_id"] == s.ids[1] and task["meta"]["external_id"] == "ext-1"
+    assert task["meta"]["record_id"] == s.ids[1] and task["meta"]["id"] == "ext-1"
     (annotation,) = task["annotations"]
     result = annotation["result"]
     q = QUESTION[template]
@@ -356,6 +366,7 @@ def test_prodigy_tasks(seeded: Seed, tmp_path: Path, template: str) -> None:
     assert row["text"] == s.fields[2]["text"]
     assert row["answer"] == "accept"
     assert row["meta"]["record_id"] == s.ids[2] and row["meta"]["n"] == 2
+    assert row["meta"]["id"] == "ext-2" and row["meta"]["provenance"] == "consensus"
     if template == "classification":
         assert row["label"] == value
     elif template == "multilabel":
@@ -380,3 +391,45 @@ def test_conll_bio_lines(seeded: Seed, tmp_path: Path) -> None:
         "1.\tO",
     ]
     assert blocks[0].splitlines()[3] == "Paris\tO"  # record 0 marks only the person
+
+
+# --------------------------------------------------------------------------- task shapes
+
+
+def _custom(root: Path, fields: list[dict[str, Any]], labels: list[str]) -> Project:
+    root.mkdir()
+    data = template_task(root.name, "classification", labels)
+    data["fields"] = fields
+    write_config(root, data)
+    return Project.open(root)
+
+
+def _label(p: Project, fields: dict[str, Any], value: str) -> None:
+    with p.store.write() as tx:
+        (rid,) = tx.insert_records([Record(fields=fields, content_hash=content_hash(fields))])
+        tx.set_final_labels([FinalLabel(rid, "label", value, Provenance.HUMAN)])
+
+
+def test_a_chat_field_is_the_conversation(tmp_path: Path) -> None:
+    chat = [
+        {"role": "user", "content": "My bill is wrong"},
+        {"role": "assistant", "content": "Sorry! Which month?"},
+        {"role": "user", "content": "March"},
+    ]
+    with _custom(tmp_path / "c", [{"name": "chat", "kind": "chat"}], ["billing", "tech"]) as p:
+        _label(p, {"chat": chat}, "billing")
+        messages = read_jsonl(run(p, "openai-chat", tmp_path / "o"))[0]["messages"]
+        prompt = read_jsonl(run(p, "trl-sft", tmp_path / "t"))[0]["prompt"]
+    assert [m["role"] for m in messages] == ["system", *(m["role"] for m in chat), "assistant"]
+    assert messages[1:-1] == chat and messages[-1]["content"] == "billing"
+    assert prompt.endswith(
+        "\n\nuser: My bill is wrong\nassistant: Sorry! Which month?\nuser: March"
+    )
+
+
+def test_several_text_fields_are_titled_blocks(tmp_path: Path) -> None:
+    fields = [{"name": "subject", "kind": "text", "title": "Subject"}, {"name": "body"}]
+    with _custom(tmp_path / "m", fields, ["spam", "ham"]) as p:
+        _label(p, {"subject": "WIN NOW", "body": "Claim your prize."}, "spam")
+        rows = read_jsonl(run(p, "openai-chat", tmp_path / "o"))
+    assert rows[0]["messages"][1]["content"] == "Subject:\nWIN NOW\n\nbody:\nClaim your prize."

@@ -2,13 +2,15 @@
 
 ``label-studio``
     A JSON array of tasks ``{"data": {fields}, "meta": {...}, "annotations": [{"result":
-    [...]}]}``, the shape Label Studio imports and exports. Every question with a final value
+    [...]}]}``, the shape Label Studio imports and exports. ``meta`` holds the record's
+    metadata, ``record_id``, ``id`` (the external id), provenance and confidence; the
+    annotation is ``ground_truth`` when the label is gold. Every question with a final value
     becomes result items: ``choices`` (label, multilabel), ``labels`` with
     start/end/text (spans), ``textarea`` (text) and ``rating``. ``from_name`` is the question
     name, ``to_name`` the field it annotates (a spans question's field, else the first field).
 ``prodigy``
-    JSON Lines with ``text``, ``answer: "accept"`` and ``meta``, plus ``label`` (label),
-    ``options`` and ``accept`` (multilabel) or ``spans`` (spans).
+    JSON Lines with ``text``, ``answer: "accept"`` and ``meta`` (as for Label Studio), plus
+    ``label`` (label), ``options`` and ``accept`` (multilabel) or ``spans`` (spans).
 ``conll``
     Token per line, ``token<TAB>tag`` with BIO tags, a blank line after each record. Tokens are
     the whitespace-separated pieces of the spans field; a token overlapping a span is tagged
@@ -49,8 +51,12 @@ def _target(ctx: ExportContext, question: Question) -> str:
 
 
 def _meta(record: Record, label: FinalLabel | None) -> dict[str, Any]:
+    """The record's metadata plus ``record_id``, ``id`` (the external id, which goldsmith's
+    importers read back as the external id) and the label's provenance and confidence."""
     meta: dict[str, Any] = dict(record.metadata or {})
-    meta.update(record_id=record.id, external_id=record.external_id)
+    meta["record_id"] = record.id
+    if record.external_id is not None:
+        meta["id"] = record.external_id
     if label is not None:
         meta.update(provenance=str(label.provenance), confidence=label.confidence)
     return meta

@@ -2,7 +2,9 @@
 
 The first pass of an export keeps only ``(record id, stratum, group)`` per record, as
 machine integers (strata and groups are interned), then hands them to
-:func:`goldsmith.export.splits.stratified_assign`. The second pass looks records up by id.
+:func:`goldsmith.export.splits.stratified_assign` (in slices of a million records for very
+large exports, so its per-item Python objects stay bounded). The second pass looks records
+up by id.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import numpy as np
 
 from goldsmith.export.splits import split_names, stratified_assign
 from goldsmith.schema import Question
+
+ASSIGN_CHUNK = 1_000_000  # records per stratified_assign call in very large exports
 
 
 def stratum(question: Question, value: Any) -> str:
@@ -84,6 +88,7 @@ def plan_splits(
     fractions: Sequence[float],
     *,
     seed: int = 0,
+    chunk: int = ASSIGN_CHUNK,
 ) -> SplitPlan:
     """Assign records to splits, stratified by label and keeping groups whole.
 
@@ -96,6 +101,9 @@ def plan_splits(
         Target share of each split; they sum to 1.
     seed
         Seed of :func:`stratified_assign`.
+    chunk
+        Above this many records the assignment runs over stratum-sorted slices of this
+        size (see :func:`_assign_in_chunks`), which bounds memory for very large exports.
 
     Returns
     -------
@@ -104,11 +112,11 @@ def plan_splits(
     Examples
     --------
     >>> plan = plan_splits([(1, "a", None), (2, "a", 7), (3, "b", 7)], [0.5, 0.5], seed=0)
-    >>> plan.splits_of([2])[0] == plan.splits_of([3])[0]
-    True
+    >>> plan.splits_of([1, 2, 3, 4]).tolist()[1:]  # records 2 and 3 share group 7
+    [1, 1, -1]
     """
     ids = array("q")
-    strata = array("l")
+    strata = array("q")
     groups = array("q")
     stratum_ids: dict[Hashable, int] = {}
     group_ids: dict[Hashable, int] = {}
@@ -119,12 +127,49 @@ def plan_splits(
         groups.append(
             record_id if group is None else -1 - group_ids.setdefault(group, len(group_ids))
         )
+    names = split_names(len(fractions))
     if len(ids) == 0:
         empty = np.empty(0, dtype=np.int64)
-        return SplitPlan(split_names(len(fractions)), empty, empty)
-    assignment = stratified_assign(
-        strata, fractions, groups=groups if group_ids else None, seed=seed
-    )
+        return SplitPlan(names, empty, empty)
+    if len(ids) <= chunk:
+        assignment = stratified_assign(
+            strata, fractions, groups=groups if group_ids else None, seed=seed
+        )
+    else:
+        assignment = _assign_in_chunks(
+            np.frombuffer(strata, dtype=np.int64),
+            np.frombuffer(groups, dtype=np.int64),
+            fractions,
+            seed=seed,
+            chunk=chunk,
+        )
     id_arr = np.frombuffer(ids, dtype=np.int64)
     order = np.argsort(id_arr, kind="stable")
-    return SplitPlan(split_names(len(fractions)), id_arr[order].copy(), assignment[order])
+    return SplitPlan(names, id_arr[order].copy(), assignment[order])
+
+
+def _assign_in_chunks(
+    strata: np.ndarray, groups: np.ndarray, fractions: Sequence[float], *, seed: int, chunk: int
+) -> np.ndarray:
+    """:func:`stratified_assign` over slices of at most ``chunk`` records.
+
+    Records of shared groups go in one call of their own, so no group is divided. The others
+    are sorted by stratum before slicing, so a stratum spans as few slices as possible and
+    even rare labels keep their proportions. Each slice has its own seed derived from
+    ``seed``. Peak memory follows ``chunk`` instead of the number of records.
+    """
+    out = np.empty(len(strata), dtype=np.int64)
+    shared = np.flatnonzero(groups < 0)
+    single = np.flatnonzero(groups >= 0)
+    single = single[np.argsort(strata[single], kind="stable")]
+    parts = np.array_split(single, max(1, -(-len(single) // chunk)))
+    for i, part in enumerate(parts):
+        if len(part):
+            sub_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
+            out[part] = stratified_assign(strata[part].tolist(), fractions, seed=sub_seed)
+    if len(shared):
+        sub_seed = int(np.random.SeedSequence([seed, len(parts)]).generate_state(1)[0])
+        out[shared] = stratified_assign(
+            strata[shared].tolist(), fractions, groups=groups[shared].tolist(), seed=sub_seed
+        )
+    return out

@@ -32,6 +32,7 @@ from goldsmith.schema import FinalLabel, Question, Record, Task
 from goldsmith.store import Store, StoreTx
 
 MAX_SOURCES = 1000  # distinct source files listed in the card
+READ_BATCH = 10_000  # records per iter_labeled batch: texts of one batch at most in memory
 
 
 def export(
@@ -129,7 +130,9 @@ def _batches(
     tx: StoreTx, options: ExportOptions
 ) -> Iterator[list[tuple[Record, dict[str, FinalLabel]]]]:
     return tx.iter_labeled(
-        provenance=list(options.provenance), min_confidence=options.min_confidence
+        provenance=list(options.provenance),
+        min_confidence=options.min_confidence,
+        batch_size=READ_BATCH,
     )
 
 

@@ -213,7 +213,7 @@ class LabelResolver:
             spans = _json_list(raw)
             if isinstance(spans, list) and self._map:
                 spans = [
-                    {**s, "label": self._map.get(s.get("label"), s.get("label"))}
+                    {**s, "label": self._map.get(str(s.get("label")), s.get("label"))}
                     if isinstance(s, dict)
                     else s
                     for s in spans
@@ -246,13 +246,15 @@ def _chat(value: Any) -> list[dict[str, str]]:
 
 
 def _text(value: Any, list_ok: bool) -> Any:
+    """Text, or for a preference question's candidates field a list of texts."""
+    if list_ok:
+        value = _json_list(value)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
     if isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    value = _json_list(value) if list_ok else value
-    if list_ok and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
     raise SchemaError(f"expected text, got {type(value).__name__}")
 
 
@@ -264,9 +266,10 @@ class RowMapper:
     task:
         The project's task.
     options:
-        ``text_field`` (the column for the first text field), ``id_field``,
-        ``label_field`` (default: a column named like the question), ``metadata_fields``
-        (default: every column not used otherwise), ``question``, ``label_map``, ``code_base``.
+        ``text_field`` (the column for the first text field), ``id_field`` (default
+        ``id``), ``label_field`` (default: the column named like the question),
+        ``metadata_fields`` (default: every column not used otherwise), ``question``,
+        ``label_map``, ``code_base``.
     file:
         Named in errors.
     labels:
@@ -318,9 +321,9 @@ class RowMapper:
                     line=line,
                     field=col,
                 )
-        if self._label_col is None and self._with_labels and self.question.name in row:
+        if self._label_col is None and self._with_labels:
             self._label_col = self.question.name
-        if self._id_col is None and "id" in row:
+        if self._id_col is None:
             self._id_col = "id"
         used = {src for _, src, _, _ in self._plan} | {self._label_col, self._id_col}
         self._used = frozenset(c for c in used if c is not None)

@@ -89,6 +89,7 @@ def _record(row: Any) -> Record:
         source_file=row.source_file,
         source_row=row.source_row,
         content_hash=row.content_hash,
+        dup_group=row.dup_group,
     )
 
 
@@ -308,7 +309,7 @@ class StoreTx:
                 Response(
                     record_id=r.record_id,
                     user=r.user,
-                    values=r["values"] if isinstance(r, dict) else r._mapping["values"],
+                    values=r._mapping["values"],
                     status=ResponseStatus(r.status),
                     guideline_version=r.guideline_version,
                     time_spent=r.time_spent,

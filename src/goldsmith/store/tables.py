@@ -106,5 +106,4 @@ final_labels = Table(
     Column("confidence", Float, nullable=False),
     Column("provenance", String(16), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Index("ix_final_labels_provenance", "provenance"),
 )

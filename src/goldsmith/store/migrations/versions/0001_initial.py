@@ -113,7 +113,6 @@ def upgrade() -> None:
             "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
     )
-    op.create_index("ix_final_labels_provenance", "final_labels", ["provenance"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,249 @@
+"""Import one file into the store, all or nothing.
+
+Rows stream from a reader through a converter in batches of ``options.batch_size``. Each
+batch is hashed (:func:`goldsmith.schema.content_hash`), exact duplicates are dropped (those
+already stored, earlier rows of this file included, and repeats within the batch), the rest
+are inserted, and their labels are stored as gold final labels, responses or suggestions.
+Everything runs in one write transaction: an error leaves the store as it was, without even
+an ``imports`` row.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from goldsmith.errors import InputError
+from goldsmith.ingest._hash import content_hash
+from goldsmith.ingest.formats import FormatRegistry, default_formats, detect_format
+from goldsmith.ingest.mapping import ImportItem, Row
+from goldsmith.ingest.options import ImportOptions, ImportReport, LabelsAs
+from goldsmith.ingest.readers import ReadContext
+from goldsmith.ingest.rejects import RejectSink
+from goldsmith.progress import SILENT, Progress
+from goldsmith.schema import (
+    FinalLabel,
+    Provenance,
+    Record,
+    Response,
+    ResponseStatus,
+    Suggestion,
+    SuggestionKind,
+    Task,
+)
+from goldsmith.store.base import Store, StoreTx
+
+
+def import_file(
+    store: Store,
+    task: Task,
+    path: Path,
+    options: ImportOptions,
+    *,
+    progress: Progress = SILENT,
+    formats: FormatRegistry | None = None,
+) -> ImportReport:
+    """Import ``path`` into ``store`` as records of ``task``.
+
+    Parameters
+    ----------
+    store:
+        The project's store; one write transaction holds the whole import.
+    task:
+        The task the rows are mapped onto.
+    path:
+        A file, or a folder for Hugging Face datasets.
+    options:
+        Format, field mapping, label handling, ``skip_invalid`` and batch size.
+    progress:
+        Told the total (bytes or rows) and advanced per batch.
+    formats:
+        The format registry; the built-ins when None.
+
+    Returns
+    -------
+    ImportReport
+        Counts: read, inserted, duplicates, rejected, labels stored.
+
+    Raises
+    ------
+    InputError
+        The file is missing or unreadable, or a row is invalid and ``skip_invalid`` is not
+        set. ``file``, ``line`` and ``field`` say where.
+    RegistryError
+        The format is unknown or cannot be detected.
+    """
+    path = Path(path)
+    source = str(path.resolve())
+    if not path.exists():
+        raise InputError("no such file or folder", file=source)
+    try:
+        codecs.lookup(options.encoding)
+    except LookupError as exc:
+        raise InputError(f"unknown encoding {options.encoding!r}", file=source) from exc
+    registry = formats if formats is not None else default_formats()
+    fmt = registry.get(options.fmt or detect_format(path))
+    convert = fmt.convert(task, options, source)
+    total = fmt.measure(path)
+    progress.start(f"importing {path.name}", total)
+    try:
+        with RejectSink(options.skip_invalid) as rejects, store.write() as tx:
+            ctx = ReadContext(file=source, options=options, reject=rejects.reject)
+            writer = _Writer(tx, options, source, agent=f"import:{path.name}")
+            import_id = tx.start_import(source, fmt.name, _options_json(options))
+            writer.import_id = import_id
+            batch: list[ImportItem] = []
+            size = max(1, options.batch_size)
+            done = 0
+            for line, row in _guarded(fmt.read(path, ctx), source):
+                try:
+                    batch.append(convert(line, row))
+                except InputError as exc:
+                    rejects.reject(exc, row)
+                    continue
+                if len(batch) >= size:
+                    writer.write(batch)
+                    batch = []
+                    progress.advance(ctx.pos - done)
+                    done = ctx.pos
+            writer.write(batch)
+            progress.advance(ctx.pos - done)
+            report = ImportReport(
+                import_id=import_id,
+                source=source,
+                fmt=fmt.name,
+                n_read=writer.n_items + rejects.count,
+                n_inserted=writer.n_inserted,
+                n_duplicates=writer.n_duplicates,
+                n_rejected=rejects.count,
+                n_labels=writer.n_labels,
+                rejected_path=options.skip_invalid if rejects.count else None,
+            )
+            tx.finish_import(
+                import_id,
+                n_read=report.n_read,
+                n_inserted=report.n_inserted,
+                n_duplicates=report.n_duplicates,
+                n_rejected=report.n_rejected,
+            )
+    finally:
+        progress.finish()
+    return report
+
+
+def _guarded(rows: Iterator[tuple[int, Row]], source: str) -> Iterator[tuple[int, Row]]:
+    """Rows, with an operating-system read failure turned into an :class:`InputError`."""
+    try:
+        yield from rows
+    except OSError as exc:
+        raise InputError(f"cannot read it: {exc.strerror or exc}", file=source) from exc
+
+
+def _options_json(options: ImportOptions) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(options):
+        value = getattr(options, f.name)
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+@dataclass
+class _Writer:
+    """Writes batches of items and their labels inside one transaction, counting."""
+
+    tx: StoreTx
+    options: ImportOptions
+    source: str
+    agent: str
+    import_id: int | None = None
+    n_items: int = 0
+    n_inserted: int = 0
+    n_duplicates: int = 0
+    n_labels: int = 0
+    _guideline: int | None = None
+    _guideline_read: bool = False
+
+    def write(self, items: list[ImportItem]) -> None:
+        if not items:
+            return
+        self.n_items += len(items)
+        hashes = [content_hash(it.fields) for it in items]
+        existing = self.tx.existing_hashes(hashes)
+        seen: set[str] = set()
+        records: list[Record] = []
+        kept: list[ImportItem] = []
+        for item, digest in zip(items, hashes, strict=True):
+            if digest in existing or digest in seen:
+                self.n_duplicates += 1
+                continue
+            seen.add(digest)
+            records.append(
+                Record(
+                    fields=item.fields,
+                    metadata=item.metadata,
+                    external_id=item.external_id,
+                    source_file=self.source,
+                    source_row=item.line,
+                    content_hash=digest,
+                )
+            )
+            kept.append(item)
+        ids = self.tx.insert_records(records, import_id=self.import_id)
+        self.n_inserted += len(ids)
+        self._labels(kept, ids)
+
+    def _guideline_version(self) -> int | None:
+        if not self._guideline_read:
+            self._guideline = self.tx.latest_guideline_version()
+            self._guideline_read = True
+        return self._guideline
+
+    def _labels(self, items: list[ImportItem], ids: list[int]) -> None:
+        mode = self.options.labels_as
+        finals: dict[tuple[int, str], FinalLabel] = {}
+        responses: dict[tuple[int, str], Response] = {}
+        suggestions: list[Suggestion] = []
+        for item, rid in zip(items, ids, strict=True):
+            for lab in item.labels:
+                if lab.predicted or mode == LabelsAs.SUGGESTION:
+                    suggestions.append(
+                        Suggestion(
+                            record_id=rid,
+                            question=lab.question,
+                            value=lab.value,
+                            agent=lab.agent or self.agent,
+                            kind=SuggestionKind.IMPORT,
+                            score=lab.score,
+                        )
+                    )
+                elif mode == LabelsAs.GOLD:
+                    if lab.status == ResponseStatus.SUBMITTED:
+                        finals.setdefault(
+                            (rid, lab.question),
+                            FinalLabel(rid, lab.question, lab.value, Provenance.GOLD, 1.0),
+                        )
+                else:
+                    user = lab.user or self.options.label_user
+                    resp = responses.get((rid, user))
+                    if resp is None:
+                        resp = responses[(rid, user)] = Response(
+                            record_id=rid,
+                            user=user,
+                            values={},
+                            status=lab.status,
+                            guideline_version=self._guideline_version(),
+                        )
+                    resp.values[lab.question] = lab.value
+        self.n_labels += self.tx.set_final_labels(finals.values())
+        self.n_labels += self.tx.upsert_responses(responses.values())
+        self.n_labels += self.tx.add_suggestions(suggestions)
