@@ -97,7 +97,7 @@ def ls_export(tmp_path: Path) -> Path:
 def test_label_studio_as_responses(project: Project, tmp_path: Path) -> None:
     path = ls_export(tmp_path)
     report = project.import_records(path, ImportOptions(labels_as=LabelsAs.RESPONSE))
-    assert (report.fmt, report.n_inserted) == ("labelstudio", 2)
+    assert (report.fmt, report.n_inserted) == ("label-studio", 2)
     got = state(project)
     colon = got["Colon tumour."]
     assert colon["id"] == "11"
@@ -115,6 +115,26 @@ def test_label_studio_as_gold_prefers_ground_truth(project: Project, tmp_path: P
     colon = state(project)["Colon tumour."]
     assert colon["final"] == {"label": ("general", Provenance.GOLD)}
     assert colon["resp"] == {}
+
+
+def test_label_studio_meta_from_goldsmith_export(project: Project, tmp_path: Path) -> None:
+    task = {
+        "data": {"text": "Angina."},
+        "meta": {
+            "year": 2003,
+            "record_id": 41,
+            "id": "pm-1",
+            "provenance": "gold",
+            "confidence": 1,
+        },
+        "annotations": [{"result": [ls_choice("cardiovascular")], "ground_truth": True}],
+    }
+    project.import_records(
+        dump(tmp_path / "export.json", [task]), ImportOptions(fmt="label-studio")
+    )
+    got = state(project)["Angina."]
+    assert (got["id"], got["meta"]) == ("pm-1", {"year": 2003})
+    assert got["final"] == {"label": ("cardiovascular", Provenance.GOLD)}
 
 
 def test_label_studio_ner_spans(make_project: Callable[..., Project], tmp_path: Path) -> None:
@@ -141,7 +161,7 @@ def test_label_studio_ner_spans(make_project: Callable[..., Project], tmp_path: 
             }
         ],
     )
-    ner.import_records(path, ImportOptions(fmt="labelstudio"))
+    ner.import_records(path, ImportOptions(fmt="label-studio"))
     assert state(ner)["take aspirin 10mg"]["final"]["spans"][0] == [
         {"start": 5, "end": 12, "label": "DRUG"},
         {"start": 13, "end": 17, "label": "DOSE"},

@@ -128,17 +128,47 @@ def test_row_mapper_metadata_fields_and_auto_label_column() -> None:
     assert item.labels[0].value == "general"
 
 
-def test_row_mapper_missing_and_empty_text_name_line_and_field() -> None:
+def test_row_mapper_missing_and_null_text_name_line_and_field() -> None:
     m = RowMapper(task(), ImportOptions(text_field="abstract"), "f.csv")
     with pytest.raises(InputError) as err:
         m(2, {"body": "x"})
     assert (err.value.file, err.value.line, err.value.field) == ("f.csv", 2, "abstract")
     assert "no column 'abstract'" in str(err.value)
-    m(2, {"abstract": "fine"})
+    assert m(2, {"abstract": ""}).fields == {"text": ""}  # empty text is kept as it is
+    assert m(3, {"abstract": "  "}).fields == {"text": "  "}
     with pytest.raises(InputError) as err:
-        m(9, {"abstract": "   "})
+        m(9, {"abstract": None})
     assert (err.value.line, err.value.field) == (9, "abstract")
-    assert "is empty" in err.value.reason
+    assert "is null" in err.value.reason
+    with pytest.raises(InputError, match="is missing") as err:
+        m(10, {"other": "x"})
+    assert (err.value.line, err.value.field) == (10, "abstract")
+
+
+def test_goldsmith_export_columns_are_read_back() -> None:
+    m = RowMapper(task(), ImportOptions(), "train.csv")
+    row = {
+        "id": "17",
+        "external_id": "pm-9",
+        "text": "t",
+        "label": "nervous",
+        "provenance": "gold",
+        "confidence": "1.0",
+        "metadata": '{"year": 1999, "src": "pubmed"}',
+    }
+    item = m(2, row)
+    assert item.external_id == "pm-9"
+    assert item.metadata == {"year": 1999, "src": "pubmed"}
+    assert item.labels[0].value == "nervous"
+    assert m(3, {**row, "external_id": ""}).external_id is None
+
+
+def test_plain_id_column_is_the_external_id_and_others_stay_metadata() -> None:
+    item = RowMapper(task(), ImportOptions(), "f.csv")(
+        2, {"id": "a", "text": "t", "provenance": "web", "metadata": '{"x": 1}'}
+    )
+    assert item.external_id == "a"
+    assert item.metadata == {"provenance": "web", "metadata": '{"x": 1}'}
 
 
 def test_row_mapper_bad_label_names_the_label_column() -> None:

@@ -109,6 +109,13 @@ def test_every_tabular_format_imports_the_same_records(project: Project, tmp_pat
     assert project.status()["imports"] == 5
 
 
+def test_empty_text_cell_is_imported_as_empty_text(project: Project, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", ["text", "label"], [["", "1"], ["x", "2"]])
+    report = project.import_records(path)
+    assert (report.n_inserted, report.n_rejected) == (2, 0)
+    assert [r.fields["text"] for r in records(project)] == ["", "x"]
+
+
 def test_hf_save_to_disk_import(project: Project, tmp_path: Path) -> None:
     datasets = pytest.importorskip("datasets")
     features = datasets.Features(
@@ -224,14 +231,15 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, ImportOptions, int | No
     malformed.write_text('{"text": "ok"}\n{"text": "x",}\n', encoding="utf-8")
     missing_text = tmp_path / "missing.jsonl"
     missing_text.write_text('{"text": "ok"}\n{"body": "x"}\n', encoding="utf-8")
-    empty_text = write_csv(tmp_path / "empty.csv", ["text", "label"], [["ok", "1"], ["", "2"]])
+    null_text = tmp_path / "null.jsonl"
+    null_text.write_text('{"text": "ok"}\n{"text": null}\n', encoding="utf-8")
     bad_label = write_csv(tmp_path / "label.csv", ["text", "y"], [["ok", "1"], ["x", "oncology"]])
     no_col = write_csv(tmp_path / "nocol.csv", ["body"], [["x"]])
     return {
         "latin1-as-utf8": (latin, ImportOptions(), 3, None),
         "malformed-json": (malformed, ImportOptions(), 2, None),
         "missing-text": (missing_text, ImportOptions(), 2, "text"),
-        "empty-text": (empty_text, ImportOptions(), 3, "text"),
+        "null-text": (null_text, ImportOptions(), 2, "text"),
         "label-not-in-task": (bad_label, ImportOptions(label_field="y"), 3, "y"),
         "no-such-column": (no_col, ImportOptions(text_field="abstract"), 2, "abstract"),
         "missing-file": (tmp_path / "nope.csv", ImportOptions(), None, None),
@@ -244,7 +252,7 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, ImportOptions, int | No
         "latin1-as-utf8",
         "malformed-json",
         "missing-text",
-        "empty-text",
+        "null-text",
         "label-not-in-task",
         "no-such-column",
         "missing-file",

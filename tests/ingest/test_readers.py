@@ -12,6 +12,7 @@ import pytest
 
 from goldsmith.errors import InputError, RegistryError
 from goldsmith.ingest.columnar import read_hf, read_parquet
+from goldsmith.ingest.delimited import read_csv, read_tsv
 from goldsmith.ingest.formats import (
     FormatRegistry,
     ImportFormat,
@@ -19,7 +20,7 @@ from goldsmith.ingest.formats import (
     detect_format,
 )
 from goldsmith.ingest.options import ImportOptions
-from goldsmith.ingest.readers import ReadContext, read_csv, read_json, read_jsonl, read_tsv
+from goldsmith.ingest.readers import ReadContext, read_json, read_jsonl
 
 
 def ctx(path: Path, **options: object) -> ReadContext:
@@ -213,7 +214,7 @@ def test_hf_folder_without_data_is_an_input_error(tmp_path: Path) -> None:
         ("a.tsv", "text\nx\n", "tsv"),
         ("a.jsonl", '{"text": "x"}\n', "jsonl"),
         ("a.json", '[{"text": "x"}]', "json"),
-        ("ls.json", '[{"id": 1, "data": {"text": "x"}, "annotations": []}]', "labelstudio"),
+        ("ls.json", '[{"id": 1, "data": {"text": "x"}, "annotations": []}]', "label-studio"),
         ("p.jsonl", '{"text": "x", "answer": "accept", "_input_hash": 1}\n', "prodigy"),
         ("ag.jsonl", '{"id": "1", "text": "x", "label.responses": ["a"]}\n', "argilla"),
         ("ag.json", '[{"id": "1", "fields": {"text": "x"}, "responses": {}}]', "argilla"),
@@ -248,7 +249,7 @@ def test_detect_format_unknown_and_missing(tmp_path: Path) -> None:
 def test_registry_rejects_duplicate_names_and_names_unknown_ones() -> None:
     registry = default_formats()
     assert {"csv", "tsv", "jsonl", "json", "parquet", "hf"} <= set(registry)
-    assert {"labelstudio", "prodigy", "argilla"} <= set(registry)
+    assert {"label-studio", "prodigy", "argilla"} <= set(registry)
     with pytest.raises(RegistryError, match="'csv' is already registered"):
         registry.register(ImportFormat("csv", read_csv))
     with pytest.raises(RegistryError, match="unknown import format 'xlsx'"):
@@ -260,3 +261,52 @@ def test_registry_accepts_a_third_party_format() -> None:
     fmt = registry.register(ImportFormat("semicolon", read_csv, description="x"))
     assert registry.get("semicolon") is fmt
     assert len(registry) == 1
+
+
+# --------------------------------------------------------------------------- csv: arrow == csv
+
+FRAGMENTS = ["plain", "with, comma", 'a "quote"', "two\nlines", "crlf\r\nend", "", " sp ", "é"]
+
+
+def _oracle(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """What the csv module alone reads, with the line each row starts on."""
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        out, last = [], reader.line_num
+        for values in reader:
+            if values:
+                out.append((last + 1, dict(zip(header, values, strict=True))))
+            last = reader.line_num
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_csv_fast_path_matches_the_csv_module(tmp_path: Path, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    path = tmp_path / "r.csv"
+    newline = "\r\n" if seed % 3 == 0 else "\n"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator=newline)
+        w.writerow(["text", "label", "note"])
+        for i in range(rng.randint(5, 60)):
+            if rng.random() < 0.08 and seed % 2:
+                f.write(newline)  # a blank line: Arrow hands over to csv here
+            w.writerow(
+                [f"{rng.choice(FRAGMENTS)} {i}", rng.choice(FRAGMENTS), rng.choice(FRAGMENTS)]
+            )
+    assert list(read_csv(path, ctx(path))) == _oracle(path)
+
+
+def test_csv_blank_line_then_multiline_rows_progress_reaches_file_size(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    path.write_text('text,label\na,1\n\n"b\nc",2\nd,3\n\n', encoding="utf-8")
+    c = ctx(path)
+    assert list(read_csv(path, c)) == [
+        (2, {"text": "a", "label": "1"}),
+        (4, {"text": "b\nc", "label": "2"}),
+        (6, {"text": "d", "label": "3"}),
+    ]
+    assert c.pos == path.stat().st_size

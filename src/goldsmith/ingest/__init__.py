@@ -1,1 +1,14 @@
-"""Import: readers for tabular and interop formats, field mapping, the transactional pipeline."""
+"""Import: readers for tabular and interop formats, field mapping, the transactional pipeline.
+
+Modules, one concept each:
+
+* ``pipeline``  -- :func:`~goldsmith.ingest.pipeline.import_file`, all or nothing;
+* ``formats``   -- the format registry and :func:`~goldsmith.ingest.formats.detect_format`;
+* ``readers``   -- the read context, decoded lines and the JSON readers;
+* ``delimited`` -- csv and tsv (an Arrow fast path with an exact :mod:`csv` fallback);
+* ``columnar``  -- parquet and Hugging Face dataset folders;
+* ``interop``   -- Label Studio, Prodigy and Argilla exports;
+* ``mapping``   -- rows to records: fields, ids, metadata, label resolution;
+* ``rejects``   -- where invalid rows go when they are skipped;
+* ``options``   -- :class:`ImportOptions` and :class:`ImportReport`.
+"""

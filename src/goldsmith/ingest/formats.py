@@ -23,7 +23,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from goldsmith.errors import InputError, RegistryError
-from goldsmith.ingest import columnar, readers
+from goldsmith.ingest import columnar, delimited, readers
 from goldsmith.ingest.interop import ArgillaConverter, LabelStudioConverter, ProdigyConverter
 from goldsmith.ingest.mapping import ImportItem, Row, RowMapper
 from goldsmith.ingest.options import ImportOptions
@@ -96,8 +96,8 @@ def default_formats() -> FormatRegistry:
     """A fresh registry holding the built-in formats."""
     reg = FormatRegistry()
     for fmt in (
-        ImportFormat("csv", readers.read_csv, description="comma-separated, header line"),
-        ImportFormat("tsv", readers.read_tsv, description="tab-separated, header line"),
+        ImportFormat("csv", delimited.read_csv, description="comma-separated, header line"),
+        ImportFormat("tsv", delimited.read_tsv, description="tab-separated, header line"),
         ImportFormat("jsonl", readers.read_jsonl, description="one JSON object per line"),
         ImportFormat("json", readers.read_json, description="a JSON array of objects"),
         ImportFormat(
@@ -110,7 +110,7 @@ def default_formats() -> FormatRegistry:
             description="Hugging Face save_to_disk folder or folder of parquet files",
         ),
         ImportFormat(
-            "labelstudio",
+            "label-studio",
             readers.read_json,
             LabelStudioConverter,
             description="Label Studio JSON export",
@@ -157,7 +157,7 @@ def _sniff(keys: list[str], sample: Row | None = None) -> str | None:
         return "prodigy"
     tasky = sample is not None and isinstance(sample.get("data"), dict)
     if tasky and names & {"annotations", "predictions"}:
-        return "labelstudio"
+        return "label-studio"
     return None
 
 
@@ -234,7 +234,7 @@ def detect_format(path: Path) -> str:
         elif found == "parquet":
             found = _sniff(_schema_names(path)) or found
     if found is None:
-        known = ", ".join(sorted(set(_BY_SUFFIX.values()) | {"hf", "labelstudio", "prodigy"}))
+        known = ", ".join(sorted(set(_BY_SUFFIX.values()) | {"hf", "label-studio", "prodigy"}))
         raise RegistryError(
             f"cannot tell the format of {path.name!r} from its name or contents; "
             f"pass fmt= one of {known} (or argilla)"

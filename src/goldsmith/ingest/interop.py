@@ -17,6 +17,7 @@ from typing import Any
 
 from goldsmith.errors import InputError, SchemaError
 from goldsmith.ingest.mapping import (
+    OWN_EXPORT_META,
     FoundLabel,
     ImportItem,
     LabelResolver,
@@ -92,6 +93,19 @@ class QuestionMatcher:
         return value
 
 
+def merge_meta(item: ImportItem, meta: Any) -> None:
+    """Add a task's ``meta`` to the item's metadata; ``meta.id`` is the external id.
+
+    The keys goldsmith's own exports add (``record_id``, ``provenance``, ``confidence``)
+    describe the exporting store and are dropped.
+    """
+    if not isinstance(meta, dict):
+        return
+    if item.external_id is None and not is_empty(meta.get("id")):
+        item.external_id = str(meta["id"])
+    item.metadata.update((k, v) for k, v in meta.items() if k != "id" and k not in OWN_EXPORT_META)
+
+
 def _score(value: Any) -> float | None:
     if isinstance(value, list | tuple):
         nums = [float(v) for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
@@ -127,10 +141,12 @@ def _ls_user(value: Any) -> str | None:
 class LabelStudioConverter:
     """One task of a Label Studio JSON export.
 
-    ``data`` gives the fields (mapped like a tabular row); the task ``id`` is the external
-    id. Each annotation's ``result`` items of type ``choices``, ``labels`` (spans),
-    ``textarea`` and ``rating`` become labels by ``completed_by`` (cancelled annotations are
-    discarded responses; ``ground_truth`` annotations are preferred for gold). Each
+    ``data`` gives the fields (mapped like a tabular row) and ``meta`` joins the metadata;
+    the external id is ``data.id``, else ``meta.id`` (goldsmith's own exports put it there),
+    else the task ``id``. Each annotation's ``result`` items of type ``choices``,
+    ``labels`` (spans), ``textarea`` and ``rating`` become labels by ``completed_by``
+    (cancelled annotations are discarded responses; ``ground_truth`` annotations are
+    preferred for gold). Each
     prediction becomes suggestions by its ``model_version`` with its ``score``.
     """
 
@@ -146,10 +162,9 @@ class LabelStudioConverter:
                 "a Label Studio task needs a 'data' object", file=self.file, line=line, field="data"
             )
         item = self.mapper.item(line, data)
+        merge_meta(item, row.get("meta"))
         if item.external_id is None and not is_empty(row.get("id")):
             item.external_id = str(row["id"])
-        if isinstance(row.get("meta"), dict):
-            item.metadata.update(row["meta"])
         annotations = [a for a in row.get("annotations") or [] if isinstance(a, dict)]
         annotations.sort(key=lambda a: not a.get("ground_truth"))  # stable: ground truth first
         for ann in annotations:
@@ -235,7 +250,8 @@ _PRODIGY_KEYS = frozenset(
 class ProdigyConverter:
     """One line of a Prodigy JSONL export (``prodigy db-out``).
 
-    ``text`` (or ``text_field``) is the text; ``meta`` joins the metadata. With ``answer``
+    ``text`` (or ``text_field``) is the text; ``meta`` joins the metadata (``meta.id`` is
+    the external id unless the line has an ``id``). With ``answer``
     ``accept``, the ``accept`` list (choice), ``label`` (binary textcat) and ``spans`` are
     labels by ``_annotator_id`` (else ``_session_id``); ``reject`` and ``ignore`` bring no
     label. Lines without ``answer`` are unannotated input whose labels are pre-annotations
@@ -250,11 +266,7 @@ class ProdigyConverter:
     def __call__(self, line: int, row: Row) -> ImportItem:
         exclude = _PRODIGY_KEYS | {k for k in row if k.startswith("_")}
         item = self.mapper.item(line, row, exclude=exclude)
-        meta = row.get("meta")
-        if isinstance(meta, dict):
-            item.metadata.update(meta)
-            if item.external_id is None and not is_empty(meta.get("id")):
-                item.external_id = str(meta["id"])
+        merge_meta(item, row.get("meta"))
         answer = row.get("answer")
         if answer is not None and answer != "accept":
             return item

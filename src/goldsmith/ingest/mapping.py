@@ -29,6 +29,11 @@ from goldsmith.schema import (
 
 Row = dict[str, Any]
 _PLAIN = (str, int, bool, type(None))
+# Columns of goldsmith's own tabular export (next to ``id`` and ``external_id``) that describe
+# the exporting store, not the record: dropped when such a file is imported back.
+OWN_EXPORT_COLUMNS = ("id", "provenance", "confidence")
+# Keys goldsmith's Label Studio and Prodigy exports add to ``meta`` (``id`` is the external id).
+OWN_EXPORT_META = ("record_id", "provenance", "confidence")
 
 
 @dataclass(slots=True)
@@ -104,6 +109,16 @@ def _json_list(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def _json_object(value: Any) -> dict[str, Any] | None:
+    """A dict given as a dict or as JSON text; None for anything else."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    return {str(k): jsonable(v) for k, v in value.items()} if isinstance(value, dict) else None
 
 
 def check_spans(question: SpansQuestion, value: list[dict[str, Any]], fields: Row) -> None:
@@ -269,7 +284,10 @@ class RowMapper:
         ``text_field`` (the column for the first text field), ``id_field`` (default
         ``id``), ``label_field`` (default: the column named like the question),
         ``metadata_fields`` (default: every column not used otherwise), ``question``,
-        ``label_map``, ``code_base``.
+        ``label_map``, ``code_base``. A file with both ``id`` and ``external_id`` columns is
+        read as goldsmith's own export: ``external_id`` is the id, the exporting store's
+        ``id``, ``provenance`` and ``confidence`` are dropped, and a ``metadata`` column of
+        JSON text is unpacked.
     file:
         Named in errors.
     labels:
@@ -304,6 +322,7 @@ class RowMapper:
         self._id_col = options.id_field
         self._meta_cols = options.metadata_fields
         self._used: frozenset[str] = frozenset()
+        self._meta_json = False
         self._checked = False
 
     def _check_columns(self, line: int, row: Row) -> None:
@@ -323,19 +342,27 @@ class RowMapper:
                 )
         if self._label_col is None and self._with_labels:
             self._label_col = self.question.name
+        # goldsmith's own tabular export: ``id`` is the exporting store's record id
+        own_export = self._id_col is None and "id" in row and "external_id" in row
         if self._id_col is None:
-            self._id_col = "id"
+            self._id_col = "external_id" if own_export else "id"
         used = {src for _, src, _, _ in self._plan} | {self._label_col, self._id_col}
+        if own_export:
+            used |= set(OWN_EXPORT_COLUMNS)
+        self._meta_json = own_export and self._meta_cols is None and "metadata" in row
         self._used = frozenset(c for c in used if c is not None)
         self._checked = True
 
     def fields(self, line: int, row: Row) -> dict[str, Any]:
-        """The task's fields from ``row``; a missing or empty one is an :class:`InputError`."""
+        """The task's fields from ``row``; a missing (absent or null) one is an InputError.
+
+        An empty string is a valid text: the row is kept as it is.
+        """
         out: dict[str, Any] = {}
         for name, src, chat, list_ok in self._plan:
             value = row.get(src)
-            if value is None or (value.__class__ is str and (not value or value.isspace())):
-                what = "is missing" if src not in row else "is empty"
+            if value is None:
+                what = "is missing" if src not in row else "is null"
                 raise InputError(
                     f"the text for field {name!r} {what}", file=self.file, line=line, field=src
                 )
@@ -368,6 +395,14 @@ class RowMapper:
             }
         else:
             metadata = {k: jsonable(row[k]) for k in self._meta_cols if k in row}
+        if self._meta_json:
+            packed = metadata.pop("metadata", None)
+            unpacked = _json_object(packed)
+            if unpacked is None:
+                if packed is not None:
+                    metadata["metadata"] = packed
+            else:
+                metadata = {**unpacked, **metadata}
         return ImportItem(line, fields, metadata, external_id)
 
     def __call__(self, line: int, row: Row) -> ImportItem:

@@ -108,10 +108,12 @@ def import_file(
                 if len(batch) >= size:
                     writer.write(batch)
                     batch = []
-                    progress.advance(ctx.pos - done)
-                    done = ctx.pos
+                    if ctx.pos > done:  # a reader may recount after switching strategy
+                        progress.advance(ctx.pos - done)
+                        done = ctx.pos
             writer.write(batch)
-            progress.advance(ctx.pos - done)
+            if ctx.pos > done:
+                progress.advance(ctx.pos - done)
             report = ImportReport(
                 import_id=import_id,
                 source=source,

@@ -1,5 +1,6 @@
-"""Streaming readers: each yields ``(line, row)`` pairs from one file. Text formats live here
-(csv, tsv, jsonl, json arrays); Arrow-based ones (parquet, Hugging Face) in ``columnar``.
+"""Streaming readers: each yields ``(line, row)`` pairs from one file. JSON formats live here,
+with the context every reader gets; csv and tsv in ``delimited``; parquet and Hugging Face
+folders in ``columnar``.
 
 A reader never holds the whole file. ``line`` is the physical line where a row starts for
 text formats (csv, tsv, jsonl, json) and the 1-based row number for columnar formats
@@ -12,9 +13,8 @@ skipped; problems that make the rest of the file unreadable always raise
 from __future__ import annotations
 
 import codecs
-import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ from goldsmith.ingest.options import ImportOptions
 Row = dict[str, Any]
 Rejector = Callable[[InputError, Any], None]
 
-CSV_FIELD_LIMIT = 2**31 - 1  # cells of 100 KB and more are normal in domain text
 JSON_CHUNK = 1 << 20
 
 
@@ -77,22 +76,28 @@ def _is_ascii_compatible(encoding: str) -> bool:
     return not name.startswith(("utf-16", "utf-32"))
 
 
-def _lines(path: Path, ctx: ReadContext) -> Iterator[tuple[int, str]]:
+def decoded_lines(
+    path: Path, ctx: ReadContext, *, start: int = 1
+) -> Generator[tuple[int, str], None, None]:
     """Decoded physical lines (line ending kept) with their 1-based numbers.
 
-    Each line is decoded on its own so a bad byte is reported on its own line.
+    Each line is decoded on its own so a bad byte is reported on its own line. Lines before
+    ``start`` are skipped without decoding (they still count towards ``ctx.pos``).
     """
     encoding = ctx.options.encoding
     if not _is_ascii_compatible(encoding):
         with open(path, encoding=encoding, newline="") as text:
             for number, line in enumerate(text, 1):
                 ctx.pos += len(line.encode(encoding))
-                yield number, line
+                if number >= start:
+                    yield number, line
         return
     bom = codecs.lookup(encoding).name == "utf-8"
     with open(path, "rb") as raw:
         for number, data in enumerate(raw, 1):
             ctx.pos += len(data)
+            if number < start:
+                continue
             try:
                 line = data.decode(encoding)
             except UnicodeDecodeError as exc:
@@ -111,90 +116,12 @@ def _lines(path: Path, ctx: ReadContext) -> Iterator[tuple[int, str]]:
             yield number, line
 
 
-class _LineFeed:
-    """Feeds decoded lines to :func:`csv.reader` and remembers the last line number."""
-
-    __slots__ = ("_it", "number")
-
-    def __init__(self, lines: Iterator[tuple[int, str]]) -> None:
-        self._it = lines
-        self.number = 0
-
-    def __iter__(self) -> _LineFeed:
-        return self
-
-    def __next__(self) -> str:
-        self.number, line = next(self._it)
-        return line
-
-
-# --------------------------------------------------------------------------- csv / tsv
-
-
-def _read_delimited(path: Path, ctx: ReadContext, delimiter: str) -> Iterator[tuple[int, Row]]:
-    if csv.field_size_limit() < CSV_FIELD_LIMIT:
-        csv.field_size_limit(CSV_FIELD_LIMIT)
-    feed = _LineFeed(_lines(path, ctx))
-    reader = csv.reader(feed, delimiter=delimiter)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise InputError(f"cannot read the header: {exc}", file=ctx.file, line=1) from exc
-    if header is None:
-        return
-    _check_header(header, ctx.file, feed.number)
-    width = len(header)
-    while True:
-        start = feed.number + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            ctx.reject(InputError(f"malformed row: {exc}", file=ctx.file, line=start), None)
-            continue
-        if not values:
-            continue
-        if len(values) != width:
-            ctx.reject(
-                InputError(
-                    f"{len(values)} values for {width} columns; is the delimiter "
-                    f"{delimiter!r} right, and are quotes balanced?",
-                    file=ctx.file,
-                    line=start,
-                ),
-                values,
-            )
-            continue
-        yield start, dict(zip(header, values, strict=True))
-
-
-def _check_header(header: list[str], file: str, line: int) -> None:
-    seen: set[str] = set()
-    for name in header:
-        if not name:
-            raise InputError("the header has an empty column name", file=file, line=line)
-        if name in seen:
-            raise InputError("the header repeats this column", file=file, line=line, field=name)
-        seen.add(name)
-
-
-def read_csv(path: Path, ctx: ReadContext) -> Iterator[tuple[int, Row]]:
-    """Rows of a CSV file with a header line (delimiter ``,`` unless set)."""
-    return _read_delimited(path, ctx, ctx.options.delimiter or ",")
-
-
-def read_tsv(path: Path, ctx: ReadContext) -> Iterator[tuple[int, Row]]:
-    """Rows of a tab-separated file with a header line."""
-    return _read_delimited(path, ctx, ctx.options.delimiter or "\t")
-
-
 # --------------------------------------------------------------------------- json
 
 
 def read_jsonl(path: Path, ctx: ReadContext) -> Iterator[tuple[int, Row]]:
     """One JSON object per line; blank lines are skipped."""
-    for number, line in _lines(path, ctx):
+    for number, line in decoded_lines(path, ctx):
         if not line or line.isspace():
             continue
         try:
