@@ -127,7 +127,8 @@ class CsvSink:
     def __init__(self, path: Path, ctx: ExportContext) -> None:
         self._ctx = ctx
         fields, questions = columns(ctx.task)
-        self._names = ["id", "external_id", *fields, *questions]
+        self._names = ["id", "external_id", *fields, *questions, "provenance", "confidence"]
+        self._names.append("metadata")
         self._file: IO[str] = path.open("w", encoding="utf-8", newline="")
         self._csv = csv.DictWriter(self._file, fieldnames=self._names, extrasaction="ignore")
         self._csv.writeheader()
@@ -157,5 +158,5 @@ def tabular_exporters() -> list[Exporter]:
             "parquet",
             description="Parquet, one row per record: fields, final values, provenance",
         ),
-        Exporter("csv", _csv, "csv", description="CSV: id, external_id, fields, final values"),
+        Exporter("csv", _csv, "csv", description="CSV: the parquet columns as UTF-8 text"),
     ]

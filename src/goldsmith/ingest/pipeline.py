@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith.errors import InputError
-from goldsmith.ingest._hash import content_hash
+from goldsmith.schema import content_hash
 from goldsmith.ingest.formats import FormatRegistry, default_formats, detect_format
 from goldsmith.ingest.mapping import ImportItem, Row
 from goldsmith.ingest.options import ImportOptions, ImportReport, LabelsAs
@@ -246,6 +246,7 @@ class _Writer:
                             guideline_version=self._guideline_version(),
                         )
                     resp.values[lab.question] = lab.value
-        self.n_labels += self.tx.set_final_labels(finals.values())
+        # records in this batch are new, so their labels are plain inserts
+        self.n_labels += self.tx.set_final_labels(finals.values(), replace=False)
         self.n_labels += self.tx.upsert_responses(responses.values())
         self.n_labels += self.tx.add_suggestions(suggestions)

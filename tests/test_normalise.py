@@ -1,16 +1,21 @@
-"""The import's fast content hash must equal ``schema.content_hash`` on every input."""
+"""The fast ``schema.normalise_text`` equals the obvious regex definition on every input."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from goldsmith.ingest._hash import content_hash, normalise_text
-from goldsmith.schema import content_hash as schema_hash
-from goldsmith.schema import normalise_text as schema_normalise
+from goldsmith.schema import normalise_text
+
+
+def schema_normalise(text: str) -> str:
+    """The reference: NFKC, casefold, every run of Unicode whitespace to one space, strip."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
 
 # every character Python counts as whitespace, plus look-alikes that are not
 SPACES = (
@@ -43,16 +48,3 @@ def test_normalise_text_matches_schema(text: str) -> None:
 @given(st.text(alphabet=st.sampled_from(TRICKY) | st.characters(), max_size=60))
 def test_normalise_text_matches_schema_on_any_text(text: str) -> None:
     assert normalise_text(text) == schema_normalise(text)
-
-
-FIELDS: list[dict[str, Any]] = [
-    {"text": "A  b"},
-    {"prompt": "p", "candidates": ["x ", " X"]},
-    {"messages": [{"role": "user", "content": "Hi\tthere"}, {"role": "assistant"}]},
-    {"b": 3, "a": "z"},
-]
-
-
-@pytest.mark.parametrize("fields", FIELDS)
-def test_content_hash_matches_schema(fields: dict[str, Any]) -> None:
-    assert content_hash(fields) == schema_hash(fields)
