@@ -86,7 +86,7 @@ def _contents(project: Project) -> list[tuple[str | None, str, str, str]]:
 
 
 @settings(
-    max_examples=15,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

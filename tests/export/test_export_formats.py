@@ -310,7 +310,15 @@ def test_csv_columns(seeded: Seed, tmp_path: Path, template: str) -> None:
         rows = list(csv.DictReader(f))
     fields = [f.name for f in s.project.task.fields]
     q = QUESTION[template]
-    assert list(rows[0]) == ["id", "external_id", *fields, q, "provenance", "confidence", "metadata"]
+    assert list(rows[0]) == [
+        "id",
+        "external_id",
+        *fields,
+        q,
+        "provenance",
+        "confidence",
+        "metadata",
+    ]
     assert json.loads(rows[0]["metadata"]) == {"n": 0}
     assert [int(r["id"]) for r in rows] == s.ids
     assert [r[q] for r in rows] == [str(_cell(template, v)) for v in s.values]

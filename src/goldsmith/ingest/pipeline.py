@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith.errors import InputError
-from goldsmith.schema import content_hash
 from goldsmith.ingest.formats import FormatRegistry, default_formats, detect_format
 from goldsmith.ingest.mapping import ImportItem, Row
 from goldsmith.ingest.options import ImportOptions, ImportReport, LabelsAs
@@ -34,6 +33,7 @@ from goldsmith.schema import (
     Suggestion,
     SuggestionKind,
     Task,
+    content_hash,
 )
 from goldsmith.store.base import Store, StoreTx
 
