@@ -166,7 +166,13 @@ def import_(
             report = proj.import_records(path, options, progress=RichProgress())
         console.print(
             f"imported {report.n_inserted} record(s) from {report.source} ({report.fmt}): "
-            f"{report.n_read} read, {report.n_duplicates} duplicate(s) skipped, "
+            f"{report.n_read} read, {report.n_duplicates} duplicate(s) skipped"
+            + (
+                f" (their {report.n_duplicate_labels} label(s) not stored)"
+                if report.n_duplicate_labels
+                else ""
+            )
+            + ", "
             f"{report.n_labels} label(s) as {labels_as.value}, {report.n_rejected} rejected"
             + (f" (see {report.rejected_path})" if report.rejected_path else "")
         )

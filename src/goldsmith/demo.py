@@ -69,7 +69,8 @@ def run_demo(
         )
         log(
             f"[3/6] imported {report.n_inserted} abstracts "
-            f"({report.n_duplicates} exact duplicates skipped)"
+            f"({report.n_duplicates} exact duplicates skipped, carrying "
+            f"{report.n_duplicate_labels} labels that were not stored)"
         )
         resolved = project.resolve_final_labels()
         n_gold = project.mark_gold(gold_fraction, seed=seed)
@@ -99,6 +100,11 @@ def run_demo(
         log("[6/6] done")
     return {
         "project": str(project_dir),
+        "import": {
+            "read": report.n_read,
+            "inserted": report.n_inserted,
+            "duplicates": report.n_duplicates,
+        },
         "records": status["records"],
         "provenance": status["provenance"],
         "labels": status["labels"],

@@ -458,3 +458,13 @@ def test_medical_abstracts_csv(project: Project) -> None:
     assert first.fields["text"].startswith("Obstructive sleep apnea following topical")
     assert first.source_row == 2
     assert first.metadata == {}
+
+
+def test_labels_of_skipped_duplicates_are_counted(project: Project, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "dup.csv",
+        ["text", "code"],
+        [["Same abstract.", "1"], ["same  ABSTRACT.", "2"], ["Other.", "3"], ["other.", ""]],
+    )
+    report = project.import_records(path, ImportOptions(label_field="code", batch_size=3))
+    assert (report.n_inserted, report.n_duplicates, report.n_duplicate_labels) == (2, 2, 1)

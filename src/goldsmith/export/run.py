@@ -146,16 +146,14 @@ def _plan(
     """First pass: (record id, stratum, group) of each exportable record, then the splits."""
 
     def keys() -> Iterator[tuple[int, str, Any]]:
-        for batch in _batches(tx, options):
-            for record, labels in batch:
-                label = labels.get(question.name)
-                if label is None or record.id is None:
-                    report.skipped += 1
-                    continue
-                # Record carries dup_group once the store returns it; until then each
-                # record is its own group (content hashes are unique, so they add nothing)
-                group = getattr(record, "dup_group", None)
-                yield record.id, stratum(question, label.value), group
+        for batch in tx.iter_label_keys(
+            question.name,
+            provenance=list(options.provenance),
+            min_confidence=options.min_confidence,
+            batch_size=READ_BATCH,
+        ):
+            for record_id, value, group in batch:
+                yield record_id, stratum(question, value), group
             progress.advance(len(batch))
 
     progress.start("Reading final labels")
@@ -200,7 +198,8 @@ def _write(
         for batch in _batches(tx, options):
             where = plan.splits_of([r.id or 0 for r, _ in batch])
             for (record, labels), k in zip(batch, where.tolist(), strict=True):
-                if k < 0:
+                if k < 0:  # passes the filters, but has no label for the exported question
+                    report.skipped += 1
                     continue
                 name = names[k]
                 if name not in sinks:

@@ -52,6 +52,7 @@ class ImportReport:
     n_read: int = 0
     n_inserted: int = 0
     n_duplicates: int = 0
+    n_duplicate_labels: int = 0  # labels carried by skipped duplicates; not stored
     n_rejected: int = 0
     n_labels: int = 0
     rejected_path: Path | None = None

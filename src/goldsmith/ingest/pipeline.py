@@ -121,6 +121,7 @@ def import_file(
                 n_read=writer.n_items + rejects.count,
                 n_inserted=writer.n_inserted,
                 n_duplicates=writer.n_duplicates,
+                n_duplicate_labels=writer.n_duplicate_labels,
                 n_rejected=rejects.count,
                 n_labels=writer.n_labels,
                 rejected_path=options.skip_invalid if rejects.count else None,
@@ -171,6 +172,7 @@ class _Writer:
     n_items: int = 0
     n_inserted: int = 0
     n_duplicates: int = 0
+    n_duplicate_labels: int = 0  # labels that came with skipped duplicates (not stored)
     n_labels: int = 0
     _guideline: int | None = None
     _guideline_read: bool = False
@@ -187,6 +189,7 @@ class _Writer:
         for item, digest in zip(items, hashes, strict=True):
             if digest in existing or digest in seen:
                 self.n_duplicates += 1
+                self.n_duplicate_labels += len(item.labels)
                 continue
             seen.add(digest)
             records.append(

@@ -454,6 +454,37 @@ class StoreTx:
             yield [(recs[i], labels[i]) for i in ids]
             last = ids[-1]
 
+    def iter_label_keys(
+        self,
+        question: str,
+        *,
+        provenance: Sequence[Provenance] | None = None,
+        min_confidence: float = 0.0,
+        batch_size: int = 10_000,
+    ) -> Iterator[list[tuple[int, Any, int | None]]]:
+        """``(record id, final value, dup group)`` of one question, by id, without the texts.
+
+        The light first pass of an export: enough to plan stratified, group-aware splits.
+        """
+        fl = final_labels
+        cond = [fl.c.question == question, fl.c.confidence >= min_confidence]
+        if provenance is not None:
+            cond.append(fl.c.provenance.in_([str(p) for p in provenance]))
+        last = 0
+        while True:
+            q = (
+                select(fl.c.record_id, fl.c.value, records.c.dup_group)
+                .join(records, records.c.id == fl.c.record_id)
+                .where(and_(fl.c.record_id > last, *cond))
+                .order_by(fl.c.record_id)
+                .limit(batch_size)
+            )
+            batch = [(int(r[0]), r[1], r[2]) for r in self._conn.execute(q)]
+            if not batch:
+                return
+            yield batch
+            last = batch[-1][0]
+
     def final_labels_for(self, record_ids: Sequence[int]) -> list[FinalLabel]:
         out: list[FinalLabel] = []
         for part in _chunks(list(record_ids)):
