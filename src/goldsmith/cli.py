@@ -334,7 +334,7 @@ def demo(
         summary = _demo.run_demo(
             data, workdir=workdir, seed=seed, progress=RichProgress(), log=console.print
         )
-    console.print_json(json.dumps(summary, default=str))
+    typer.echo(json.dumps(summary, indent=2, default=str))  # stdout: the summary, for scripts
 
 
 def main() -> None:

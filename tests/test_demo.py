@@ -1,0 +1,58 @@
+"""``goldsmith demo`` runs the whole loop on the real medical abstracts."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from goldsmith.cli import app
+
+DATA = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared/data/healthcare/medical_abstracts/medical_tc_test.csv"
+)
+
+
+@pytest.fixture()
+def data() -> Path:
+    if not DATA.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"demo data missing in CI: {DATA}")
+        pytest.skip(f"demo data not found at {DATA}")
+    return DATA
+
+
+def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--data", str(data), "--workdir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output[result.output.index("{") :])
+    assert summary["import"] == {"read": 2888, "inserted": 2770, "duplicates": 118}
+    assert summary["records"]["labeled"] == 2770
+    assert summary["provenance"]["gold"] == pytest.approx(277, abs=3)
+    assert sum(summary["provenance"].values()) == 2770
+    chat = summary["exports"]["openai-chat"]
+    assert chat["validated"] is True
+    assert sum(chat["counts"].values()) == 2770
+    assert chat["counts"]["train"] == pytest.approx(0.8 * 2770, abs=5)
+    lines = Path(chat["files"]["test"]).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == chat["counts"]["test"]
+    assert json.loads(lines[0])["messages"][2]["content"] in {
+        "neoplasms",
+        "digestive",
+        "nervous",
+        "cardiovascular",
+        "general",
+    }
+    parquet = summary["exports"]["parquet"]
+    assert set(parquet["files"]) == {"train", "validation", "test"}
+    assert Path(parquet["card"]).read_text(encoding="utf-8").count("goldsmith demo") == 1
+
+
+def test_demo_names_missing_data(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--data", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 1
+    assert "demo data not found" in result.output
