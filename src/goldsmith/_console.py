@@ -13,7 +13,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-console = Console(stderr=True)
+console = Console(stderr=True)  # messages and progress
+stdout = Console()  # results: tables a user reads or pipes
 
 
 class RichProgress:

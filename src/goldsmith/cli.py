@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from goldsmith import demo as _demo
-from goldsmith._console import RichProgress, console
+from goldsmith._console import RichProgress, console, stdout
 from goldsmith.config import TEMPLATES
 from goldsmith.errors import GoldsmithError
 from goldsmith.export.options import DEFAULT_PROVENANCE, ExportOptions
@@ -194,7 +194,7 @@ def status(
 
 
 def _print_status(info: dict[str, Any]) -> None:
-    out = console.__class__()  # stdout console for tables
+    out = stdout
     table = Table(title=f"{info['project']} ({info['store']})")
     table.add_column("records")
     table.add_column("count", justify="right")
