@@ -103,7 +103,7 @@ def import_(
         str | None,
         typer.Option(
             "--format",
-            help="csv, tsv, jsonl, parquet, hf, label-studio, prodigy, "
+            help="csv, tsv, jsonl, json, parquet, hf, label-studio, prodigy, conll, "
             "argilla (default: from the file name).",
         ),
     ] = None,

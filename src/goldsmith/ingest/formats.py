@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from goldsmith.errors import InputError, RegistryError
 from goldsmith.ingest import columnar, delimited, readers
+from goldsmith.ingest.conll import ConllConverter, read_conll
 from goldsmith.ingest.interop import ArgillaConverter, LabelStudioConverter, ProdigyConverter
 from goldsmith.ingest.mapping import ImportItem, Row, RowMapper
 from goldsmith.ingest.options import ImportOptions
@@ -119,6 +120,12 @@ def default_formats() -> FormatRegistry:
             "prodigy", readers.read_jsonl, ProdigyConverter, description="Prodigy JSONL (db-out)"
         ),
         ImportFormat(
+            "conll",
+            read_conll,
+            ConllConverter,
+            description="CoNLL token-per-line BIO tags; one record per sentence",
+        ),
+        ImportFormat(
             "argilla",
             columnar.read_table,
             ArgillaConverter,
@@ -142,6 +149,8 @@ _BY_SUFFIX = {
     ".json": "json",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".conll": "conll",
+    ".bio": "conll",
 }
 
 
@@ -234,7 +243,9 @@ def detect_format(path: Path) -> str:
         elif found == "parquet":
             found = _sniff(_schema_names(path)) or found
     if found is None:
-        known = ", ".join(sorted(set(_BY_SUFFIX.values()) | {"hf", "label-studio", "prodigy"}))
+        known = ", ".join(
+            sorted(set(_BY_SUFFIX.values()) | {"hf", "label-studio", "prodigy", "conll"})
+        )
         raise RegistryError(
             f"cannot tell the format of {path.name!r} from its name or contents; "
             f"pass fmt= one of {known} (or argilla)"
