@@ -118,3 +118,46 @@ def test_validate_reports_problems(runner: CliRunner, tmp_path: Path) -> None:
     f.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n', encoding="utf-8")
     out = _invoke(runner, ["validate", str(f), "--format", "openai-chat"], code=1)
     assert "line 1" in out
+
+
+def test_label_map_pairs_must_have_both_sides(runner: CliRunner, tmp_path: Path) -> None:
+    proj = tmp_path / "p"
+    _invoke(runner, ["init", "p", "--dir", str(proj), "--labels", "neoplasms,digestive"])
+    data = _csv(tmp_path / "a.csv", n=4)
+    out = _invoke(
+        runner,
+        [
+            "import",
+            str(data),
+            "-p",
+            str(proj),
+            "--text-field",
+            "medical_abstract",
+            "--label-field",
+            "condition_label",
+            "--label-map",
+            "1=neoplasms,2",
+        ],
+        code=2,
+    )
+    assert "is not RAW=LABEL" in out
+    _invoke(
+        runner,
+        [
+            "import",
+            str(data),
+            "-p",
+            str(proj),
+            "--text-field",
+            "medical_abstract",
+            "--label-field",
+            "condition_label",
+            "--label-map",
+            "1=digestive,2=neoplasms",
+            "--code-base",
+            "3",
+        ],
+    )
+    # 1 and 2 go through the map; codes 3 and 4 count from --code-base 3
+    status = json.loads(_invoke(runner, ["status", "-p", str(proj), "--json"]))
+    assert status["labels"]["label"] == {"digestive": 2, "neoplasms": 2}

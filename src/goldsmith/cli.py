@@ -144,8 +144,12 @@ def import_(
     with _clean_errors():
         mapping = {}
         for pair in _csv_list(label_map):
-            raw, _, label = pair.partition("=")
-            mapping[raw.strip()] = label.strip()
+            raw, eq, label = (part.strip() for part in pair.partition("="))
+            if not (eq and raw and label):
+                raise typer.BadParameter(
+                    f"--label-map: {pair!r} is not RAW=LABEL", param_hint="--label-map"
+                )
+            mapping[raw] = label
         options = ImportOptions(
             fmt=fmt,
             text_field=text_field,

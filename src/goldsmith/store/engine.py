@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 
 from goldsmith.errors import MissingExtraError, StoreError, StoreVersionError
@@ -88,25 +88,20 @@ def migrate(engine: Engine) -> None:
     """Bring the store up to the code's schema; refuse a store from a newer goldsmith."""
     cfg = _alembic_config()
     script = ScriptDirectory.from_config(cfg)
+    known = {rev.revision for rev in script.walk_revisions()}
+    head = script.get_current_head()
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
-            if current is not None and script.get_revision(current) is None:
-                raise StoreVersionError(
-                    f"the store is at schema revision {current!r}, which this goldsmith does not "
-                    f"know (its newest is {script.get_current_head()!r}); upgrade goldsmith"
-                )
-    except StoreVersionError:
-        raise
-    except Exception as exc:  # alembic raises its own error for unknown revisions
-        if "Can't locate revision" in str(exc):
-            raise StoreVersionError(
-                f"the store was written by a newer goldsmith ({exc}); upgrade goldsmith"
-            ) from exc
-        if isinstance(exc, OperationalError):
-            raise StoreError(f"cannot open the store: {exc.orig}") from exc
-        raise
-    if current == script.get_current_head():
+    except OperationalError as exc:
+        raise StoreError(f"cannot open the store: {exc.orig}") from exc
+    if current is not None and current not in known:
+        raise StoreVersionError(
+            f"the store is at schema revision {current!r}, which this goldsmith does not "
+            f"know (its newest is {head!r}); the store was written by a newer goldsmith: "
+            "upgrade goldsmith"
+        )
+    if current == head:
         return
     with engine.connect().execution_options(**{IMMEDIATE: True}) as conn, conn.begin():
         cfg.attributes["connection"] = conn
@@ -116,8 +111,3 @@ def migrate(engine: Engine) -> None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
-
-def ping(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
