@@ -11,6 +11,11 @@
     │   ├── StoreVersionError  the store was written by a newer goldsmith
     │   └── NotFoundError      a record, guideline version or user does not exist
     ├── InputError             bad input data: names the file, line and field
+    ├── ConflictError          the change clashes with the store's state (a full record, a taken name)
+    ├── AccessError            who is asking may not do this
+    │   ├── AuthenticationError  no, unknown or expired credentials
+    │   ├── PermissionDeniedError  the user's role does not allow the action
+    │   └── RateLimitedError   too many failed attempts; ``retry_after`` says when to retry
     └── ExportError            an export cannot be written
         └── DataValidationError  an exported training file breaks its format's rules
 
@@ -93,3 +98,27 @@ class DataValidationError(ExportError):
         super().__init__(f"{file}: {len(problems)} problem(s): {head}{more}")
         self.file = file
         self.problems = problems
+
+
+class ConflictError(GoldsmithError):
+    """The change clashes with the store's current state (a full record, a taken name)."""
+
+
+class AccessError(GoldsmithError):
+    """The caller may not do this."""
+
+
+class AuthenticationError(AccessError):
+    """No credentials, or unknown or expired ones."""
+
+
+class PermissionDeniedError(AccessError):
+    """The caller's role does not allow the action."""
+
+
+class RateLimitedError(AccessError):
+    """Too many failed attempts; retry after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

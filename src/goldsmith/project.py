@@ -13,22 +13,30 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith import config as _config
+from goldsmith.access import users as _users
+from goldsmith.annotation import queue as _queue
+from goldsmith.annotation.queue import Item
 from goldsmith.errors import ConfigError, SchemaError
 from goldsmith.export import run as _export
 from goldsmith.export import validate as _validate
 from goldsmith.export.options import ExportOptions, ExportReport
 from goldsmith.ingest import pipeline as _ingest
+from goldsmith.ingest import rows as _rows
 from goldsmith.ingest.options import ImportOptions, ImportReport
+from goldsmith.ingest.rows import AddReport
 from goldsmith.progress import SILENT, Progress
 from goldsmith.quality.consensus import majority
 from goldsmith.quality.gold import sample_gold
 from goldsmith.schema import (
     FinalLabel,
     Provenance,
+    Record,
     Response,
     ResponseStatus,
+    Role,
     Suggestion,
     Task,
+    User,
 )
 from goldsmith.store import Store
 
@@ -65,7 +73,14 @@ class Project:
     def open(cls, root: str | Path = ".", *, db_url: str | None = None) -> Project:
         """Open the project in ``root``, applying pending store migrations."""
         cfg = _config.load_config(Path(root), db_url=db_url)
-        return cls(cfg, Store(cfg.db_url))
+        store = Store(cfg.db_url)
+        overlap = cfg.task.settings.overlap
+        with store.read() as tx:
+            stale = tx.get_meta("overlap") != overlap
+        if stale:  # the task's overlap changed: reopen or close records for the new value
+            with store.write() as tx:
+                tx.set_overlap(overlap)
+        return cls(cfg, store)
 
     def close(self) -> None:
         self.store.close()
@@ -105,6 +120,14 @@ class Project:
         return _ingest.import_file(
             self.store, self.task, Path(path), options or ImportOptions(), progress=progress
         )
+
+    def add_records(self, items: Iterable[dict[str, Any]]) -> AddReport:
+        """Add records given as ``{"fields": ..., "metadata"?: ..., "external_id"?: ...}``."""
+        return _rows.add_rows(self.store, self.task, items)
+
+    def records(self, *, offset: int = 0, limit: int = 100) -> list[Record]:
+        with self.store.read() as tx:
+            return tx.list_records(offset=offset, limit=limit)
 
     def add_suggestions(self, items: Iterable[Suggestion]) -> int:
         items = list(items)
@@ -166,6 +189,85 @@ class Project:
             for f in chosen:
                 f.provenance = Provenance.GOLD
             return tx.set_final_labels(chosen)
+
+    def responses(
+        self,
+        *,
+        user: str | None = None,
+        status: ResponseStatus | None = None,
+        record_id: int | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[Response]:
+        """Stored responses, filtered by annotator, status or record, in arrival order."""
+        with self.store.read() as tx:
+            return tx.list_responses(
+                user=user, status=status, record_id=record_id, limit=limit, offset=offset
+            )
+
+    # ------------------------------------------------------------------ annotating
+
+    def next_item(self, user: str) -> Item | None:
+        """Lease the next record for ``user`` (see :mod:`goldsmith.annotation.queue`)."""
+        return _queue.next_item(self.store, self.task, user)
+
+    def item(self, record_id: int, user: str) -> Item:
+        """A record with its suggestions and ``user``'s own response and lease."""
+        return _queue.get_item(self.store, record_id, user)
+
+    def previous_item(self, user: str, before: int | None = None) -> Item | None:
+        return _queue.previous_item(self.store, user, before)
+
+    def answer(
+        self,
+        user: str,
+        record_id: int,
+        values: dict[str, Any],
+        status: ResponseStatus = ResponseStatus.SUBMITTED,
+        *,
+        time_spent: float | None = None,
+    ) -> Response:
+        """Submit, skip (``discarded``) or save a draft of ``user``'s answer to a record."""
+        return _queue.answer(
+            self.store, self.task, user, record_id, values, status, time_spent=time_spent
+        )
+
+    def progress(self, user: str) -> dict[str, Any]:
+        return _queue.progress(self.store, user)
+
+    # ------------------------------------------------------------------ users
+
+    def add_user(self, name: str, role: Role | str, password: str | None = None) -> str:
+        """Create a user; returns ``password`` or a generated one-time password."""
+        return _users.add_user(self.store, name, role, password)
+
+    def users(self) -> list[User]:
+        with self.store.read() as tx:
+            return tx.list_users()
+
+    def user(self, name: str) -> User:
+        with self.store.read() as tx:
+            return tx.user(name)
+
+    def create_api_key(self, name: str) -> str:
+        """A new API key for ``name``, stored hashed: this is the only time it is shown."""
+        return _users.create_api_key(self.store, name)
+
+    def user_for_key(self, key: str) -> User:
+        return _users.user_for_key(self.store, key)
+
+    def check_password(self, name: str, password: str) -> User:
+        return _users.check_password(self.store, name, password)
+
+    def open_session(self, user: User) -> tuple[str, str]:
+        """``(token, csrf)`` of a new login session for ``user``."""
+        return _users.open_session(self.store, user)
+
+    def session_user(self, token: str) -> tuple[User, str]:
+        return _users.session_user(self.store, token)
+
+    def close_session(self, token: str) -> None:
+        _users.close_session(self.store, token)
 
     # ------------------------------------------------------------------ overview
 

@@ -40,6 +40,14 @@ class ResponseStatus(StrEnum):
     DISCARDED = "discarded"
 
 
+class Role(StrEnum):
+    """What a user may do: owners run the project, reviewers see everything, annotators label."""
+
+    OWNER = "owner"
+    REVIEWER = "reviewer"
+    ANNOTATOR = "annotator"
+
+
 class Provenance(StrEnum):
     GOLD = "gold"
     HUMAN = "human"
@@ -64,6 +72,21 @@ class FieldSpec(_Strict):
     title: str | None = None
 
 
+MAX_LABELS = 1000  # more than a page can offer; use spans or free text for open vocabularies
+
+
+def _check_labels(name: str, labels: tuple[str, ...]) -> None:
+    if not labels:
+        raise ValueError(f"question {name!r} needs at least one label")
+    if len(labels) > MAX_LABELS:
+        raise ValueError(
+            f"question {name!r} has {len(labels)} labels; at most {MAX_LABELS} fit an annotation "
+            "page. Split the label set or use a text question for open vocabularies"
+        )
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"question {name!r} repeats a label")
+
+
 class _QuestionBase(_Strict):
     name: str
     title: str | None = None
@@ -80,6 +103,11 @@ class LabelQuestion(_QuestionBase):
     kind: Literal["label"] = "label"
     labels: tuple[str, ...]
 
+    @model_validator(mode="after")
+    def _labels_ok(self) -> LabelQuestion:
+        _check_labels(self.name, self.labels)
+        return self
+
     def check(self, value: Any) -> str:
         if not isinstance(value, str) or value not in self.labels:
             raise SchemaError(f"{self.name}: {value!r} is not one of {list(self.labels)}")
@@ -91,6 +119,11 @@ class MultiLabelQuestion(_QuestionBase):
 
     kind: Literal["multilabel"] = "multilabel"
     labels: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _labels_ok(self) -> MultiLabelQuestion:
+        _check_labels(self.name, self.labels)
+        return self
 
     def check(self, value: Any) -> list[str]:
         if not isinstance(value, list | tuple):
@@ -108,6 +141,11 @@ class SpansQuestion(_QuestionBase):
     kind: Literal["spans"] = "spans"
     labels: tuple[str, ...]
     field: str = "text"
+
+    @model_validator(mode="after")
+    def _labels_ok(self) -> SpansQuestion:
+        _check_labels(self.name, self.labels)
+        return self
 
     def check(self, value: Any) -> list[dict[str, Any]]:
         if not isinstance(value, list | tuple):
@@ -191,10 +229,30 @@ Question = Annotated[
 ]
 
 
+class Keymap(_Strict):
+    """Keys of the annotation page. Labels default to 1-9 in task order; ``labels`` overrides."""
+
+    submit: str = "Enter"
+    skip: str = "s"
+    back: str = "Backspace"
+    help: str = "?"
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _keys_distinct(self) -> Keymap:
+        used = [self.submit, self.skip, self.back, self.help, *self.labels.values()]
+        clashes = sorted({k for k in used if used.count(k) > 1})
+        if clashes:
+            raise ValueError(f"keys {clashes} are assigned to more than one action")
+        return self
+
+
 class Settings(_Strict):
     """Project-wide settings; later issues add more with defaults."""
 
     overlap: int = Field(default=1, ge=1)
+    lease_seconds: int = Field(default=1800, ge=1)
+    keys: Keymap = Keymap()
     redact_before_llm: bool = True
     system_prompt: str | None = None
 
@@ -280,6 +338,15 @@ class Response:
     status: ResponseStatus = ResponseStatus.SUBMITTED
     guideline_version: int | None = None
     time_spent: float | None = None
+
+
+@dataclass(slots=True)
+class User:
+    """Someone who uses the server. Credentials live in the store, hashed."""
+
+    name: str
+    role: Role
+    id: int | None = None
 
 
 @dataclass(slots=True)

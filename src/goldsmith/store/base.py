@@ -28,6 +28,8 @@ from goldsmith.schema import (
     SuggestionKind,
 )
 from goldsmith.store import engine as _engine
+from goldsmith.store.access import AccessTx
+from goldsmith.store.queue import QueueTx
 from goldsmith.store.tables import (
     final_labels,
     guidelines,
@@ -94,15 +96,12 @@ def _record(row: Any) -> Record:
     )
 
 
-class StoreTx:
-    """Operations inside one transaction. Methods are grouped by table."""
+class StoreTx(AccessTx, QueueTx):
+    """Operations inside one transaction, grouped by table; users, keys and sessions come
+    from :class:`AccessTx`, the annotation queue from :class:`QueueTx`."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-
-    @property
-    def dialect(self) -> str:
-        return self._conn.dialect.name
 
     # ------------------------------------------------------------------ imports
 
@@ -138,6 +137,18 @@ class StoreTx:
             q = select(records.c.content_hash).where(records.c.content_hash.in_(part))
             found.update(self._conn.execute(q).scalars())
         return found
+
+    def existing_hash_ids(self, hashes: Sequence[str]) -> dict[str, int]:
+        """The stored record id of each of ``hashes`` that is already stored."""
+        found: dict[str, int] = {}
+        for part in _chunks(list(hashes)):
+            q = select(records.c.content_hash, records.c.id).where(records.c.content_hash.in_(part))
+            found.update((h, int(i)) for h, i in self._conn.execute(q))
+        return found
+
+    def list_records(self, *, offset: int = 0, limit: int = 100) -> list[Record]:
+        q = select(records).order_by(records.c.id).offset(offset).limit(limit)
+        return [_record(r) for r in self._conn.execute(q)]
 
     def insert_records(self, batch: Sequence[Record], *, import_id: int | None = None) -> list[int]:
         """Insert records (hashes must be new) and return their ids in input order."""
@@ -332,6 +343,8 @@ class StoreTx:
             },
         )
         self._conn.execute(stmt, rows)
+        overlap = self.get_meta("overlap") or 1
+        self.refresh_queue([r["record_id"] for r in rows], overlap=int(overlap))
         return len(rows)
 
     def responses_for(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -15,7 +16,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -49,8 +52,14 @@ records = Table(
     Column("dup_group", Integer, nullable=True),
     Column("import_id", Integer, ForeignKey("imports.id"), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # the annotation queue: submitted responses so far, whether overlap is reached, and the
+    # order (lower first; ties by id, i.e. insertion order). Active learning rewrites the rank.
+    Column("n_submitted", Integer, nullable=False, server_default="0"),
+    Column("queue_done", Boolean, nullable=False, server_default=false()),
+    Column("queue_rank", Float, nullable=False, server_default="0"),
     Index("ix_records_content_hash", "content_hash", unique=True),
     Index("ix_records_external_id", "external_id"),
+    Index("ix_records_queue", "queue_done", "queue_rank", "id"),
     sqlite_autoincrement=True,
 )
 
@@ -106,4 +115,50 @@ final_labels = Table(
     Column("confidence", Float, nullable=False),
     Column("provenance", String(16), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Json, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=True),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),  # sha256 of the key
+    Column("prefix", String(16), nullable=False),  # shown in listings to tell keys apart
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # sha256 of the cookie token
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),  # unix seconds
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("user", String(128), primary_key=True),
+    Column("expires_at", Float, nullable=False),  # unix seconds
+    Index("ix_leases_user", "user", "expires_at"),
 )

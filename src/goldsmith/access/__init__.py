@@ -1,0 +1,1 @@
+"""Users, credentials and sessions: who may use a project, stored hashed."""

@@ -1,0 +1,100 @@
+"""The annotation queue: lease the next record, answer it, step back through one's history.
+
+Each record needs ``task.settings.overlap`` submitted responses. :func:`next_item` leases a
+record to one annotator for ``task.settings.lease_seconds``; answering (submit or skip)
+releases the lease, and an abandoned lease expires so the record returns to the queue.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from goldsmith.errors import NotFoundError, SchemaError
+from goldsmith.schema import Record, Response, ResponseStatus, Suggestion, Task
+from goldsmith.store import Store
+from goldsmith.store.base import StoreTx
+
+
+@dataclass(slots=True)
+class Item:
+    """What an annotator sees for one record: the record, suggestions and their own answer."""
+
+    record: Record
+    suggestions: list[Suggestion]
+    response: Response | None
+    lease_expires_at: float | None
+
+
+def load_item(tx: StoreTx, record_id: int, user: str, now: float) -> Item:
+    found = tx.get_records([record_id])
+    if not found:
+        raise NotFoundError(f"no record {record_id}")
+    return Item(
+        record=found[0],
+        suggestions=tx.suggestions_for([record_id]),
+        response=tx.response_of(user, record_id),
+        lease_expires_at=tx.lease_expiry(user, record_id, now),
+    )
+
+
+def next_item(store: Store, task: Task, user: str, *, now: float | None = None) -> Item | None:
+    """Lease and return the next record for ``user``; None when nothing is left for them."""
+    now = time.time() if now is None else now
+    s = task.settings
+    with store.write() as tx:
+        rid = tx.lease_next(user, overlap=s.overlap, ttl=s.lease_seconds, now=now)
+        return None if rid is None else load_item(tx, rid, user, now)
+
+
+def get_item(store: Store, record_id: int, user: str, *, now: float | None = None) -> Item:
+    with store.read() as tx:
+        return load_item(tx, record_id, user, time.time() if now is None else now)
+
+
+def previous_item(
+    store: Store, user: str, before: int | None, *, now: float | None = None
+) -> Item | None:
+    """The record ``user`` answered before ``before`` (their latest answer when None)."""
+    with store.read() as tx:
+        rid = tx.previous_answered(user, before)
+        return None if rid is None else load_item(tx, rid, user, time.time() if now is None else now)
+
+
+def answer(
+    store: Store,
+    task: Task,
+    user: str,
+    record_id: int,
+    values: dict[str, object],
+    status: ResponseStatus,
+    *,
+    time_spent: float | None = None,
+) -> Response:
+    """Store ``user``'s submit, skip (``discarded``) or draft for one record.
+
+    A submission must answer every required question. Drafts may be partial; whatever they
+    hold must still fit its question.
+    """
+    checked = task.check_values(dict(values))
+    if status == ResponseStatus.SUBMITTED:
+        missing = [q.name for q in task.questions if q.required and q.name not in checked]
+        if missing:
+            raise SchemaError(f"answer the required question(s) {missing} before submitting")
+    with store.write() as tx:
+        response = Response(
+            record_id=record_id,
+            user=user,
+            values=checked,
+            status=status,
+            guideline_version=tx.latest_guideline_version(),
+            time_spent=time_spent,
+        )
+        tx.answer(response, overlap=task.settings.overlap)
+    return response
+
+
+def progress(store: Store, user: str) -> dict[str, object]:
+    """Records complete (overlap reached) out of all, and ``user``'s own counts by status."""
+    with store.read() as tx:
+        return {**tx.queue_counts(), "mine": tx.user_counts(user)}

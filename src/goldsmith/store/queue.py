@@ -1,0 +1,264 @@
+"""Store operations for the annotation queue (a mixin of :class:`StoreTx`).
+
+A record is open until it has ``overlap`` submitted responses (``records.queue_done``). A lease
+reserves an open record for one annotator until it expires. Leasing and submitting run in
+write transactions: SQLite serialises them with ``BEGIN IMMEDIATE``; PostgreSQL takes a
+transaction-scoped advisory lock for leasing and a row lock on the record for submitting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, false, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from goldsmith.errors import ConflictError, NotFoundError
+from goldsmith.schema import Response, ResponseStatus
+from goldsmith.store.tables import leases, meta, records, responses
+
+_LEASE_LOCK = 0x601D5  # advisory lock id that serialises leasing on PostgreSQL
+_ANSWERED = (str(ResponseStatus.SUBMITTED), str(ResponseStatus.DISCARDED))
+
+
+def _response(row: Any) -> Response:
+    return Response(
+        record_id=row.record_id,
+        user=row.user,
+        values=row._mapping["values"],
+        status=ResponseStatus(row.status),
+        guideline_version=row.guideline_version,
+        time_spent=row.time_spent,
+    )
+
+
+class QueueTx:
+    _conn: Connection
+
+    @property
+    def dialect(self) -> str:
+        return self._conn.dialect.name
+
+    # ------------------------------------------------------------------ meta
+
+    def get_meta(self, key: str) -> Any:
+        return self._conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def set_meta(self, key: str, value: Any) -> None:
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = insert(meta).values(key=key, value=value)
+        self._conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+    # ------------------------------------------------------------------ leasing
+
+    def lease_next(self, user: str, *, overlap: int, ttl: float, now: float) -> int | None:
+        """Lease the next record ``user`` should answer and return its id, or None when done.
+
+        A live lease the user already holds is renewed and returned first.
+        """
+        if self.dialect == "postgresql":
+            self._conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LEASE_LOCK})
+        held = self._conn.execute(
+            select(leases.c.record_id)
+            .where(leases.c.user == user, leases.c.expires_at > now)
+            .order_by(leases.c.record_id)
+            .limit(1)
+        ).scalar()
+        if held is None:
+            self._conn.execute(
+                delete(leases).where(leases.c.user == user, leases.c.expires_at <= now)
+            )
+            held = self._conn.execute(self._next_open(user, overlap, now)).scalar()
+            if held is None:
+                return None
+        self._upsert_lease(int(held), user, now + ttl)
+        return int(held)
+
+    def _next_open(self, user: str, overlap: int, now: float) -> Any:
+        answered = (
+            select(responses.c.id)
+            .where(
+                responses.c.record_id == records.c.id,
+                responses.c.user == user,
+                responses.c.status.in_(_ANSWERED),
+            )
+            .exists()
+        )
+        others = (
+            select(func.count())
+            .select_from(leases)
+            .where(
+                leases.c.record_id == records.c.id,
+                leases.c.user != user,
+                leases.c.expires_at > now,
+            )
+            .scalar_subquery()
+        )
+        return (
+            select(records.c.id)
+            .where(records.c.queue_done == false(), ~answered, records.c.n_submitted + others < overlap)
+            .order_by(records.c.queue_rank, records.c.id)
+            .limit(1)
+        )
+
+    def _upsert_lease(self, record_id: int, user: str, expires_at: float) -> None:
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = insert(leases).values(record_id=record_id, user=user, expires_at=expires_at)
+        self._conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["record_id", "user"], set_={"expires_at": expires_at}
+            )
+        )
+
+    def lease_expiry(self, user: str, record_id: int, now: float) -> float | None:
+        q = select(leases.c.expires_at).where(
+            leases.c.record_id == record_id, leases.c.user == user, leases.c.expires_at > now
+        )
+        value = self._conn.execute(q).scalar()
+        return None if value is None else float(value)
+
+    # ------------------------------------------------------------------ answering
+
+    def response_of(self, user: str, record_id: int) -> Response | None:
+        row = self._conn.execute(
+            select(responses).where(responses.c.record_id == record_id, responses.c.user == user)
+        ).first()
+        return None if row is None else _response(row)
+
+    def answer(self, response: Response, *, overlap: int) -> None:
+        """Store one annotator's response and keep the queue counts right.
+
+        Raises :class:`ConflictError` when a new submission would exceed ``overlap``, or when a
+        draft would overwrite a submitted response.
+        """
+        rid, user = response.record_id, response.user
+        locked = select(records.c.n_submitted).where(records.c.id == rid)
+        if self.dialect == "postgresql":
+            locked = locked.with_for_update()
+        n_submitted = self._conn.execute(locked).scalar()
+        if n_submitted is None:
+            raise NotFoundError(f"no record {rid}")
+        before = self.response_of(user, rid)
+        was_submitted = before is not None and before.status == ResponseStatus.SUBMITTED
+        if response.status == ResponseStatus.SUBMITTED and not was_submitted:
+            if n_submitted >= overlap:
+                raise ConflictError(
+                    f"record {rid} already has its {overlap} submitted response(s)"
+                )
+        if response.status == ResponseStatus.DRAFT and was_submitted:
+            raise ConflictError(f"record {rid} is already submitted; submit again to change it")
+        self._upsert_response(response)
+        if response.status != ResponseStatus.DRAFT:
+            self._conn.execute(
+                delete(leases).where(leases.c.record_id == rid, leases.c.user == user)
+            )
+        self.refresh_queue([rid], overlap=overlap)
+
+    def _upsert_response(self, r: Response) -> None:
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = insert(responses).values(
+            record_id=r.record_id,
+            user=r.user,
+            values=r.values,
+            status=str(r.status),
+            guideline_version=r.guideline_version,
+            time_spent=r.time_spent,
+        )
+        self._conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["record_id", "user"],
+                set_={
+                    "values": stmt.excluded["values"],
+                    "status": stmt.excluded.status,
+                    "guideline_version": stmt.excluded.guideline_version,
+                    "time_spent": stmt.excluded.time_spent,
+                    "updated_at": func.now(),
+                },
+            )
+        )
+
+    def refresh_queue(self, record_ids: Sequence[int] | None, *, overlap: int) -> None:
+        """Recount submitted responses of ``record_ids`` (all records when None)."""
+        count = (
+            select(func.count())
+            .select_from(responses)
+            .where(
+                responses.c.record_id == records.c.id,
+                responses.c.status == str(ResponseStatus.SUBMITTED),
+            )
+            .scalar_subquery()
+        )
+        parts: list[Sequence[int] | None] = [None]
+        if record_ids is not None:
+            ids = sorted(set(record_ids))
+            parts = [ids[i : i + 900] for i in range(0, len(ids), 900)]
+        for part in parts:
+            stmt = update(records).values(n_submitted=count)
+            if part is not None:
+                stmt = stmt.where(records.c.id.in_(part))
+            self._conn.execute(stmt)
+        self.set_overlap(overlap, record_ids=record_ids)
+
+    def set_overlap(self, overlap: int, *, record_ids: Sequence[int] | None = None) -> None:
+        """Recompute ``queue_done`` for ``overlap`` (all records unless ``record_ids``)."""
+        stmt = update(records).values(queue_done=records.c.n_submitted >= overlap)
+        if record_ids is None:
+            self._conn.execute(stmt)
+            self.set_meta("overlap", overlap)
+            return
+        ids = sorted(set(record_ids))
+        for i in range(0, len(ids), 900):
+            self._conn.execute(stmt.where(records.c.id.in_(ids[i : i + 900])))
+
+    # ------------------------------------------------------------------ reading
+
+    def previous_answered(self, user: str, before: int | None) -> int | None:
+        """The record ``user`` answered just before record ``before`` (their latest if None)."""
+        mine = and_(responses.c.user == user, responses.c.status.in_(_ANSWERED))
+        q = select(responses.c.record_id).where(mine)
+        if before is not None:
+            pivot = self._conn.execute(
+                select(responses.c.id).where(
+                    responses.c.user == user, responses.c.record_id == before
+                )
+            ).scalar()
+            if pivot is not None:
+                q = q.where(responses.c.id < pivot)
+        value = self._conn.execute(q.order_by(responses.c.id.desc()).limit(1)).scalar()
+        return None if value is None else int(value)
+
+    def queue_counts(self) -> dict[str, int]:
+        total, done = self._conn.execute(
+            select(func.count(), func.count().filter(records.c.queue_done == True))  # noqa: E712
+        ).one()
+        return {"total": int(total), "complete": int(done)}
+
+    def user_counts(self, user: str) -> dict[str, int]:
+        q = (
+            select(responses.c.status, func.count())
+            .where(responses.c.user == user)
+            .group_by(responses.c.status)
+        )
+        out = {str(s): 0 for s in ResponseStatus}
+        out.update({str(s): int(n) for s, n in self._conn.execute(q)})
+        return out
+
+    def list_responses(
+        self,
+        *,
+        user: str | None = None,
+        status: ResponseStatus | None = None,
+        record_id: int | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[Response]:
+        q = select(responses)
+        if user is not None:
+            q = q.where(responses.c.user == user)
+        if status is not None:
+            q = q.where(responses.c.status == str(status))
+        if record_id is not None:
+            q = q.where(responses.c.record_id == record_id)
+        q = q.order_by(responses.c.id).limit(limit).offset(offset)
+        return [_response(r) for r in self._conn.execute(q)]
