@@ -35,7 +35,7 @@ import pytest
 import goldsmith
 
 SRC = Path(goldsmith.__file__).resolve().parent
-TOP = {"goldsmith.cli", "goldsmith._console"}  # the layers above the library
+TOP = {"goldsmith.cli", "goldsmith._console", "goldsmith.client"}  # layers above the library
 OPTIONAL_EXTRAS = {
     "torch",
     "transformers",
@@ -204,12 +204,22 @@ def test_the_graph_sees_the_known_edges() -> None:
     assert ("goldsmith", "goldsmith.errors") in pairs
 
 
+# The public facade re-exports the SDK (``from goldsmith import Client``). The SDK only speaks
+# HTTP and imports nothing above ``errors``, so this edge cannot pull the server into a library.
+FACADE_EXPORTS = {("goldsmith", "goldsmith.client")}
+
+
 def _upward(edges: list[Edge]) -> list[str]:
     return [
         f"{e.source} imports {e.target} (line {e.line})"
         for e in edges
-        if _is_top(e.target) and not _is_top(e.source)
+        if _is_top(e.target) and not _is_top(e.source) and (e.source, e.target) not in FACADE_EXPORTS
     ]
+
+
+def test_the_sdk_needs_nothing_but_errors() -> None:
+    targets = {e.target for e in EDGES if e.source == "goldsmith.client"}
+    assert targets == {"goldsmith.errors"}
 
 
 def test_no_upward_imports() -> None:

@@ -1,13 +1,19 @@
 """goldsmith: turn raw domain text into measured, high-quality fine-tuning datasets."""
 
+from goldsmith.client import ApiError, Client
 from goldsmith.errors import (
+    AccessError,
+    AuthenticationError,
     ConfigError,
+    ConflictError,
     DataValidationError,
     ExportError,
     GoldsmithError,
     InputError,
     MissingExtraError,
     NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
     RegistryError,
     SchemaError,
     StoreError,
@@ -22,15 +28,22 @@ from goldsmith.schema import (
     Record,
     Response,
     ResponseStatus,
+    Role,
     Suggestion,
     SuggestionKind,
     Task,
+    User,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessError",
+    "ApiError",
+    "AuthenticationError",
+    "Client",
     "ConfigError",
+    "ConflictError",
     "DataValidationError",
     "ExportError",
     "ExportOptions",
@@ -43,17 +56,21 @@ __all__ = [
     "LabelsAs",
     "MissingExtraError",
     "NotFoundError",
+    "PermissionDeniedError",
     "Project",
     "Provenance",
+    "RateLimitedError",
     "Record",
     "RegistryError",
     "Response",
     "ResponseStatus",
+    "Role",
     "SchemaError",
     "StoreError",
     "StoreVersionError",
     "Suggestion",
     "SuggestionKind",
     "Task",
+    "User",
     "__version__",
 ]

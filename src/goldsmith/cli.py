@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 from rich.table import Table
 
 from goldsmith import demo as _demo
@@ -24,7 +25,8 @@ from goldsmith.export.options import DEFAULT_PROVENANCE, ExportOptions
 from goldsmith.export.splits import parse_fractions
 from goldsmith.ingest.options import ImportOptions, LabelsAs
 from goldsmith.project import Project
-from goldsmith.schema import Provenance
+from goldsmith.server import ServerSettings, create_app
+from goldsmith.schema import Provenance, Role
 
 app = typer.Typer(
     help="goldsmith: turn raw domain text into measured fine-tuning datasets.",
@@ -34,6 +36,8 @@ app = typer.Typer(
 )
 guidelines_app = typer.Typer(help="Versioned Markdown annotation guidelines.", no_args_is_help=True)
 app.add_typer(guidelines_app, name="guidelines")
+user_app = typer.Typer(help="Users of the annotation server and their API keys.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 ProjectOpt = Annotated[
     Path, typer.Option("--project", "-p", help="Project folder.", show_default=True)
@@ -252,6 +256,68 @@ def guidelines_show(
         v, text = proj.guidelines(version)
     console.print(f"[dim]guidelines v{v}[/]")
     typer.echo(text)
+
+
+# --------------------------------------------------------------------------- users and server
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ @ -).")],
+    role: Annotated[Role, typer.Option(help="owner, reviewer or annotator.")] = Role.ANNOTATOR,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    project: ProjectOpt = Path("."),
+    db: DbOpt = None,
+) -> None:
+    """Add a user. Prints a one-time password unless --password-stdin gives one."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        made = proj.add_user(name, role, password)
+    console.print(f"added {role} {name!r}")
+    if password is None:
+        console.print("one-time password (shown once):")
+        stdout.print(made, highlight=False)
+
+
+@user_app.command("key")
+def user_key(
+    name: Annotated[str, typer.Argument(help="The user the key acts as.")],
+    project: ProjectOpt = Path("."),
+    db: DbOpt = None,
+) -> None:
+    """Create an API key for NAME. It is stored hashed, so this is the only time it shows."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        key = proj.create_api_key(name)
+    console.print(f"API key for {name!r} (shown once; send as 'Authorization: Bearer KEY'):")
+    stdout.print(key, highlight=False)
+
+
+@user_app.command("list")
+def user_list(project: ProjectOpt = Path("."), db: DbOpt = None) -> None:
+    """List users and their roles."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        for u in proj.users():
+            stdout.print(f"{u.name}\t{u.role}", highlight=False)
+
+
+@app.command()
+def serve(
+    project: ProjectOpt = Path("."),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    secure_cookies: Annotated[
+        bool, typer.Option(help="Mark cookies Secure (set when served over HTTPS).")
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """Serve the annotation page at / and the REST API at /api/v1 (OpenAPI at /docs)."""
+    with _clean_errors():
+        Project.open(project, db_url=db).close()  # fail fast on a bad project or store
+    settings = ServerSettings(project_root=project, db_url=db, secure_cookies=secure_cookies)
+    console.print(f"goldsmith serving {project.resolve()} at http://{host}:{port}/")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
 # --------------------------------------------------------------------------- export

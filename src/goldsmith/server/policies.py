@@ -1,0 +1,82 @@
+"""Who may do what: one policy per resource. Each check raises PermissionDeniedError.
+
+Annotators work blind: they read only records leased to them or answered by them, and only
+their own responses. Only owners change the task's data, the guidelines and the users.
+"""
+
+from __future__ import annotations
+
+from goldsmith.annotation.queue import Item
+from goldsmith.errors import PermissionDeniedError
+from goldsmith.schema import Role, User
+
+_STAFF = (Role.OWNER, Role.REVIEWER)
+
+
+def _deny(message: str) -> None:
+    raise PermissionDeniedError(message)
+
+
+class RecordPolicy:
+    @staticmethod
+    def read(user: User, item: Item) -> None:
+        if user.role in _STAFF:
+            return
+        if item.response is None and item.lease_expires_at is None:
+            _deny(f"record {item.record.id} is not assigned to {user.name}")
+
+    @staticmethod
+    def list(user: User) -> None:
+        if user.role not in _STAFF:
+            _deny("annotators get records from the queue, not by listing them")
+
+    @staticmethod
+    def create(user: User) -> None:
+        if user.role != Role.OWNER:
+            _deny("only owners add records")
+
+
+class ResponsePolicy:
+    @staticmethod
+    def answer(user: User, item: Item) -> None:
+        RecordPolicy.read(user, item)
+
+    @staticmethod
+    def list(user: User, of_user: str | None) -> None:
+        if user.role in _STAFF:
+            return
+        if of_user != user.name:
+            _deny("annotators see only their own responses")
+
+
+class SuggestionPolicy:
+    @staticmethod
+    def create(user: User) -> None:
+        if user.role != Role.OWNER:
+            _deny("only owners add suggestions")
+
+
+class GuidelinesPolicy:
+    @staticmethod
+    def update(user: User) -> None:
+        if user.role != Role.OWNER:
+            _deny(f"{user.role}s cannot change the guidelines")
+
+
+class StatusPolicy:
+    @staticmethod
+    def read(user: User) -> None:
+        if user.role not in _STAFF:
+            _deny("the project status is for owners and reviewers")
+
+
+class UserPolicy:
+    @staticmethod
+    def manage(user: User) -> None:
+        if user.role != Role.OWNER:
+            _deny("only owners list or add users")
+
+    @staticmethod
+    def create_key(user: User, for_user: str) -> None:
+        if user.role != Role.OWNER and for_user != user.name:
+            _deny("you can create API keys only for yourself")
