@@ -213,7 +213,9 @@ def _upward(edges: list[Edge]) -> list[str]:
     return [
         f"{e.source} imports {e.target} (line {e.line})"
         for e in edges
-        if _is_top(e.target) and not _is_top(e.source) and (e.source, e.target) not in FACADE_EXPORTS
+        if _is_top(e.target)
+        and not _is_top(e.source)
+        and (e.source, e.target) not in FACADE_EXPORTS
     ]
 
 

@@ -161,3 +161,33 @@ def test_label_map_pairs_must_have_both_sides(runner: CliRunner, tmp_path: Path)
     # 1 and 2 go through the map; codes 3 and 4 count from --code-base 3
     status = json.loads(_invoke(runner, ["status", "-p", str(proj), "--json"]))
     assert status["labels"]["label"] == {"digestive": 2, "neoplasms": 2}
+
+
+def test_user_add_key_and_list(runner: CliRunner, tmp_path: Path) -> None:
+    proj = tmp_path / "clin"
+    _invoke(runner, ["init", "clin", "--dir", str(proj), "--labels", "a,b"])
+    out = _invoke(runner, ["user", "add", "alice", "--role", "annotator", "-p", str(proj)])
+    password = out.strip().splitlines()[-1]
+    assert len(password) >= 16
+    result = runner.invoke(
+        app,
+        ["user", "add", "rita", "--role", "reviewer", "--password-stdin", "-p", str(proj)],
+        input="correct horse battery\n",
+    )
+    assert result.exit_code == 0, result.output
+    key = _invoke(runner, ["user", "key", "alice", "-p", str(proj)]).strip().splitlines()[-1]
+    assert key.startswith("gsk_")
+    listing = _invoke(runner, ["user", "list", "-p", str(proj)])
+    assert "alice\tannotator" in listing and "rita\treviewer" in listing
+
+    from goldsmith import Project
+
+    with Project.open(proj) as p:
+        assert p.check_password("alice", password).name == "alice"
+        assert p.check_password("rita", "correct horse battery").role == "reviewer"
+        assert p.user_for_key(key).name == "alice"
+    again = _invoke(runner, ["user", "add", "alice", "-p", str(proj)], code=1)
+    assert "already exists" in again
+    bad = _invoke(runner, ["user", "add", "bob", "--role", "admin", "-p", str(proj)], code=2)
+    assert "admin" in bad
+    _invoke(runner, ["user", "key", "nobody", "-p", str(proj)], code=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from goldsmith.errors import SchemaError
 from goldsmith.schema import (
@@ -93,3 +94,32 @@ def test_content_hash_ignores_case_and_spacing_but_not_words() -> None:
     assert content_hash({"m": chat}) != content_hash(
         {"m": [{"role": "assistant", "content": "Hi"}]}
     )
+
+
+def _task(question: dict[str, object], settings: dict[str, object] | None = None) -> Task:
+    data: dict[str, object] = {"name": "t", "fields": [{"name": "text"}], "questions": [question]}
+    if settings is not None:
+        data["settings"] = settings
+    return Task.model_validate(data)
+
+
+def test_ten_thousand_labels_fail_at_task_creation() -> None:
+    labels = [f"ICD-{i}" for i in range(10_000)]
+    for kind in ("label", "multilabel", "spans"):
+        with pytest.raises(ValidationError, match="10000 labels; at most 1000"):
+            _task({"name": "q", "kind": kind, "labels": labels})
+    assert len(_task({"name": "q", "kind": "label", "labels": labels[:1000]}).questions[0].labels)
+
+
+def test_keys_are_reassignable_but_never_ambiguous() -> None:
+    task = _task(
+        {"name": "q", "kind": "label", "labels": ["a", "b"]},
+        {"keys": {"skip": "x", "labels": {"a": "q"}}},
+    )
+    assert task.settings.keys.skip == "x" and task.settings.keys.labels == {"a": "q"}
+    with pytest.raises(ValidationError, match="more than one action"):
+        _task({"name": "q", "kind": "label", "labels": ["a"]}, {"keys": {"skip": "Enter"}})
+    with pytest.raises(ValidationError, match="uses key '1', which is an action key"):
+        _task({"name": "q", "kind": "label", "labels": ["a", "b"]}, {"keys": {"skip": "1"}})
+    with pytest.raises(ValidationError, match="unknown label"):
+        _task({"name": "q", "kind": "label", "labels": ["a"]}, {"keys": {"labels": {"zzz": "z"}}})

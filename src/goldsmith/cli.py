@@ -25,8 +25,8 @@ from goldsmith.export.options import DEFAULT_PROVENANCE, ExportOptions
 from goldsmith.export.splits import parse_fractions
 from goldsmith.ingest.options import ImportOptions, LabelsAs
 from goldsmith.project import Project
-from goldsmith.server import ServerSettings, create_app
 from goldsmith.schema import Provenance, Role
+from goldsmith.server import ServerSettings, create_app
 
 app = typer.Typer(
     help="goldsmith: turn raw domain text into measured fine-tuning datasets.",
@@ -36,7 +36,9 @@ app = typer.Typer(
 )
 guidelines_app = typer.Typer(help="Versioned Markdown annotation guidelines.", no_args_is_help=True)
 app.add_typer(guidelines_app, name="guidelines")
-user_app = typer.Typer(help="Users of the annotation server and their API keys.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Users of the annotation server and their API keys.", no_args_is_help=True
+)
 app.add_typer(user_app, name="user")
 
 ProjectOpt = Annotated[
@@ -299,7 +301,7 @@ def user_list(project: ProjectOpt = Path("."), db: DbOpt = None) -> None:
     """List users and their roles."""
     with _clean_errors(), Project.open(project, db_url=db) as proj:
         for u in proj.users():
-            stdout.print(f"{u.name}\t{u.role}", highlight=False)
+            typer.echo(f"{u.name}\t{u.role}")
 
 
 @app.command()

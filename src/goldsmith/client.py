@@ -149,9 +149,9 @@ class Client:
         body: dict[str, Any] = {"values": dict(values), "status": status}
         if time_spent is not None:
             body["time_spent"] = time_spent
-        result: dict[str, Any] = self._call(
-            "PUT", f"/records/{record_id}/response", json=body
-        )["response"]
+        result: dict[str, Any] = self._call("PUT", f"/records/{record_id}/response", json=body)[
+            "response"
+        ]
         return result
 
     def skip(self, record_id: int) -> dict[str, Any]:

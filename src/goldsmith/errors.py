@@ -11,7 +11,7 @@
     │   ├── StoreVersionError  the store was written by a newer goldsmith
     │   └── NotFoundError      a record, guideline version or user does not exist
     ├── InputError             bad input data: names the file, line and field
-    ├── ConflictError          the change clashes with the store's state (a full record, a taken name)
+    ├── ConflictError          the change clashes with stored state (a full record, a taken name)
     ├── AccessError            who is asking may not do this
     │   ├── AuthenticationError  no, unknown or expired credentials
     │   ├── PermissionDeniedError  the user's role does not allow the action

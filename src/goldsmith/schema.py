@@ -279,7 +279,24 @@ class Task(_Strict):
             raise ValueError("a task needs at least one field")
         if not self.questions:
             raise ValueError("a task needs at least one question")
+        self._check_keys()
         return self
+
+    def _check_keys(self) -> None:
+        """Reassigned label keys name real labels, and no label key shadows an action key."""
+        keys = self.settings.keys
+        labels = {lab for q in self.questions for lab in getattr(q, "labels", ())}
+        unknown = sorted(set(keys.labels) - labels)
+        if unknown:
+            raise ValueError(f"settings.keys.labels names unknown label(s) {unknown}")
+        actions = {keys.submit, keys.skip, keys.back, keys.help}
+        for q in self.questions:
+            for i, lab in enumerate(getattr(q, "labels", ())):
+                key = keys.labels.get(lab, str(i + 1) if i < 9 else None)
+                if key in actions:
+                    raise ValueError(
+                        f"label {lab!r} of {q.name!r} uses key {key!r}, which is an action key"
+                    )
 
     def question(self, name: str | None = None) -> Question:
         """The question called ``name``, or the first one when ``name`` is None."""

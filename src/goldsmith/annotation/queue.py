@@ -58,7 +58,9 @@ def previous_item(
     """The record ``user`` answered before ``before`` (their latest answer when None)."""
     with store.read() as tx:
         rid = tx.previous_answered(user, before)
-        return None if rid is None else load_item(tx, rid, user, time.time() if now is None else now)
+        return (
+            None if rid is None else load_item(tx, rid, user, time.time() if now is None else now)
+        )
 
 
 def answer(

@@ -76,9 +76,7 @@ async def get_guidelines(
 
 
 @router.put("/guidelines", response_model=m.VersionOut)
-async def put_guidelines(
-    body: m.GuidelinesIn, user: Me, project: Proj, run: Run
-) -> m.VersionOut:
+async def put_guidelines(body: m.GuidelinesIn, user: Me, project: Proj, run: Run) -> m.VersionOut:
     GuidelinesPolicy.update(user)
     return m.VersionOut(version=await run.write(project.set_guidelines, body.markdown))
 

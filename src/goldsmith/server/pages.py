@@ -71,7 +71,13 @@ def _login_page(
     response = _templates(request).TemplateResponse(
         request,
         "login.html",
-        {"user": None, "csrf_token": None, "login_csrf": token, "error": error, "username": username},
+        {
+            "user": None,
+            "csrf_token": None,
+            "login_csrf": token,
+            "error": error,
+            "username": username,
+        },
         status_code=status,
     )
     response.set_cookie(
@@ -125,11 +131,11 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     form = await request.form()
     principal = await _principal(request)
-    if principal is not None and principal.csrf is not None:
-        if hmac.compare_digest(str(form.get("csrf", "")).encode(), principal.csrf.encode()):
-            runner: StoreRunner = request.app.state.runner
-            project: Project = request.app.state.project
-            await runner.write(project.close_session, request.cookies[SESSION_COOKIE])
+    sent = str(form.get("csrf", "")).encode()
+    if principal and principal.csrf and hmac.compare_digest(sent, principal.csrf.encode()):
+        runner: StoreRunner = request.app.state.runner
+        project: Project = request.app.state.project
+        await runner.write(project.close_session, request.cookies[SESSION_COOKIE])
     response = _to_login()
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -23,4 +23,5 @@ def _parser() -> MarkdownIt:
 
 
 def markdown_html(text: str) -> str:
-    return _parser().render(text)
+    html: str = _parser().render(text)
+    return html

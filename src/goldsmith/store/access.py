@@ -97,4 +97,6 @@ class AccessTx:
         self._conn.execute(delete(sessions).where(sessions.c.digest == digest))
 
     def purge_sessions(self, now: float) -> int:
-        return int(self._conn.execute(delete(sessions).where(sessions.c.expires_at <= now)).rowcount)
+        return int(
+            self._conn.execute(delete(sessions).where(sessions.c.expires_at <= now)).rowcount
+        )

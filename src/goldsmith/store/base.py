@@ -316,7 +316,10 @@ class StoreTx(AccessTx, QueueTx):
     # ------------------------------------------------------------------ responses
 
     def upsert_responses(self, items: Iterable[Response]) -> int:
-        """Insert responses; a second response by the same user to a record replaces the first."""
+        """Insert responses; a second response by the same user to a record replaces the first.
+
+        The queue counts of the records touched are brought up to date."""
+        items = list(items)
         rows = [
             {
                 "record_id": r.record_id,
@@ -344,7 +347,7 @@ class StoreTx(AccessTx, QueueTx):
         )
         self._conn.execute(stmt, rows)
         overlap = self.get_meta("overlap") or 1
-        self.refresh_queue([r["record_id"] for r in rows], overlap=int(overlap))
+        self.refresh_queue([r.record_id for r in items], overlap=int(overlap))
         return len(rows)
 
     def responses_for(

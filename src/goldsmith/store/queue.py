@@ -48,7 +48,9 @@ class QueueTx:
     def set_meta(self, key: str, value: Any) -> None:
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         stmt = insert(meta).values(key=key, value=value)
-        self._conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+        self._conn.execute(
+            stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value})
+        )
 
     # ------------------------------------------------------------------ leasing
 
@@ -97,7 +99,9 @@ class QueueTx:
         )
         return (
             select(records.c.id)
-            .where(records.c.queue_done == false(), ~answered, records.c.n_submitted + others < overlap)
+            .where(
+                records.c.queue_done == false(), ~answered, records.c.n_submitted + others < overlap
+            )
             .order_by(records.c.queue_rank, records.c.id)
             .limit(1)
         )
@@ -141,11 +145,9 @@ class QueueTx:
             raise NotFoundError(f"no record {rid}")
         before = self.response_of(user, rid)
         was_submitted = before is not None and before.status == ResponseStatus.SUBMITTED
-        if response.status == ResponseStatus.SUBMITTED and not was_submitted:
-            if n_submitted >= overlap:
-                raise ConflictError(
-                    f"record {rid} already has its {overlap} submitted response(s)"
-                )
+        adds = response.status == ResponseStatus.SUBMITTED and not was_submitted
+        if adds and n_submitted >= overlap:
+            raise ConflictError(f"record {rid} already has its {overlap} submitted response(s)")
         if response.status == ResponseStatus.DRAFT and was_submitted:
             raise ConflictError(f"record {rid} is already submitted; submit again to change it")
         self._upsert_response(response)

@@ -311,12 +311,11 @@ function renderMeta() {
   const badge = S.from === "previous"
     ? `${status === "discarded" ? "skipped" : status ?? "answered"} earlier: ${keyName(KEYS.submit)} re-submits`
     : status === "draft" ? "draft" : "new";
-  $("#record-meta").replaceChildren(
-    el("span", {}, `Record ${record.id}`),
+  $("#record-meta").replaceChildren(el("span", {},
+    `Record ${record.id}`,
     record.external_id ? el("span", { class: "muted" }, ` · ${record.external_id}`) : null,
     " ",
-    el("span", { class: `badge status-${status ?? "new"}`, id: "record-status" }, badge),
-  );
+    el("span", { class: `badge status-${status ?? "new"}`, id: "record-status" }, badge)));
 }
 
 async function refreshProgress() {
@@ -830,7 +829,7 @@ function buildHelp() {
       rows.push(row([`${mod}+${keyName(KEYS.submit)}`], "Submit while typing (letters, numbers and Enter type text)"));
       rows.push(row(["Esc"], "Leave the text box so the shortcut keys work again"));
     }
-    if (q.kind === "rating") rows.push(row([String(q.min ?? 1), String(q.max ?? 5)], "Rate (number keys; ← / → step)"));
+    if (q.kind === "rating") rows.push(row([String(q.min ?? 1), "…", String(q.max ?? 5)], "Rate (number keys; ← / → step)"));
     if (q.kind === "preference") {
       rows.push(row(["1", "2", "…"], "Pick the better candidate; with more than two, press them best first"));
       rows.push(row(["Delete"], "Clear the ranking"));
@@ -886,6 +885,8 @@ function start() {
   for (const k of document.querySelectorAll("kbd[data-key]")) k.textContent = keyName(KEYS[k.dataset.key]);
   $("#help-key").textContent = keyName(KEYS.help);
   buildHelp();
+  // candidates need room: a preference task splits the page evenly
+  $("#workspace").classList.toggle("even", task.questions.some((q) => q.kind === "preference"));
   document.addEventListener("keydown", onKey);
   $("#help-button").addEventListener("click", toggleHelp);
   $("#help-close").addEventListener("click", () => $("#help").close());
