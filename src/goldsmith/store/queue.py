@@ -191,16 +191,14 @@ class QueueTx:
             )
             .scalar_subquery()
         )
-        parts: list[Sequence[int] | None] = [None]
-        if record_ids is not None:
-            ids = sorted(set(record_ids))
-            parts = [ids[i : i + 900] for i in range(0, len(ids), 900)]
-        for part in parts:
-            stmt = update(records).values(n_submitted=count)
-            if part is not None:
-                stmt = stmt.where(records.c.id.in_(part))
+        stmt = update(records).values(n_submitted=count, queue_done=count >= overlap)
+        if record_ids is None:
             self._conn.execute(stmt)
-        self.set_overlap(overlap, record_ids=record_ids)
+            self.set_meta("overlap", overlap)
+            return
+        ids = sorted(set(record_ids))
+        for i in range(0, len(ids), 900):
+            self._conn.execute(stmt.where(records.c.id.in_(ids[i : i + 900])))
 
     def set_overlap(self, overlap: int, *, record_ids: Sequence[int] | None = None) -> None:
         """Recompute ``queue_done`` for ``overlap`` (all records unless ``record_ids``)."""

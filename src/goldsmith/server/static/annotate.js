@@ -829,7 +829,7 @@ function buildHelp() {
       rows.push(row([`${mod}+${keyName(KEYS.submit)}`], "Submit while typing (letters, numbers and Enter type text)"));
       rows.push(row(["Esc"], "Leave the text box so the shortcut keys work again"));
     }
-    if (q.kind === "rating") rows.push(row([String(q.min ?? 1), "…", String(q.max ?? 5)], "Rate (number keys; ← / → step)"));
+    if (q.kind === "rating") rows.push(row([`${q.min ?? 1}–${q.max ?? 5}`], "Rate (number keys; ← / → step)"));
     if (q.kind === "preference") {
       rows.push(row(["1", "2", "…"], "Pick the better candidate; with more than two, press them best first"));
       rows.push(row(["Delete"], "Clear the ranking"));
