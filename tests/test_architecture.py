@@ -35,7 +35,7 @@ import pytest
 import goldsmith
 
 SRC = Path(goldsmith.__file__).resolve().parent
-TOP = {"goldsmith.cli", "goldsmith._console", "goldsmith.client"}  # layers above the library
+TOP = {"goldsmith.cli", "goldsmith.demo", "goldsmith._console", "goldsmith.client"}  # top layers
 OPTIONAL_EXTRAS = {
     "torch",
     "transformers",

@@ -1,23 +1,30 @@
 """``goldsmith demo``: the whole loop, as far as it has been built, on real data.
 
-Today: create a project, set guidelines, import the medical abstracts with their labels as
-one annotator's responses, resolve final labels, promote a stratified 10 % to gold, export
-``openai-chat`` and ``parquet`` with 80/10/10 splits, validate, and summarise.
+Today: create a project, set guidelines, import the medical abstracts with their corpus labels
+as prefilled suggestions, serve the project and let simulated annotators work the queue over
+the REST API with the SDK (each accepts the prefilled suggestion, so the corpus labels are
+replayed through the real server), resolve final labels, promote a stratified 10 % to gold,
+export ``openai-chat`` and ``parquet`` with 80/10/10 splits, validate, and summarise.
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from goldsmith.client import Client
 from goldsmith.errors import ConfigError
 from goldsmith.export.options import ExportOptions
 from goldsmith.ingest.options import ImportOptions, LabelsAs
 from goldsmith.progress import SILENT, Progress
 from goldsmith.project import Project
+from goldsmith.schema import Role
+from goldsmith.server import ServerSettings, create_app
+from goldsmith.server.background import serving
 
 LABELS = ("neoplasms", "digestive", "nervous", "cardiovascular", "general")
 
@@ -54,27 +61,34 @@ def run_demo(
     started = time.perf_counter()
     project_dir = root / "clin"
     with Project.init(project_dir, name="clin", labels=LABELS) as project:
-        log(f"[1/6] project created in {project_dir}")
+        log(f"[1/7] project created in {project_dir}")
         version = project.set_guidelines(GUIDELINES)
-        log(f"[2/6] guidelines v{version} set")
+        log(f"[2/7] guidelines v{version} set")
         report = project.import_records(
             data,
             ImportOptions(
                 text_field="medical_abstract",
                 label_field="condition_label",
-                labels_as=LabelsAs.RESPONSE,
-                label_user="corpus-annotator",
+                labels_as=LabelsAs.SUGGESTION,
             ),
             progress=progress,
         )
         log(
-            f"[3/6] imported {report.n_inserted} abstracts "
+            f"[3/7] imported {report.n_inserted} abstracts with their labels as suggestions "
             f"({report.n_duplicates} exact duplicates skipped, carrying "
             f"{report.n_duplicate_labels} labels that were not stored)"
         )
+        keys = [project.create_api_key(_add(project, f"annotator-{i}")) for i in range(3)]
+    annotation = annotate_over_rest(project_dir, keys, progress=progress)
+    log(
+        f"[4/7] {annotation['annotators']} annotators submitted {annotation['submitted']} "
+        f"responses through the server in {annotation['seconds']} s "
+        f"({annotation['submits_per_second']} submits/s)"
+    )
+    with Project.open(project_dir) as project:
         resolved = project.resolve_final_labels()
         n_gold = project.mark_gold(gold_fraction, seed=seed)
-        log(f"[4/6] {resolved} final labels resolved, {n_gold} promoted to gold")
+        log(f"[5/7] {resolved} final labels resolved, {n_gold} promoted to gold")
         exports: dict[str, Any] = {}
         for fmt in ("openai-chat", "parquet"):
             out = root / "export" / fmt
@@ -95,9 +109,9 @@ def run_demo(
                 "validated": rep.validated,
                 "card": str(rep.card),
             }
-        log(f"[5/6] exported openai-chat and parquet to {root / 'export'}")
+        log(f"[6/7] exported openai-chat and parquet to {root / 'export'}")
         status = project.status()
-        log("[6/6] done")
+        log("[7/7] done")
     return {
         "project": str(project_dir),
         "import": {
@@ -105,9 +119,60 @@ def run_demo(
             "inserted": report.n_inserted,
             "duplicates": report.n_duplicates,
         },
+        "annotation": annotation,
         "records": status["records"],
         "provenance": status["provenance"],
         "labels": status["labels"],
         "exports": exports,
         "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def _add(project: Project, name: str) -> str:
+    project.add_user(name, Role.ANNOTATOR)
+    return name
+
+
+def annotate_over_rest(
+    project_dir: Path, keys: list[str], *, progress: Progress = SILENT
+) -> dict[str, Any]:
+    """Serve the project and let one simulated annotator per API key work the queue until it
+    is empty, each submitting the record's prefilled suggestion."""
+    lock = threading.Lock()
+    submitted: list[int] = []
+    errors: list[BaseException] = []
+
+    def work(base_url: str, key: str) -> None:
+        try:
+            with Client(base_url, api_key=key) as client:
+                while (item := client.next()) is not None:
+                    values = {s["question"]: s["value"] for s in item["suggestions"]}
+                    client.submit(item["record"]["id"], values, time_spent=0.0)
+                    with lock:
+                        submitted.append(item["record"]["id"])
+                        progress.advance()
+        except BaseException as exc:  # surfaced after the threads are joined
+            errors.append(exc)
+
+    with Project.open(project_dir) as project:
+        total = project.progress("-")["total"]
+    app = create_app(ServerSettings(project_root=project_dir))
+    started = time.perf_counter()
+    progress.start("annotating over REST", total=total)
+    with serving(app) as base_url:
+        threads = [threading.Thread(target=work, args=(base_url, k)) for k in keys]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    progress.finish()
+    if errors:
+        raise errors[0]
+    seconds = time.perf_counter() - started
+    return {
+        "annotators": len(keys),
+        "submitted": len(submitted),
+        "distinct_records": len(set(submitted)),
+        "seconds": round(seconds, 2),
+        "submits_per_second": round(len(submitted) / seconds, 1),
     }

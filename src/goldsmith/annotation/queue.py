@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from goldsmith.errors import NotFoundError, SchemaError
+from goldsmith.errors import SchemaError
 from goldsmith.schema import Record, Response, ResponseStatus, Suggestion, Task
 from goldsmith.store import Store
 from goldsmith.store.base import StoreTx
@@ -27,12 +27,10 @@ class Item:
 
 
 def load_item(tx: StoreTx, record_id: int, user: str, now: float) -> Item:
-    found = tx.get_records([record_id])
-    if not found:
-        raise NotFoundError(f"no record {record_id}")
+    record, suggestions = tx.record_with_suggestions(record_id)
     return Item(
-        record=found[0],
-        suggestions=tx.suggestions_for([record_id]),
+        record=record,
+        suggestions=suggestions,
         response=tx.response_of(user, record_id),
         lease_expires_at=tx.lease_expiry(user, record_id, now),
     )
@@ -84,15 +82,8 @@ def answer(
         if missing:
             raise SchemaError(f"answer the required question(s) {missing} before submitting")
     with store.write() as tx:
-        response = Response(
-            record_id=record_id,
-            user=user,
-            values=checked,
-            status=status,
-            guideline_version=tx.latest_guideline_version(),
-            time_spent=time_spent,
-        )
-        tx.answer(response, overlap=task.settings.overlap)
+        response = Response(record_id, user, checked, status, time_spent=time_spent)
+        tx.answer(response, overlap=task.settings.overlap)  # stamps the guideline version
     return response
 
 

@@ -96,6 +96,17 @@ def _record(row: Any) -> Record:
     )
 
 
+def _suggestion(row: Any) -> Suggestion:
+    return Suggestion(
+        record_id=row.record_id,
+        question=row.question,
+        value=row.value,
+        agent=row.agent,
+        kind=SuggestionKind(row.kind),
+        score=row.score,
+    )
+
+
 class StoreTx(AccessTx, QueueTx):
     """Operations inside one transaction, grouped by table; users, keys and sessions come
     from :class:`AccessTx`, the annotation queue from :class:`QueueTx`."""
@@ -225,6 +236,14 @@ class StoreTx(AccessTx, QueueTx):
             raise NotFoundError(f"no record(s) with id {missing[:10]}")
         return [by_id[i] for i in ids]
 
+    def record_with_suggestions(self, record_id: int) -> tuple[Record, list[Suggestion]]:
+        """One record and its suggestions: the annotate view's read, on prebuilt statements."""
+        row = self._conn.execute(self._sql.record, {"rid": record_id}).first()
+        if row is None:
+            raise NotFoundError(f"no record {record_id}")
+        found = self._conn.execute(self._sql.suggestions, {"rid": record_id})
+        return _record(row), [_suggestion(r) for r in found]
+
     def iter_records(self, *, batch_size: int = 2000) -> Iterator[list[Record]]:
         """All records in id order, in batches (keyset pagination: bounded memory)."""
         last = 0
@@ -300,17 +319,7 @@ class StoreTx(AccessTx, QueueTx):
                 .where(suggestions.c.record_id.in_(part))
                 .order_by(suggestions.c.id)
             )
-            out.extend(
-                Suggestion(
-                    record_id=r.record_id,
-                    question=r.question,
-                    value=r.value,
-                    agent=r.agent,
-                    kind=SuggestionKind(r.kind),
-                    score=r.score,
-                )
-                for r in self._conn.execute(q)
-            )
+            out.extend(_suggestion(r) for r in self._conn.execute(q))
         return out
 
     # ------------------------------------------------------------------ responses

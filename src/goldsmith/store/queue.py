@@ -9,14 +9,28 @@ transaction-scoped advisory lock for leasing and a row lock on the record for su
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, false, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from goldsmith.errors import ConflictError, NotFoundError
 from goldsmith.schema import Response, ResponseStatus
-from goldsmith.store.tables import leases, meta, records, responses
+from goldsmith.store.tables import guidelines, leases, meta, records, responses, suggestions
 
 _LEASE_LOCK = 0x601D5  # advisory lock id that serialises leasing on PostgreSQL
 _ANSWERED = (str(ResponseStatus.SUBMITTED), str(ResponseStatus.DISCARDED))
@@ -33,8 +47,117 @@ def _response(row: Any) -> Response:
     )
 
 
+class _Statements:
+    """The annotation hot path's statements, built once per dialect with bound parameters.
+
+    Building a SQLAlchemy statement costs more Python time than running it on SQLite; these
+    are built once and reused (their compiled form is cached by the engine).
+    """
+
+    def __init__(self, dialect: str) -> None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        user = bindparam("user", type_=String())
+        now = bindparam("now", type_=Float())
+        rid = bindparam("rid", type_=Integer())
+        self.held = (
+            select(leases.c.record_id)
+            .where(leases.c.user == user, leases.c.expires_at > now)
+            .order_by(leases.c.record_id)
+            .limit(1)
+        )
+        self.drop_expired = delete(leases).where(leases.c.user == user, leases.c.expires_at <= now)
+        answered = (
+            select(responses.c.id)
+            .where(
+                responses.c.record_id == records.c.id,
+                responses.c.user == user,
+                responses.c.status.in_(_ANSWERED),
+            )
+            .exists()
+        )
+        others = (
+            select(func.count())
+            .select_from(leases)
+            .where(
+                leases.c.record_id == records.c.id,
+                leases.c.user != user,
+                leases.c.expires_at > now,
+            )
+            .scalar_subquery()
+        )
+        self.next_open = (
+            select(records.c.id)
+            .where(
+                records.c.queue_done == false(),
+                ~answered,
+                records.c.n_submitted + others < bindparam("overlap"),
+            )
+            .order_by(records.c.queue_rank, records.c.id)
+            .limit(1)
+        )
+        lease = insert(leases).values(record_id=rid, user=user, expires_at=bindparam("until"))
+        self.upsert_lease = lease.on_conflict_do_update(
+            index_elements=["record_id", "user"], set_={"expires_at": lease.excluded.expires_at}
+        )
+        self.lease_expiry = select(leases.c.expires_at).where(
+            leases.c.record_id == rid, leases.c.user == user, leases.c.expires_at > now
+        )
+        self.drop_lease = delete(leases).where(leases.c.record_id == rid, leases.c.user == user)
+        self.record = select(records).where(records.c.id == rid)
+        self.suggestions = (
+            select(suggestions).where(suggestions.c.record_id == rid).order_by(suggestions.c.id)
+        )
+        self.response = select(responses).where(
+            responses.c.record_id == rid, responses.c.user == user
+        )
+        locked = select(records.c.n_submitted).where(records.c.id == rid)
+        self.lock_record = locked.with_for_update() if dialect == "postgresql" else locked
+        self.latest_guidelines = select(func.max(guidelines.c.version))
+        answer = insert(responses).values(
+            record_id=rid,
+            user=user,
+            values=bindparam("values", type_=responses.c["values"].type),
+            status=bindparam("status"),
+            guideline_version=bindparam("guideline_version"),
+            time_spent=bindparam("time_spent"),
+        )
+        self.upsert_response = answer.on_conflict_do_update(
+            index_elements=["record_id", "user"],
+            set_={
+                "values": answer.excluded["values"],
+                "status": answer.excluded.status,
+                "guideline_version": answer.excluded.guideline_version,
+                "time_spent": answer.excluded.time_spent,
+                "updated_at": func.now(),
+            },
+        )
+        count = (
+            select(func.count())
+            .select_from(responses)
+            .where(
+                responses.c.record_id == records.c.id,
+                responses.c.status == str(ResponseStatus.SUBMITTED),
+            )
+            .scalar_subquery()
+        )
+        self.recount_one = (
+            update(records)
+            .where(records.c.id == rid)
+            .values(n_submitted=count, queue_done=count >= bindparam("overlap"))
+        )
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    return _Statements(dialect)
+
+
 class QueueTx:
     _conn: Connection
+
+    @property
+    def _sql(self) -> _Statements:
+        return _statements(self._conn.dialect.name)
 
     @property
     def dialect(self) -> str:
@@ -61,73 +184,25 @@ class QueueTx:
         """
         if self.dialect == "postgresql":
             self._conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LEASE_LOCK})
-        held = self._conn.execute(
-            select(leases.c.record_id)
-            .where(leases.c.user == user, leases.c.expires_at > now)
-            .order_by(leases.c.record_id)
-            .limit(1)
-        ).scalar()
+        sql, args = self._sql, {"user": user, "now": now}
+        held = self._conn.execute(sql.held, args).scalar()
         if held is None:
-            self._conn.execute(
-                delete(leases).where(leases.c.user == user, leases.c.expires_at <= now)
-            )
-            held = self._conn.execute(self._next_open(user, overlap, now)).scalar()
+            self._conn.execute(sql.drop_expired, args)
+            held = self._conn.execute(sql.next_open, {**args, "overlap": overlap}).scalar()
             if held is None:
                 return None
-        self._upsert_lease(int(held), user, now + ttl)
+        self._conn.execute(sql.upsert_lease, {"rid": int(held), "user": user, "until": now + ttl})
         return int(held)
 
-    def _next_open(self, user: str, overlap: int, now: float) -> Any:
-        answered = (
-            select(responses.c.id)
-            .where(
-                responses.c.record_id == records.c.id,
-                responses.c.user == user,
-                responses.c.status.in_(_ANSWERED),
-            )
-            .exists()
-        )
-        others = (
-            select(func.count())
-            .select_from(leases)
-            .where(
-                leases.c.record_id == records.c.id,
-                leases.c.user != user,
-                leases.c.expires_at > now,
-            )
-            .scalar_subquery()
-        )
-        return (
-            select(records.c.id)
-            .where(
-                records.c.queue_done == false(), ~answered, records.c.n_submitted + others < overlap
-            )
-            .order_by(records.c.queue_rank, records.c.id)
-            .limit(1)
-        )
-
-    def _upsert_lease(self, record_id: int, user: str, expires_at: float) -> None:
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = insert(leases).values(record_id=record_id, user=user, expires_at=expires_at)
-        self._conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["record_id", "user"], set_={"expires_at": expires_at}
-            )
-        )
-
     def lease_expiry(self, user: str, record_id: int, now: float) -> float | None:
-        q = select(leases.c.expires_at).where(
-            leases.c.record_id == record_id, leases.c.user == user, leases.c.expires_at > now
-        )
-        value = self._conn.execute(q).scalar()
+        args = {"rid": record_id, "user": user, "now": now}
+        value = self._conn.execute(self._sql.lease_expiry, args).scalar()
         return None if value is None else float(value)
 
     # ------------------------------------------------------------------ answering
 
     def response_of(self, user: str, record_id: int) -> Response | None:
-        row = self._conn.execute(
-            select(responses).where(responses.c.record_id == record_id, responses.c.user == user)
-        ).first()
+        row = self._conn.execute(self._sql.response, {"rid": record_id, "user": user}).first()
         return None if row is None else _response(row)
 
     def answer(self, response: Response, *, overlap: int) -> None:
@@ -136,11 +211,8 @@ class QueueTx:
         Raises :class:`ConflictError` when a new submission would exceed ``overlap``, or when a
         draft would overwrite a submitted response.
         """
-        rid, user = response.record_id, response.user
-        locked = select(records.c.n_submitted).where(records.c.id == rid)
-        if self.dialect == "postgresql":
-            locked = locked.with_for_update()
-        n_submitted = self._conn.execute(locked).scalar()
+        rid, user, sql = response.record_id, response.user, self._sql
+        n_submitted = self._conn.execute(sql.lock_record, {"rid": rid}).scalar()
         if n_submitted is None:
             raise NotFoundError(f"no record {rid}")
         before = self.response_of(user, rid)
@@ -150,35 +222,22 @@ class QueueTx:
             raise ConflictError(f"record {rid} already has its {overlap} submitted response(s)")
         if response.status == ResponseStatus.DRAFT and was_submitted:
             raise ConflictError(f"record {rid} is already submitted; submit again to change it")
-        self._upsert_response(response)
-        if response.status != ResponseStatus.DRAFT:
-            self._conn.execute(
-                delete(leases).where(leases.c.record_id == rid, leases.c.user == user)
-            )
-        self.refresh_queue([rid], overlap=overlap)
-
-    def _upsert_response(self, r: Response) -> None:
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = insert(responses).values(
-            record_id=r.record_id,
-            user=r.user,
-            values=r.values,
-            status=str(r.status),
-            guideline_version=r.guideline_version,
-            time_spent=r.time_spent,
-        )
+        if response.guideline_version is None:
+            response.guideline_version = self._conn.execute(sql.latest_guidelines).scalar()
         self._conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["record_id", "user"],
-                set_={
-                    "values": stmt.excluded["values"],
-                    "status": stmt.excluded.status,
-                    "guideline_version": stmt.excluded.guideline_version,
-                    "time_spent": stmt.excluded.time_spent,
-                    "updated_at": func.now(),
-                },
-            )
+            sql.upsert_response,
+            {
+                "rid": rid,
+                "user": user,
+                "values": response.values,
+                "status": str(response.status),
+                "guideline_version": response.guideline_version,
+                "time_spent": response.time_spent,
+            },
         )
+        if response.status != ResponseStatus.DRAFT:
+            self._conn.execute(sql.drop_lease, {"rid": rid, "user": user})
+        self._conn.execute(sql.recount_one, {"rid": rid, "overlap": overlap})
 
     def refresh_queue(self, record_ids: Sequence[int] | None, *, overlap: int) -> None:
         """Recount submitted responses of ``record_ids`` (all records when None)."""

@@ -414,6 +414,11 @@ class SpanField {
   /** Redraw: the text is split only at span boundaries, so a huge field stays a few nodes. */
   render() {
     const spans = this.spans();
+    const sig = JSON.stringify(spans);
+    if (sig === this.drawn) return this.drawCaret(); // unchanged: keep the nodes and the selection
+    this.drawn = sig;
+    const sel = getSelection();
+    const hadSelection = sel.rangeCount > 0 && this.box.contains(sel.anchorNode);
     const cuts = [...new Set([0, this.text.length, ...spans.flatMap((s) => [s.s, s.e])])].sort((a, b) => a - b);
     const frag = document.createDocumentFragment();
     for (let k = 0; k + 1 < cuts.length; k++) {
@@ -432,12 +437,14 @@ class SpanField {
       }, this.text.slice(a, b)));
     }
     this.box.replaceChildren(frag);
-    this.drawCaret();
+    if (hadSelection) this.select(this.anchor, this.focus); // the old text nodes are gone
+    else this.drawCaret();
   }
 
   #click(e) {
     const mark = e.target.closest("mark");
     if (!mark || !getSelection().isCollapsed) return; // a drag that ends on a mark selects
+    this.sync(); // the caret goes where the click was
     const q = mark.dataset.q;
     S.values[q] = S.values[q].filter((_, i) => i !== Number(mark.dataset.i));
     note("Span removed");
