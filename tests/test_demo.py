@@ -31,7 +31,11 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index("{") :])
     assert summary["import"] == {"read": 2888, "inserted": 2770, "duplicates": 118}
+    annotation = summary["annotation"]
+    assert annotation["submitted"] == annotation["distinct_records"] == 2770  # each record once
+    assert annotation["annotators"] == 3
     assert summary["records"]["labeled"] == 2770
+    assert summary["provenance"].get("human", 0) + summary["provenance"]["gold"] == 2770
     assert summary["provenance"]["gold"] == pytest.approx(277, abs=3)
     assert sum(summary["provenance"].values()) == 2770
     chat = summary["exports"]["openai-chat"]
