@@ -134,6 +134,7 @@ class Project:
         for s in items:
             s.value = self.task.question(s.question).check(s.value)
         with self.store.write() as tx:
+            tx.require_records({s.record_id for s in items})
             return tx.add_suggestions(items)
 
     def add_responses(self, items: Iterable[Response]) -> int:
@@ -259,9 +260,11 @@ class Project:
     def check_password(self, name: str, password: str) -> User:
         return _users.check_password(self.store, name, password)
 
-    def open_session(self, user: User) -> tuple[str, str]:
-        """``(token, csrf)`` of a new login session for ``user``."""
-        return _users.open_session(self.store, user)
+    def open_session(
+        self, user: User, *, seconds: float = _users.SESSION_SECONDS
+    ) -> tuple[str, str]:
+        """``(token, csrf)`` of a new login session for ``user``, valid for ``seconds``."""
+        return _users.open_session(self.store, user, seconds=seconds)
 
     def session_user(self, token: str) -> tuple[User, str]:
         return _users.session_user(self.store, token)

@@ -63,6 +63,9 @@ class LoginLimiter:
 
     def failed(self, *keys: str) -> None:
         now = time.monotonic()
+        if len(self._seen) > 100_000:  # bound memory: forget names whose window has passed
+            for key in [k for k, seen in self._seen.items() if not self._recent(k, now)]:
+                del self._seen[key]
         for key in keys:
             self._recent(key, now).append(now)
 
@@ -117,7 +120,9 @@ class Authenticator:
             self.limiter.failed(name_key, client_key)
             raise
         self.limiter.succeeded(name_key)
-        token, csrf = await self.runner.write(self.project.open_session, user)
+        token, csrf = await self.runner.write(
+            self.project.open_session, user, seconds=self.settings.session_seconds
+        )
         return user, token, csrf
 
 

@@ -236,6 +236,18 @@ class StoreTx(AccessTx, QueueTx):
             raise NotFoundError(f"no record(s) with id {missing[:10]}")
         return [by_id[i] for i in ids]
 
+    def require_records(self, ids: Iterable[int]) -> None:
+        """Raise NotFoundError naming the ids that are not stored."""
+        wanted = sorted(set(ids))
+        found: set[int] = set()
+        for part in _chunks(wanted):
+            found.update(
+                self._conn.execute(select(records.c.id).where(records.c.id.in_(part))).scalars()
+            )
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise NotFoundError(f"no record(s) with id {missing[:10]}")
+
     def record_with_suggestions(self, record_id: int) -> tuple[Record, list[Suggestion]]:
         """One record and its suggestions: the annotate view's read, on prebuilt statements."""
         row = self._conn.execute(self._sql.record, {"rid": record_id}).first()

@@ -40,19 +40,24 @@ function matches(e, key) {
   return k === key || (/^[a-z]$/i.test(key) && k.toLowerCase() === key.toLowerCase());
 }
 
-/** The key of the j-th label: `keys.labels[label]`, else 1-9 then 0 in task order. */
-const labelKey = (label, j) => LABEL_KEYS[label] ?? (j < 9 ? String(j + 1) : j === 9 ? "0" : null);
+/** Keys of a question's labels: `keys.labels[label]`, else its position (1-9, then 0) or,
+ * when another action holds that key, the next free digit. */
+function labelKeys(labels) {
+  const taken = new Set([KEYS.submit, KEYS.skip, KEYS.back, KEYS.help, ...labels.map((l) => LABEL_KEYS[l])]);
+  const digits = [..."1234567890"];
+  return labels.map((l, j) => {
+    const key = LABEL_KEYS[l] ?? [...digits.slice(j), ...digits.slice(0, j)].find((d) => !taken.has(d)) ?? null;
+    taken.add(key);
+    return key;
+  });
+}
 const hue = (j) => Math.round((205 + j * 137.508) % 360);
 const titleOf = (q) => q.title || q.name;
 
 // ----------------------------------------------------------------------------- API
 
 class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
+  constructor(status, code, message) { super(message); Object.assign(this, { status, code }); }
 }
 
 async function api(method, path, body, { keepalive = false } = {}) {
@@ -86,15 +91,9 @@ class OffsetMap {
     this.astral = []; // UTF-16 index of every surrogate pair, ascending
     for (const m of text.matchAll(ASTRAL)) this.astral.push(m.index);
   }
-  /** Number of k with f(astral[k], k) < v (f is increasing in k). */
-  #below(v, f) {
-    let lo = 0;
-    let hi = this.astral.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (f(this.astral[mid], mid) < v) lo = mid + 1;
-      else hi = mid;
-    }
+  #below(v, f) { // the number of k with f(astral[k], k) < v, by bisection (f grows with k)
+    let [lo, hi] = [0, this.astral.length];
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (f(this.astral[mid], mid) < v) lo = mid + 1; else hi = mid; }
     return lo;
   }
   toCp(u) { return u - this.#below(u, (x) => x); }
@@ -181,15 +180,14 @@ function showError(err) {
   let text = err.message || String(err);
   if (err.code === "conflict") text += ` Press ${keyName(KEYS.skip)} to skip this record.`;
   const more = err.status === 401 ? el("a", { href: "/login" }, "Log in again") : null;
-  box.replaceChildren(el("strong", {}, err.status === undefined ? "Not yet: " : "Error: "), text, more ? " " : null, more);
+  box.replaceChildren(el("span", {}, el("strong", {}, err.status === undefined ? "Not yet: " : "Error: "), text, more && " ", more));
 }
 const clearError = () => $("#error").replaceChildren();
 let noteTimer = 0;
-function note(text) {
-  const box = $("#saved");
-  box.textContent = text;
+function note(text) { // a passing message in the polite status region
+  $("#saved").textContent = text;
   clearTimeout(noteTimer);
-  noteTimer = setTimeout(() => (box.textContent = ""), 4000);
+  noteTimer = setTimeout(() => ($("#saved").textContent = ""), 4000);
 }
 
 // ----------------------------------------------------------------------------- drafts
@@ -199,14 +197,13 @@ function changed() {
   S.dirty = true;
   for (const w of S.widgets) w.update();
   for (const f of S.fields.values()) f.render();
-  if (!canDraft()) return;
-  clearTimeout(S.draftTimer);
-  S.draftTimer = setTimeout(saveDraft, DRAFT_DELAY_MS);
+  if (canDraft()) { cancelDraft(); S.draftTimer = setTimeout(saveDraft, DRAFT_DELAY_MS); }
 }
 
+function cancelDraft() { clearTimeout(S.draftTimer); S.draftTimer = 0; }
+
 function saveDraft(keepalive = false) {
-  clearTimeout(S.draftTimer);
-  S.draftTimer = 0;
+  cancelDraft();
   if (!S.dirty || !canDraft()) return S.saving;
   const item = S.item;
   const body = { values: payload(), status: "draft", time_spent: timeSpent() };
@@ -227,21 +224,13 @@ addEventListener("pagehide", () => S.draftTimer && saveDraft(true));
 /** Run one navigation action at a time; errors land in the alert and nothing is lost. */
 async function run(fn) {
   if (S.busy) return;
-  S.busy = true;
-  $("#app").setAttribute("aria-busy", "true");
-  try {
-    await fn();
-  } catch (e) {
-    showError(e);
-  } finally {
-    S.busy = false;
-    $("#app").setAttribute("aria-busy", "false");
-  }
+  const busy = (on) => { S.busy = on; $("#app").setAttribute("aria-busy", String(on)); };
+  busy(true);
+  try { await fn(); } catch (e) { showError(e); } finally { busy(false); }
 }
 
 async function put(status) {
-  clearTimeout(S.draftTimer);
-  S.draftTimer = 0;
+  cancelDraft();
   await S.saving; // a draft must never land after the final answer
   const body = { values: payload(), status, time_spent: timeSpent() };
   await api("PUT", `/records/${S.item.record.id}/response`, body);
@@ -281,8 +270,7 @@ const back = () => run(async () => {
 
 function show(item, from) {
   clearError();
-  clearTimeout(S.draftTimer);
-  S.draftTimer = 0;
+  cancelDraft();
   S.item = item;
   S.from = from;
   $("#loading").hidden = true;
@@ -369,11 +357,61 @@ function chatEl(messages) {
       el("div", { class: "msg-content" }, String(m.content ?? "")))));
 }
 
+// Long texts are cut into blocks (at a newline, else a space, every ~CHUNK units): each block
+// lays out on its own and off-screen blocks are skipped (CSS content-visibility), so a 1 MB
+// field renders as a few dozen nodes. Spans only split the text at their own boundaries.
+const CHUNK = 16384;
+
+function chunkBounds(text) {
+  const out = [0];
+  for (let start = 0; start < text.length;) {
+    let end = Math.min(start + CHUNK, text.length);
+    if (end < text.length) {
+      const win = text.slice(start, end);
+      const cut = win.lastIndexOf("\n") + 1 || win.lastIndexOf(" ") + 1;
+      end = cut > 0 ? start + cut : snap(text, end, 1);
+    }
+    out.push(end);
+    start = end;
+  }
+  return out;
+}
+
+/** Fill `box` with `text` cut at `bounds` and at the boundaries of `spans` (UTF-16). */
+function drawText(box, text, bounds, spans = []) {
+  const cuts = [...new Set([...bounds, ...spans.flatMap((sp) => [sp.s, sp.e])])].sort((a, b) => a - b);
+  const frag = document.createDocumentFragment();
+  let chunk = null;
+  let next = 0; // index into bounds of the next block start
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const [a, b] = [cuts[k], cuts[k + 1]];
+    if (a === bounds[next]) {
+      chunk = frag.appendChild(el("div", { class: "chunk" }));
+      next++;
+    }
+    const cover = spans.filter((sp) => sp.s <= a && sp.e >= b).sort((x, y) => x.e - x.s - (y.e - y.s));
+    if (!cover.length) {
+      chunk.append(text.slice(a, b));
+      continue;
+    }
+    const top = cover[0]; // the innermost span gives the colour and is removed by a click
+    const ending = cover.filter((sp) => sp.e === b).map((sp) => sp.label);
+    chunk.append(el("mark", {
+      style: { "--h": top.h }, "data-q": top.q, "data-i": top.i, "data-depth": cover.length,
+      "data-tag": ending.length ? ending.join(" · ") : null,
+      title: `${cover.map((sp) => sp.label).join(", ")} (click to remove)`,
+    }, text.slice(a, b)));
+  }
+  box.replaceChildren(frag);
+}
+
 function textEl(name, v) {
   const text = v == null ? "" : typeof v === "string" ? v : JSON.stringify(v, null, 2);
   const box = el("div", { class: "text", "data-field": name });
-  box.textContent = text; // one text node, whatever the size
-  if (!task.questions.some((q) => q.kind === "spans" && q.field === name)) return box;
+  if (!task.questions.some((q) => q.kind === "spans" && q.field === name)) {
+    drawText(box, text, chunkBounds(text));
+    return box;
+  }
   const field = new SpanField(name, text, box);
   S.fields.set(name, field);
   return field.wrap;
@@ -386,6 +424,7 @@ class SpanField {
     this.text = text;
     this.box = box;
     this.map = new OffsetMap(text);
+    this.bounds = chunkBounds(text);
     this.anchor = 0; // keyboard selection, UTF-16
     this.focus = 0;
     this.caret = el("div", { class: "caret", "aria-hidden": "true", hidden: true });
@@ -419,24 +458,7 @@ class SpanField {
     this.drawn = sig;
     const sel = getSelection();
     const hadSelection = sel.rangeCount > 0 && this.box.contains(sel.anchorNode);
-    const cuts = [...new Set([0, this.text.length, ...spans.flatMap((s) => [s.s, s.e])])].sort((a, b) => a - b);
-    const frag = document.createDocumentFragment();
-    for (let k = 0; k + 1 < cuts.length; k++) {
-      const [a, b] = [cuts[k], cuts[k + 1]];
-      const cover = spans.filter((s) => s.s <= a && s.e >= b).sort((x, y) => x.e - x.s - (y.e - y.s));
-      if (!cover.length) {
-        frag.append(this.text.slice(a, b));
-        continue;
-      }
-      const top = cover[0]; // the innermost span gives the colour and is removed by a click
-      const ending = cover.filter((s) => s.e === b).map((s) => s.label);
-      frag.append(el("mark", {
-        style: { "--h": top.h }, "data-q": top.q, "data-i": top.i, "data-depth": cover.length,
-        "data-tag": ending.length ? ending.join(" · ") : null,
-        title: `${cover.map((s) => s.label).join(", ")} (click to remove)`,
-      }, this.text.slice(a, b)));
-    }
-    this.box.replaceChildren(frag);
+    drawText(this.box, this.text, this.bounds, spans);
     if (hadSelection) this.select(this.anchor, this.focus); // the old text nodes are gone
     else this.drawCaret();
   }
@@ -567,22 +589,19 @@ function setActive(i, focus = true) {
   S.active = ((i % n) + n) % n;
   S.sections.forEach((s, k) => {
     s.classList.toggle("active", k === S.active);
-    if (k === S.active) s.setAttribute("aria-current", "true");
-    else s.removeAttribute("aria-current");
+    s.setAttribute("aria-current", String(k === S.active));
   });
   if (focus) (S.widgets[S.active].focus ?? (() => S.sections[S.active].focus({ preventScroll: true })))();
   for (const f of S.fields.values()) f.drawCaret();
 }
 
-function showValue(q, v) {
-  switch (q.kind) {
-    case "multilabel": return v.length ? v.join(", ") : "none";
-    case "spans": return v.length ? v.map((s) => s.label).join(", ") : "no spans";
-    case "preference": return v.map((j) => j + 1).join(" > ");
-    case "text": return v.length > 80 ? `${v.slice(0, 80)}…` : v;
-    default: return String(v);
-  }
-}
+const SHOW = {
+  multilabel: (v) => (v.length ? v.join(", ") : "none"),
+  spans: (v) => (v.length ? v.map((s) => s.label).join(", ") : "no spans"),
+  preference: (v) => v.map((j) => j + 1).join(" > "),
+  text: (v) => (v.length > 80 ? `${v.slice(0, 80)}…` : v),
+};
+const showValue = (q, v) => (SHOW[q.kind] ?? String)(v);
 
 function suggestionsEl(q) {
   const list = suggestionsFor(q.name);
@@ -590,12 +609,19 @@ function suggestionsEl(q) {
   return el("ul", { class: "suggestions", "aria-label": "Suggestions" }, list.map((s) =>
     el("li", { class: "suggestion" },
       el("button", {
-        type: "button", class: "link", title: "Use this suggestion",
+        type: "button", class: "link", title: "Use this suggestion", onmousedown: keepSelection,
         onclick: () => { S.values[q.name] = structuredClone(s.value); changed(); },
       }, el("span", { class: "s-label" }, "Suggested"), " ", el("strong", { class: "s-value" }, showValue(q, s.value))),
       el("span", { class: "s-agent", title: "Agent" }, s.agent),
       s.score == null ? null : el("span", { class: "s-score", title: "Score" }, Number(s.score).toFixed(2)),
       s.kind ? el("span", { class: "s-kind" }, s.kind) : null)));
+}
+
+/** Call `fn` with the item of `list` whose key `e` presses; true when there was one. */
+function byKey(e, list, keyOf, fn) {
+  const j = list.findIndex((x, k) => matches(e, keyOf(x, k)));
+  if (j >= 0) fn(list[j], j);
+  return j >= 0;
 }
 
 const keepSelection = (e) => e.preventDefault(); // mousedown on a button must not clear a text selection
@@ -610,6 +636,7 @@ function optionButton({ role, key, text, h, onclick, value }) {
 /** label (pick one) and multilabel (toggle) */
 function choiceWidget(q, i) {
   const multi = q.kind === "multilabel";
+  const keys = labelKeys(q.labels);
   const choose = (lab) => {
     const cur = S.values[q.name];
     S.values[q.name] = !multi ? lab
@@ -617,7 +644,7 @@ function choiceWidget(q, i) {
     changed();
   };
   const buttons = q.labels.map((lab, j) => optionButton({
-    role: multi ? "checkbox" : "radio", key: labelKey(lab, j), text: lab, value: lab, h: hue(j),
+    role: multi ? "checkbox" : "radio", key: keys[j], text: lab, value: lab, h: hue(j),
     onclick: () => { setActive(i, false); choose(lab); },
   }));
   return {
@@ -626,18 +653,14 @@ function choiceWidget(q, i) {
       const v = S.values[q.name];
       for (const b of buttons) b.setAttribute("aria-checked", String(multi ? v.includes(b.dataset.value) : v === b.dataset.value));
     },
-    key(e) {
-      const j = q.labels.findIndex((lab, k) => matches(e, labelKey(lab, k)));
-      if (j < 0) return false;
-      choose(q.labels[j]);
-      return true;
-    },
+    key: (e) => byKey(e, q.labels, (_, j) => keys[j], choose),
   };
 }
 
 /** spans: select text (mouse or Shift+arrows), then press a label key */
 function spansWidget(q, i) {
   const field = () => S.fields.get(q.field);
+  const keys = labelKeys(q.labels);
   const label = (lab) => {
     const f = field();
     if (!f) return note(`This record has no text field “${q.field}”.`);
@@ -659,13 +682,14 @@ function spansWidget(q, i) {
     if (!f) return;
     const [a, b] = f.selection() ?? [Math.min(f.anchor, f.focus), Math.max(f.anchor, f.focus)];
     const [ca, cb] = [f.map.toCp(a), f.map.toCp(b)];
-    const keep = S.values[q.name].filter((s) => !(s.start < Math.max(cb, ca + 1) && s.end > ca));
+    const hit = (s) => (ca === cb ? s.start <= ca && ca <= s.end : s.start < cb && s.end > ca);
+    const keep = S.values[q.name].filter((s) => !hit(s));
     if (keep.length === S.values[q.name].length) return note("No span at the caret.");
     S.values[q.name] = keep;
     changed();
   };
   const buttons = q.labels.map((lab, j) => optionButton({
-    role: null, key: labelKey(lab, j), text: lab, value: lab, h: hue(j),
+    role: null, key: keys[j], text: lab, value: lab, h: hue(j),
     onclick: () => { setActive(i, false); label(lab); },
   }));
   const list = el("ul", { class: "span-list", "aria-label": "Spans" });
@@ -688,18 +712,9 @@ function spansWidget(q, i) {
       list.replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, "No spans yet.")]));
     },
     key(e) {
-      if ((e.key === "ArrowLeft" || e.key === "ArrowRight") && field()) {
-        field().move(e);
-        return true;
-      }
-      if (e.key === "Delete") {
-        removeAt();
-        return true;
-      }
-      const j = q.labels.findIndex((lab, k) => matches(e, labelKey(lab, k)));
-      if (j < 0) return false;
-      label(q.labels[j]);
-      return true;
+      if (e.key === "ArrowLeft" || e.key === "ArrowRight") { field()?.move(e); return true; }
+      if (e.key === "Delete") { removeAt(); return true; }
+      return byKey(e, q.labels, (_, j) => keys[j], label);
     },
   };
 }
@@ -742,10 +757,7 @@ function ratingWidget(q, i) {
         pick(Math.min(hi, Math.max(lo, cur == null ? (d > 0 ? lo : hi) : cur + d)));
         return true;
       }
-      const j = vals.findIndex((v, k) => matches(e, keyOf(v, k)));
-      if (j < 0) return false;
-      pick(vals[j]);
-      return true;
+      return byKey(e, vals, keyOf, pick);
     },
   };
 }
@@ -792,10 +804,7 @@ function preferenceWidget(q, i) {
     },
     key(e) {
       if (e.key === "Delete") { S.values[q.name] = []; changed(); return true; }
-      const j = cands.findIndex((_, k) => k < 9 && matches(e, String(k + 1)));
-      if (j < 0) return false;
-      pick(j);
-      return true;
+      return byKey(e, cands, (_, k) => (k < 9 ? String(k + 1) : null), (_, j) => pick(j));
     },
   };
 }
@@ -823,8 +832,8 @@ function buildHelp() {
   task.questions.forEach((q) => {
     const rows = [];
     if (q.kind === "label" || q.kind === "multilabel" || q.kind === "spans") {
-      q.labels.forEach((lab, j) => {
-        const key = labelKey(lab, j);
+      labelKeys(q.labels).forEach((key, j) => {
+        const lab = q.labels[j];
         if (key) rows.push(row([key], `${q.kind === "multilabel" ? "Toggle" : q.kind === "spans" ? "Label the selection as" : "Choose"} “${lab}”`));
       });
     }
@@ -846,11 +855,7 @@ function buildHelp() {
   $("#help-body").replaceChildren(...parts);
 }
 
-function toggleHelp() {
-  const d = $("#help");
-  if (d.open) d.close();
-  else d.showModal();
-}
+const toggleHelp = () => ($("#help").open ? $("#help").close() : $("#help").showModal());
 
 // ----------------------------------------------------------------------------- keyboard
 
@@ -873,7 +878,8 @@ function onKey(e) {
     else if (ctrl && matches(e, KEYS.submit)) { e.preventDefault(); submit(); }
     return;
   }
-  if (t instanceof Element && t.closest("a, summary, dialog") && (e.key === "Enter" || e.key === " ")) return;
+  // a control reached with Tab keeps its own Enter/Space (mouse clicks never focus our buttons)
+  if (t instanceof Element && t.closest("a, summary, button") && (e.key === "Enter" || e.key === " ")) return;
   let handled = true;
   if (ctrl && matches(e, KEYS.submit)) submit();
   else if (e.altKey || (ctrl && !e.key.startsWith("Arrow"))) handled = false; // browser shortcuts
@@ -895,13 +901,12 @@ function start() {
   // candidates need room: a preference task splits the page evenly
   $("#workspace").classList.toggle("even", task.questions.some((q) => q.kind === "preference"));
   document.addEventListener("keydown", onKey);
-  $("#help-button").addEventListener("click", toggleHelp);
-  $("#help-close").addEventListener("click", () => $("#help").close());
-  $("#submit-button").addEventListener("click", submit);
-  $("#skip-button").addEventListener("click", skip);
-  $("#back-button").addEventListener("click", back);
-  $("#done-back").addEventListener("click", back);
-  $("#done-refresh").addEventListener("click", () => run(loadNext));
+  for (const b of document.querySelectorAll("#app button")) b.addEventListener("mousedown", keepSelection);
+  const clicks = {
+    "#help-button": toggleHelp, "#help-close": () => $("#help").close(), "#submit-button": submit,
+    "#skip-button": skip, "#back-button": back, "#done-back": back, "#done-refresh": () => run(loadNext),
+  };
+  for (const [sel, fn] of Object.entries(clicks)) $(sel).addEventListener("click", fn);
   addEventListener("resize", () => { for (const f of S.fields.values()) f.drawCaret(); });
   refreshProgress();
   run(loadNext);
