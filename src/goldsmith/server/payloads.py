@@ -46,7 +46,10 @@ def item_out(item: Item) -> ItemOut:
 
 
 def task_payload(task: Task) -> dict[str, Any]:
-    """The task as the page needs it: fields, questions, keys (label keys filled in), overlap."""
+    """The task as the page needs it: fields, questions, keys, overlap.
+
+    ``keys.labels`` holds only reassigned label keys; the page gives the others 1-9 by position.
+    """
     keys = task.settings.keys.model_dump(mode="json")
     return {
         "name": task.name,

@@ -23,7 +23,10 @@ class RecordPolicy:
         if user.role in _STAFF:
             return
         if item.response is None and item.lease_expires_at is None:
-            _deny(f"record {item.record.id} is not assigned to {user.name}")
+            _deny(
+                f"record {item.record.id} is not assigned to {user.name} (a lease that expired "
+                "returns the record to the queue; ask for the next record)"
+            )
 
     @staticmethod
     def list(user: User) -> None:

@@ -62,7 +62,8 @@ def _drag_select(s, start: int, end: int) -> None:  # noqa: ANN001 - a conftest 
             const r = document.createRange();
             r.setStart(...at(a)); walk.currentNode = t; r.setEnd(...at(b));
             const rects = r.getClientRects(); const f = rects[0], l = rects[rects.length - 1];
-            return {x0: f.left + 1, y0: f.top + f.height / 2, x1: l.right - 1, y1: l.top + l.height / 2};
+            return {x0: f.left + 1, y0: f.top + f.height / 2,
+                    x1: l.right - 1, y1: l.top + l.height / 2};
         }""",
         u16,
     )
@@ -127,9 +128,16 @@ def test_spans_suggestion_prefills_marks_at_code_point_offsets(
     s = open_page(proj)
     s.wait_record(rid)
     expect(s.page.locator("mark")).to_have_text("Paris")
+    s.press(*["Control+ArrowRight"] * 6)  # the caret lands at the end of "Paris"
+    s.press("Delete")  # removes the span the caret touches
+    expect(s.page.locator("mark")).to_have_count(0)
+    s.press("Control+Shift+ArrowLeft", "2")  # and label it again
+    expect(s.page.locator("mark")).to_have_text("Paris")
     s.press("Enter")
     s.wait_done()
-    assert s.responses()[rid].values["spans"] == [{"start": start, "end": start + 5, "label": "LOC"}]
+    assert s.responses()[rid].values["spans"] == [
+        {"start": start, "end": start + 5, "label": "LOC"}
+    ]
 
 
 def test_text_question_types_keys_and_ctrl_enter_submits(
@@ -207,3 +215,23 @@ def test_preference_pairwise_and_ranking(open_page: OpenPage, tmp_path: Path) ->
     got = s.responses()
     assert got[ids[0]].values == {"preference": [1, 0]}
     assert got[ids[1]].values == {"preference": [2, 3, 0, 1]}
+
+
+def test_tab_into_a_text_box_types_digits_and_letters(
+    open_page: OpenPage, make_project: Callable[..., Project]
+) -> None:
+    proj = make_project(
+        {"name": "label", "kind": "label", "labels": ["a", "b"]},
+        {"name": "notes", "kind": "text", "required": False},
+    )
+    (rid,) = proj.add_records([{"fields": {"text": "one"}}]).ids
+    s = open_page(proj)
+    s.wait_record(rid)
+    s.press("1", "Tab")
+    expect(s.page.locator("textarea")).to_be_focused()
+    s.page.keyboard.type("2 s?")
+    s.press("Tab", "2")  # Tab wraps round to the label; 2 picks "b"
+    expect(s.page.locator("textarea")).not_to_be_focused()
+    s.press("Enter")
+    s.wait_done()
+    assert s.responses()[rid].values == {"label": "b", "notes": "2 s?"}
