@@ -12,6 +12,7 @@
     │   └── NotFoundError      a record, guideline version or user does not exist
     ├── InputError             bad input data: names the file, line and field
     ├── ConflictError          the change clashes with stored state (a full record, a taken name)
+    ├── LabelingFunctionError  a labeling function raised or returned an unknown label
     ├── AccessError            who is asking may not do this
     │   ├── AuthenticationError  no, unknown or expired credentials
     │   ├── PermissionDeniedError  the user's role does not allow the action
@@ -122,3 +123,13 @@ class RateLimitedError(AccessError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class LabelingFunctionError(GoldsmithError):
+    """A labeling function failed on a record; ``lf`` and ``record`` say which."""
+
+    def __init__(self, message: str, *, lf: str, record: int | None) -> None:
+        where = f"labeling function {lf!r}" + ("" if record is None else f" on record {record}")
+        super().__init__(f"{where}: {message}")
+        self.lf = lf
+        self.record = record

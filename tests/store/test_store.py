@@ -32,7 +32,7 @@ from goldsmith.store.engine import BUSY_TIMEOUT_MS, head_revision
 from goldsmith.store.tables import metadata
 
 TABLES = {"imports", "records", "guidelines", "suggestions", "responses", "final_labels"}
-TABLES |= {"meta", "users", "api_keys", "sessions", "leases"}
+TABLES |= {"meta", "users", "api_keys", "sessions", "leases", "lf_runs", "lf_votes"}
 
 
 def _record(text_: str, **meta: object) -> Record:

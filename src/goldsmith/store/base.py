@@ -38,6 +38,7 @@ from goldsmith.store.tables import (
     responses,
     suggestions,
 )
+from goldsmith.store.votes import VotesTx
 
 CHUNK = 900  # bound for IN (...) lists: well under SQLite's variable limit
 
@@ -107,9 +108,10 @@ def _suggestion(row: Any) -> Suggestion:
     )
 
 
-class StoreTx(AccessTx, QueueTx):
+class StoreTx(AccessTx, QueueTx, VotesTx):
     """Operations inside one transaction, grouped by table; users, keys and sessions come
-    from :class:`AccessTx`, the annotation queue from :class:`QueueTx`."""
+    from :class:`AccessTx`, the annotation queue from :class:`QueueTx`, labeling-function
+    votes from :class:`VotesTx`."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -222,6 +224,10 @@ class StoreTx(AccessTx, QueueTx):
         ).scalar_one()
         return list(range(int(last) + 1, int(last) + 1 + n))
 
+    def count_records_between(self, after_id: int, up_to_id: int) -> int:
+        q = select(func.count()).where(records.c.id > after_id, records.c.id <= up_to_id)
+        return int(self._conn.execute(q).scalar_one())
+
     def count_records(self) -> int:
         return int(self._conn.execute(select(func.count()).select_from(records)).scalar_one())
 
@@ -256,11 +262,17 @@ class StoreTx(AccessTx, QueueTx):
         found = self._conn.execute(self._sql.suggestions, {"rid": record_id})
         return _record(row), [_suggestion(r) for r in found]
 
-    def iter_records(self, *, batch_size: int = 2000) -> Iterator[list[Record]]:
-        """All records in id order, in batches (keyset pagination: bounded memory)."""
-        last = 0
+    def iter_records(
+        self, *, batch_size: int = 2000, after_id: int = 0, up_to_id: int | None = None
+    ) -> Iterator[list[Record]]:
+        """Records with ``after_id < id <= up_to_id`` in id order, in batches (keyset
+        pagination: bounded memory)."""
+        last = after_id
         while True:
-            q = select(records).where(records.c.id > last).order_by(records.c.id).limit(batch_size)
+            q = select(records).where(records.c.id > last)
+            if up_to_id is not None:
+                q = q.where(records.c.id <= up_to_id)
+            q = q.order_by(records.c.id).limit(batch_size)
             batch = [_record(r) for r in self._conn.execute(q)]
             if not batch:
                 return

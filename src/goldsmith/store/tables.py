@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -161,4 +162,26 @@ leases = Table(
     Column("user", String(128), primary_key=True),
     Column("expires_at", Float, nullable=False),  # unix seconds
     Index("ix_leases_user", "user", "expires_at"),
+)
+
+lf_runs = Table(
+    "lf_runs",
+    metadata,
+    Column("lf", String(128), primary_key=True),
+    Column("question", String(128), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("last_record_id", Integer, nullable=False),  # votes cover records up to this id
+    Column("position", Integer, nullable=False),  # column order in the label matrix
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+lf_votes = Table(
+    "lf_votes",
+    metadata,
+    Column("lf", String(128), ForeignKey("lf_runs.lf", ondelete="CASCADE"), primary_key=True),
+    Column("chunk", Integer, primary_key=True, autoincrement=False),
+    Column("labels", Json, nullable=False),  # label names the indices below refer to
+    Column("record_ids", LargeBinary, nullable=False),  # int64, ascending
+    Column("votes", LargeBinary, nullable=False),  # int16 indices into ``labels``
 )

@@ -1,0 +1,105 @@
+"""Store operations for labeling-function votes (a mixin of :class:`StoreTx`).
+
+Each LF's votes are one sparse column of the label matrix, kept as chunks of two packed
+arrays: record ids (int64, ascending) and label indices (int16) into the chunk's label
+names. An incremental run appends a chunk; a changed LF replaces all of its chunks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, delete, func, select, update
+
+from goldsmith.store.tables import lf_runs, lf_votes, records
+
+
+@dataclass(frozen=True, slots=True)
+class LFRun:
+    lf: str
+    question: str
+    version: str
+    kind: str
+    last_record_id: int
+    position: int
+
+
+class VotesTx:
+    _conn: Connection
+
+    def lf_runs(self) -> dict[str, LFRun]:
+        rows = self._conn.execute(select(lf_runs).order_by(lf_runs.c.position))
+        return {
+            r.lf: LFRun(r.lf, r.question, r.version, r.kind, r.last_record_id, r.position)
+            for r in rows
+        }
+
+    def drop_lfs(self, names: list[str]) -> None:
+        if names:
+            self._conn.execute(delete(lf_votes).where(lf_votes.c.lf.in_(names)))
+            self._conn.execute(delete(lf_runs).where(lf_runs.c.lf.in_(names)))
+
+    def put_lf_run(self, run: LFRun, *, replace: bool) -> None:
+        """Create or update an LF's run; ``replace`` drops its stored votes first."""
+        if replace:
+            self.drop_lfs([run.lf])
+        values = {
+            "question": run.question,
+            "version": run.version,
+            "kind": run.kind,
+            "last_record_id": run.last_record_id,
+            "position": run.position,
+            "updated_at": func.now(),
+        }
+        done = self._conn.execute(update(lf_runs).where(lf_runs.c.lf == run.lf).values(**values))
+        if done.rowcount == 0:
+            self._conn.execute(lf_runs.insert().values(lf=run.lf, **values))
+
+    def add_lf_votes(
+        self,
+        lf: str,
+        labels: list[str],
+        record_ids: npt.NDArray[np.int64],
+        votes: npt.NDArray[np.int16],
+    ) -> None:
+        if len(record_ids) == 0:
+            return
+        last = self._conn.execute(
+            select(func.max(lf_votes.c.chunk)).where(lf_votes.c.lf == lf)
+        ).scalar()
+        self._conn.execute(
+            lf_votes.insert().values(
+                lf=lf,
+                chunk=0 if last is None else int(last) + 1,
+                labels=labels,
+                record_ids=record_ids.astype("<i8").tobytes(),
+                votes=votes.astype("<i2").tobytes(),
+            )
+        )
+
+    def lf_column(
+        self, lf: str, labels: list[str]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int16]]:
+        """All votes of ``lf`` as (record ids, indices into ``labels``); unknown names are -1."""
+        ids, votes = [], []
+        q = select(lf_votes).where(lf_votes.c.lf == lf).order_by(lf_votes.c.chunk)
+        index = {name: i for i, name in enumerate(labels)}
+        for row in self._conn.execute(q):
+            remap = np.array([index.get(name, -1) for name in row.labels], dtype=np.int16)
+            ids.append(np.frombuffer(row.record_ids, dtype="<i8").astype(np.int64))
+            votes.append(remap[np.frombuffer(row.votes, dtype="<i2")])
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int16)
+        return np.concatenate(ids), np.concatenate(votes)
+
+    def record_id_array(self) -> npt.NDArray[np.int64]:
+        """Every record id, ascending: the rows of a label matrix."""
+        found = self._conn.execute(select(records.c.id).order_by(records.c.id)).scalars().all()
+        return np.asarray(found, dtype=np.int64)
+
+    def max_record_id(self) -> int:
+        return int(
+            self._conn.execute(select(func.coalesce(func.max(records.c.id), 0))).scalar_one()
+        )

@@ -1,0 +1,270 @@
+"""Run labeling functions over records and collect their votes, column by column.
+
+* Keyword and regex LFs are merged: per text field, all their patterns form one RE2 pattern
+  set, and each text is scanned once for every such LF together.
+* Python LFs run in a process pool when there is enough work (``workers``), otherwise inline.
+* The result maps each LF to the ids of the records it voted on and the label index of each
+  vote: one sparse column of the label matrix ``L``. :func:`votes_matrix` assembles ``L``.
+
+An LF that raises, or returns something that is not one of the labels or ``ABSTAIN``, stops
+the run with a :class:`~goldsmith.errors.LabelingFunctionError` naming the LF and the record;
+nothing is returned or stored for a failed run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import re2
+import scipy.sparse as sp
+
+from goldsmith.errors import LabelingFunctionError
+from goldsmith.progress import SILENT, Progress
+from goldsmith.weak.lf import ABSTAIN, LF, LFKind, LFRecord
+
+RecordRow = tuple[int, dict[str, Any], dict[str, Any]]  # (id, fields, metadata)
+INLINE_BELOW = 5_000  # records: below this, Python LFs run in this process
+CHUNK = 2_000
+
+
+@dataclass(slots=True)
+class Column:
+    """The votes of one LF: record ids (ascending) and label indices."""
+
+    ids: list[int] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+
+    def arrays(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int16]]:
+        return np.asarray(self.ids, dtype=np.int64), np.asarray(self.labels, dtype=np.int16)
+
+
+# --------------------------------------------------------------------------- declarative
+
+
+class _PatternScan:
+    """All keyword/regex LFs on one field, scanned together with one RE2 set."""
+
+    def __init__(self, lfs: list[tuple[int, LF]], label_index: dict[str, int]) -> None:
+        options = re2.Options()
+        options.case_sensitive = True  # each pattern carries its own (?i)
+        self._set = re2.Set.SearchSet(options)
+        self._owner: list[int] = []  # pattern number -> LF position
+        self._label: dict[int, int] = {}
+        self.fallback: list[tuple[int, re.Pattern[str]]] = []  # patterns RE2 cannot run
+        for pos, lf in lfs:
+            assert lf.label is not None
+            self._label[pos] = label_index[lf.label]
+            for re2_pattern, py_pattern in zip(lf.re2_patterns, lf.patterns, strict=True):
+                try:
+                    self._set.Add(re2_pattern)
+                except re2.error:
+                    self.fallback.append((pos, re.compile(py_pattern)))
+                    continue
+                self._owner.append(pos)
+        self._empty = not self._owner
+        if not self._empty:
+            self._set.Compile()
+
+    def votes(self, text: str) -> dict[int, int]:
+        """LF position -> label index for every LF that matches ``text``."""
+        found: dict[int, int] = {}
+        if not self._empty:
+            for number in self._set.Match(text) or ():
+                pos = self._owner[number]
+                found[pos] = self._label[pos]
+        for pos, pattern in self.fallback:
+            if pos not in found and pattern.search(text):
+                found[pos] = self._label[pos]
+        return found
+
+
+def _scan_declarative(
+    lfs: list[tuple[int, LF]],
+    rows: Sequence[RecordRow],
+    label_index: dict[str, int],
+    columns: list[Column],
+) -> None:
+    by_field: dict[str, list[tuple[int, LF]]] = {}
+    for pos, lf in lfs:
+        by_field.setdefault(lf.field, []).append((pos, lf))
+    for field_name, group in by_field.items():
+        scan = _PatternScan(group, label_index)
+        for rid, fields, _ in rows:
+            value = fields.get(field_name)
+            if value is None:
+                raise LabelingFunctionError(
+                    f"record {rid} has no field {field_name!r}", lf=group[0][1].name, record=rid
+                )
+            for pos, label in scan.votes(value if isinstance(value, str) else str(value)).items():
+                columns[pos].ids.append(rid)
+                columns[pos].labels.append(label)
+
+
+# --------------------------------------------------------------------------- python LFs
+
+_worker_lfs: list[LF] = []  # set in each pool worker by _init_worker
+
+
+def _init_worker(lfs: list[LF]) -> None:
+    global _worker_lfs
+    _worker_lfs = lfs
+
+
+def _run_python(
+    lfs: Sequence[LF], rows: Sequence[RecordRow], labels: dict[str, int]
+) -> list[tuple[list[int], list[int]]]:
+    out: list[tuple[list[int], list[int]]] = [([], []) for _ in lfs]
+    for rid, fields, metadata in rows:
+        record = LFRecord(rid, fields, metadata)
+        for j, lf in enumerate(lfs):
+            try:
+                value = lf(record)
+            except Exception as exc:
+                raise LabelingFunctionError(
+                    f"raised {type(exc).__name__}: {exc}", lf=lf.name, record=rid
+                ) from exc
+            if value is None or (isinstance(value, int) and value == ABSTAIN):
+                continue
+            index = labels.get(value) if isinstance(value, str) else None
+            if index is None:
+                raise LabelingFunctionError(
+                    f"returned {value!r}, which is not ABSTAIN or one of {sorted(labels)}",
+                    lf=lf.name,
+                    record=rid,
+                )
+            out[j][0].append(rid)
+            out[j][1].append(index)
+    return out
+
+
+def _run_python_in_worker(
+    rows: Sequence[RecordRow], labels: dict[str, int]
+) -> list[tuple[list[int], list[int]]]:
+    return _run_python(_worker_lfs, rows, labels)
+
+
+def _pool(workers: int, lfs: list[LF]) -> ProcessPoolExecutor:
+    # fork: workers inherit the user's LF module, which may not be importable by name
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(lfs,)
+    )
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _batches(rows: Iterable[RecordRow], size: int) -> Iterator[list[RecordRow]]:
+    batch: list[RecordRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def apply_lfs(
+    lfs: Sequence[LF],
+    rows: Iterable[RecordRow],
+    labels: Sequence[str],
+    *,
+    total: int | None = None,
+    workers: int | None = None,
+    progress: Progress = SILENT,
+) -> list[Column]:
+    """Votes of each LF (in ``lfs`` order) over ``rows`` of ``(id, fields, metadata)``.
+
+    Parameters
+    ----------
+    lfs:
+        The labeling functions.
+    rows:
+        Records in ascending id order.
+    labels:
+        The question's labels; a vote is stored as the index of its label here.
+    total:
+        The number of rows, for progress only.
+    workers:
+        Processes for Python LFs (default: the CPU count; 1 runs them inline).
+    """
+    label_index = {name: i for i, name in enumerate(labels)}
+    for lf in lfs:
+        if lf.label is not None and lf.label not in label_index:
+            raise LabelingFunctionError(
+                f"votes {lf.label!r}, which is not one of {list(labels)}", lf=lf.name, record=None
+            )
+    columns = [Column() for _ in lfs]
+    declarative = [(j, lf) for j, lf in enumerate(lfs) if lf.kind != LFKind.PYTHON]
+    python = [(j, lf) for j, lf in enumerate(lfs) if lf.kind == LFKind.PYTHON]
+    workers = workers or os.cpu_count() or 1
+    use_pool = python and workers > 1 and (total is None or total >= INLINE_BELOW)
+    pool = _pool(workers, [lf for _, lf in python]) if use_pool else None
+    progress.start("applying labeling functions", total=total)
+    try:
+        pending: list[Any] = []
+        for batch in _batches(rows, CHUNK):
+            _scan_declarative(declarative, batch, label_index, columns)
+            if python and pool is None:
+                _merge(columns, python, _run_python([lf for _, lf in python], batch, label_index))
+            elif pool is not None:
+                pending.append(pool.submit(_run_python_in_worker, batch, label_index))
+                while len(pending) > 2 * workers:  # bound memory: keep a few batches in flight
+                    _merge(columns, python, pending.pop(0).result())
+            progress.advance(len(batch))
+        for future in pending:
+            _merge(columns, python, future.result())
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        progress.finish()
+    for column in columns:  # pool results arrive per batch: keep ids ascending
+        if column.ids and any(a > b for a, b in zip(column.ids, column.ids[1:], strict=False)):
+            order = np.argsort(column.ids, kind="stable")
+            column.ids = [column.ids[i] for i in order]
+            column.labels = [column.labels[i] for i in order]
+    return columns
+
+
+def _merge(
+    columns: list[Column],
+    python: list[tuple[int, LF]],
+    result: list[tuple[list[int], list[int]]],
+) -> None:
+    for (pos, _), (ids, labels) in zip(python, result, strict=True):
+        columns[pos].ids.extend(ids)
+        columns[pos].labels.extend(labels)
+
+
+def votes_matrix(
+    record_ids: npt.NDArray[np.int64],
+    columns: Sequence[tuple[npt.NDArray[np.int64], npt.NDArray[np.int16]]],
+) -> sp.csr_matrix:
+    """The sparse label matrix (rows: ``record_ids``; entries ``label + 1``) of LF columns.
+
+    Votes on records outside ``record_ids`` are dropped.
+    """
+    rows, cols, data = [], [], []
+    for j, (ids, labels) in enumerate(columns):
+        where = np.searchsorted(record_ids, ids)
+        inside = (where < len(record_ids)) & (
+            record_ids[np.minimum(where, len(record_ids) - 1)] == ids
+        )
+        rows.append(where[inside])
+        cols.append(np.full(int(inside.sum()), j, dtype=np.int64))
+        data.append(labels[inside].astype(np.int16) + 1)
+    shape = (len(record_ids), len(columns))
+    if not rows:
+        return sp.csr_matrix(shape, dtype=np.int16)
+    return sp.csr_matrix(
+        (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+    )
