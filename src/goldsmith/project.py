@@ -39,6 +39,11 @@ from goldsmith.schema import (
     User,
 )
 from goldsmith.store import Store
+from goldsmith.weak import run as _weak
+from goldsmith.weak.analysis import lf_summary, totals
+from goldsmith.weak.lf import LF
+from goldsmith.weak.loader import load_lf_file
+from goldsmith.weak.run import ApplyReport
 
 
 class Project:
@@ -271,6 +276,46 @@ class Project:
 
     def close_session(self, token: str) -> None:
         _users.close_session(self.store, token)
+
+    # ------------------------------------------------------------------ weak supervision
+
+    def apply_lfs(
+        self,
+        lfs: str | Path | Sequence[LF],
+        *,
+        question: str | None = None,
+        workers: int | None = None,
+        progress: Progress = SILENT,
+    ) -> ApplyReport:
+        """Apply labeling functions (a file such as ``lfs.py``, or LF objects) incrementally:
+        unchanged LFs run only on new records, changed ones on all."""
+        found = load_lf_file(lfs) if isinstance(lfs, str | Path) else list(lfs)
+        return _weak.apply_to_store(
+            self.store, self.task, found, question=question, workers=workers, progress=progress
+        )
+
+    def lf_report(self, question: str | None = None) -> dict[str, Any]:
+        """Coverage, overlaps, conflicts, polarity and accuracy (vs gold and human labels)
+        of every applied LF, plus totals, as JSON-ready data."""
+        data = _weak.load_label_matrix(self.store, self.task, question)
+        gold = self._known_labels(data, [Provenance.GOLD])
+        human = self._known_labels(data, [Provenance.HUMAN, Provenance.CONSENSUS])
+        stats = lf_summary(data.L, data.lfs, data.labels, gold=gold, human=human)
+        return {
+            "question": data.question,
+            "records": int(data.L.shape[0]),
+            "gold": int((gold >= 0).sum()),
+            "human": int((human >= 0).sum()),
+            "totals": totals(data.L),
+            "lfs": [s.as_dict() for s in stats],
+        }
+
+    def _known_labels(self, data: _weak.LabelMatrixData, provenances: list[Provenance]) -> Any:
+        """Label index of each row of ``data`` from final labels of these provenances, or -1."""
+        index = {name: i for i, name in enumerate(data.labels)}
+        with self.store.read() as tx:
+            found = tx.final_values(data.question, [str(p) for p in provenances])
+        return _weak.label_array(data.record_ids, found, index)
 
     # ------------------------------------------------------------------ overview
 

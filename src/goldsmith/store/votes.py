@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, delete, func, select, update
 
-from goldsmith.store.tables import lf_runs, lf_votes, records
+from goldsmith.store.tables import final_labels, lf_runs, lf_votes, records
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +103,10 @@ class VotesTx:
         return int(
             self._conn.execute(select(func.coalesce(func.max(records.c.id), 0))).scalar_one()
         )
+
+    def final_values(self, question: str, provenances: list[str]) -> list[tuple[int, object]]:
+        """``(record id, value)`` of final labels of ``question`` with those provenances."""
+        q = select(final_labels.c.record_id, final_labels.c.value).where(
+            final_labels.c.question == question, final_labels.c.provenance.in_(provenances)
+        )
+        return [(int(r), v) for r, v in self._conn.execute(q)]

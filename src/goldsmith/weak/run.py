@@ -43,6 +43,7 @@ class ApplyReport:
 class LabelMatrixData:
     """``L`` (sparse, entries ``label + 1``) with its row record ids and column LF names."""
 
+    question: str
     record_ids: npt.NDArray[np.int64]
     L: sp.csr_matrix
     lfs: list[str]
@@ -142,6 +143,19 @@ def load_label_matrix(store: Store, task: Task, question: str | None = None) -> 
                 f"labeling function {run.lf!r} voted labels that the task no longer has; "
                 "apply the LFs again"
             )
-    return LabelMatrixData(
-        record_ids, votes_matrix(record_ids, columns), [r.lf for r in runs], labels
-    )
+    L = votes_matrix(record_ids, columns)
+    return LabelMatrixData(q.name, record_ids, L, [r.lf for r in runs], labels)
+
+
+def label_array(
+    record_ids: npt.NDArray[np.int64], found: Sequence[tuple[int, object]], index: dict[str, int]
+) -> npt.NDArray[np.int64]:
+    """Label index per row of ``record_ids`` from ``(record id, label)`` pairs; -1 elsewhere."""
+    y = np.full(len(record_ids), -1, dtype=np.int64)
+    if found:
+        ids = np.asarray([rid for rid, _ in found], dtype=np.int64)
+        values = np.asarray([index.get(str(v), -1) for _, v in found], dtype=np.int64)
+        where = np.searchsorted(record_ids, ids)
+        ok = (where < len(record_ids)) & (record_ids[np.minimum(where, len(record_ids) - 1)] == ids)
+        y[where[ok]] = values[ok]
+    return y
