@@ -36,6 +36,10 @@ app = typer.Typer(
 )
 guidelines_app = typer.Typer(help="Versioned Markdown annotation guidelines.", no_args_is_help=True)
 app.add_typer(guidelines_app, name="guidelines")
+lf_app = typer.Typer(
+    help="Labeling functions: apply them and report how they do.", no_args_is_help=True
+)
+app.add_typer(lf_app, name="lf")
 user_app = typer.Typer(
     help="Users of the annotation server and their API keys.", no_args_is_help=True
 )
@@ -258,6 +262,72 @@ def guidelines_show(
         v, text = proj.guidelines(version)
     console.print(f"[dim]guidelines v{v}[/]")
     typer.echo(text)
+
+
+# --------------------------------------------------------------------------- weak supervision
+
+QuestionOpt = Annotated[
+    str | None, typer.Option(help="Question the LFs label (default: the first).")
+]
+
+
+@lf_app.command("apply")
+def lf_apply(
+    file: Annotated[Path, typer.Argument(help="Python file defining labeling functions.")],
+    project: ProjectOpt = Path("."),
+    question: QuestionOpt = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes for Python LFs (default: all CPUs).")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Apply FILE's LFs; only new records and changed LFs are recomputed."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        report = proj.apply_lfs(file, question=question, workers=workers, progress=RichProgress())
+    console.print(
+        f"applied {len(report.recomputed) + len(report.incremental)} LFs to question "
+        f"{report.question!r} over {report.n_records} records in {report.seconds} s: "
+        f"{len(report.recomputed)} recomputed, {len(report.incremental)} on new records only, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+@lf_app.command("report")
+def lf_report(
+    project: ProjectOpt = Path("."),
+    question: QuestionOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Coverage, overlaps, conflicts, polarity and accuracy vs gold and human labels."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        report = proj.lf_report(question)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    t = report["totals"]
+    table = Table(
+        title=f"labeling functions on {report['question']!r}: {report['records']} records, "
+        f"coverage {_pct(t['coverage'])}, overlap {_pct(t['overlap'])}, "
+        f"conflict {_pct(t['conflict'])}"
+    )
+    for col in ("LF", "polarity", "coverage", "overlaps", "conflicts", "acc. gold", "acc. human"):
+        table.add_column(col, justify="left" if col in ("LF", "polarity") else "right")
+    for s in report["lfs"]:
+        table.add_row(
+            s["lf"],
+            ", ".join(s["polarity"]),
+            _pct(s["coverage"]),
+            _pct(s["overlaps"]),
+            _pct(s["conflicts"]),
+            f"{_pct(s['gold_accuracy'])} (n={s['gold_n']})",
+            f"{_pct(s['human_accuracy'])} (n={s['human_n']})",
+        )
+    stdout.print(table)
 
 
 # --------------------------------------------------------------------------- users and server

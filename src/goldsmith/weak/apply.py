@@ -55,6 +55,7 @@ class _PatternScan:
     def __init__(self, lfs: list[tuple[int, LF]], label_index: dict[str, int]) -> None:
         options = re2.Options()
         options.case_sensitive = True  # each pattern carries its own (?i)
+        options.log_errors = False  # a pattern RE2 refuses falls back quietly to Python re
         self._set = re2.Set.SearchSet(options)
         self._owner: list[int] = []  # pattern number -> LF position
         self._label: dict[int, int] = {}
