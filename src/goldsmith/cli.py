@@ -40,6 +40,8 @@ lf_app = typer.Typer(
     help="Labeling functions: apply them and report how they do.", no_args_is_help=True
 )
 app.add_typer(lf_app, name="lf")
+label_model_app = typer.Typer(help="Label models over the LFs' votes.", no_args_is_help=True)
+app.add_typer(label_model_app, name="label-model")
 user_app = typer.Typer(
     help="Users of the annotation server and their API keys.", no_args_is_help=True
 )
@@ -328,6 +330,47 @@ def lf_report(
             f"{_pct(s['human_accuracy'])} (n={s['human_n']})",
         )
     stdout.print(table)
+
+
+@label_model_app.command("fit")
+def label_model_fit(
+    project: ProjectOpt = Path("."),
+    model: Annotated[
+        str,
+        typer.Option(
+            help="auto (best cross-fitted accuracy on gold), majority, dawid-skene, "
+            "label-model or label-model-bayes."
+        ),
+    ] = "auto",
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Also store final labels (provenance weak) at this probability."),
+    ] = None,
+    question: QuestionOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Fit a label model; its labels become suggestions (agent label-model:NAME)."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        report = proj.fit_label_model(model, question=question, threshold=threshold, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    if report.note:
+        console.print(f"[yellow]note:[/] {report.note}")
+    if report.scores:
+        table = Table(title=f"cross-fitted accuracy on {report.n_gold} gold labels")
+        table.add_column("model")
+        table.add_column("accuracy", justify="right")
+        for name, score in sorted(report.scores.items(), key=lambda kv: -kv[1]):
+            table.add_row(name + (" (chosen)" if name == report.model else ""), _pct(score))
+        stdout.print(table)
+    console.print(
+        f"{report.model}: {report.n_suggestions} suggestions from {report.n_lfs} LFs over "
+        f"{report.n_records} records; {report.n_weak_labels} weak final labels"
+        + (f" at p >= {report.threshold}" if report.threshold is not None else "")
+    )
 
 
 # --------------------------------------------------------------------------- users and server

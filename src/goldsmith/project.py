@@ -39,8 +39,10 @@ from goldsmith.schema import (
     User,
 )
 from goldsmith.store import Store
+from goldsmith.weak import fit as _fit
 from goldsmith.weak import run as _weak
 from goldsmith.weak.analysis import lf_summary, totals
+from goldsmith.weak.fit import FitReport
 from goldsmith.weak.lf import LF
 from goldsmith.weak.loader import load_lf_file
 from goldsmith.weak.run import ApplyReport
@@ -309,6 +311,20 @@ class Project:
             "totals": totals(data.L),
             "lfs": [s.as_dict() for s in stats],
         }
+
+    def fit_label_model(
+        self,
+        model: str = "auto",
+        *,
+        question: str | None = None,
+        threshold: float | None = None,
+        seed: int = 0,
+    ) -> FitReport:
+        """Fit a label model on the applied LFs' votes; write its probabilistic labels as
+        suggestions and, at or above ``threshold``, as final labels with provenance weak."""
+        return _fit.fit_to_store(
+            self.store, self.task, model=model, question=question, threshold=threshold, seed=seed
+        )
 
     def _known_labels(self, data: _weak.LabelMatrixData, provenances: list[Provenance]) -> Any:
         """Label index of each row of ``data`` from final labels of these provenances, or -1."""

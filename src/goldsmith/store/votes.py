@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, delete, func, select, update
 
-from goldsmith.store.tables import final_labels, lf_runs, lf_votes, records
+from goldsmith.store.tables import final_labels, lf_runs, lf_votes, records, suggestions
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +110,16 @@ class VotesTx:
             final_labels.c.question == question, final_labels.c.provenance.in_(provenances)
         )
         return [(int(r), v) for r, v in self._conn.execute(q)]
+
+    def delete_suggestions(self, question: str, *, agent_prefix: str) -> int:
+        """Drop one producer's suggestions for ``question`` (agents starting with the prefix)."""
+        q = delete(suggestions).where(
+            suggestions.c.question == question, suggestions.c.agent.startswith(agent_prefix)
+        )
+        return int(self._conn.execute(q).rowcount)
+
+    def delete_final_labels(self, question: str, *, provenance: str) -> int:
+        q = delete(final_labels).where(
+            final_labels.c.question == question, final_labels.c.provenance == provenance
+        )
+        return int(self._conn.execute(q).rowcount)
