@@ -1,0 +1,190 @@
+"""The default label model: class-aware LF reliabilities, pooled votes, optional gold."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from goldsmith.errors import SchemaError
+from goldsmith.weak.label_models._base import BaseLabelModel, FloatArray, check_class_balance
+from goldsmith.weak.label_models._em import (
+    fit_em,
+    lf_accuracies,
+    lf_precisions,
+    log_weights,
+    subsample_rows,
+)
+from goldsmith.weak.matrix import LabelMatrix
+
+Decoding = Literal["pooled", "bayes"]
+
+MIN_PRECISION_MARGIN = 0.01
+"""How far above chance (1/k) ``pooled`` decoding keeps every vote's precision."""
+
+
+class LabelModel(BaseLabelModel):
+    """Estimate how reliable each LF is, per class, and combine the votes accordingly.
+
+    **Estimation.** A Dawid-Skene model in which abstaining is a class-dependent outcome is
+    fitted by EM (Dirichlet priors, class balance estimated). Modelling abstains is what makes
+    the usual *unipolar* LFs, which only ever vote one class, identifiable: a keyword LF
+    for "spam" fires far more often on spam than on ham. When a small gold set
+    (``L_dev``, ``Y_dev``) is given, its records enter every M-step with their true class
+    (semi-supervised EM), each counting ``dev_weight`` records.
+
+    **Decoding.** ``"pooled"`` (default): each vote ``l`` of LF ``j`` becomes the belief
+    ``P(y = l | LF j voted l)`` (the LF's precision on ``l``, the rest spread evenly over
+    the other classes, and kept just above chance), and a record's beliefs are pooled as a
+    product of experts. This
+    uses only the votes a record received, so it is robust to the correlated abstains and
+    errors of real LFs, which the full Bayes posterior overcounts. ``"bayes"``: the
+    posterior of the fitted generative model (abstains included), optimal when LFs really
+    are independent given the class.
+
+    Parameters
+    ----------
+    cardinality
+        Number of classes ``k``.
+    seed
+        Seed of the tie-breaking generator and of the fitting sample.
+    decoding
+        ``"pooled"`` or ``"bayes"`` (see above).
+    prior_strength, accuracy_prior
+        Dirichlet pseudo-counts of the EM (see :mod:`goldsmith.weak.label_models._em`).
+    dev_weight
+        How many unlabeled records each gold record counts for in the M-step.
+    max_iter, tol
+        EM stops after ``max_iter`` iterations or when the mean log-likelihood per record
+        improves by less than ``tol``.
+    fit_sample
+        Fit on a uniform random sample of at most this many records (default 200,000;
+        ``None``: all). The parameters are per-LF rates, so their sampling error at this size
+        (about 0.002) is far below the differences between LFs, and fitting time no longer
+        grows with ``n``. ``predict_proba`` always scores every record.
+
+    Attributes
+    ----------
+    class_balance_ : ndarray of shape (k,)
+        Estimated ``P(y)`` (or the one given to ``fit``).
+    accuracies_ : ndarray of shape (m,)
+        ``P(LF j's vote is right | it voted)``.
+    precisions_ : ndarray of shape (m, k)
+        ``P(y = l | LF j voted l)``.
+    emission_ : ndarray of shape (m, k + 1, k)
+        ``P(outcome o of LF j | y)`` with ``o = 0`` abstain and ``o = l + 1`` a vote for ``l``.
+    n_iter_, converged_, n_lfs_
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L = np.array([[0, 0, -1], [1, 1, 1], [0, -1, 0], [1, 1, -1]] * 50)
+    >>> model = LabelModel(2).fit(L)
+    >>> model.predict(np.array([[0, 0, -1], [1, -1, 1]])).tolist()
+    [0, 1]
+    """
+
+    accuracies_: FloatArray
+    precisions_: FloatArray
+    emission_: FloatArray
+    n_iter_: int
+    converged_: bool
+
+    def __init__(
+        self,
+        cardinality: int,
+        *,
+        seed: int = 0,
+        decoding: Decoding = "pooled",
+        prior_strength: float = 2.0,
+        accuracy_prior: float = 0.0,
+        dev_weight: float = 1.0,
+        max_iter: int = 200,
+        tol: float = 1e-7,
+        fit_sample: int | None = 200_000,
+        min_precision: float | None = None,
+    ) -> None:
+        super().__init__(cardinality, seed=seed)
+        if decoding not in ("pooled", "bayes"):
+            raise SchemaError(f"decoding must be 'pooled' or 'bayes', got {decoding!r}")
+        self.decoding = decoding
+        self.prior_strength = prior_strength
+        self.accuracy_prior = accuracy_prior
+        self.dev_weight = dev_weight
+        self.max_iter = max_iter
+        self.tol = tol
+        self.fit_sample = fit_sample
+        self.min_precision = min_precision
+
+    def fit(
+        self,
+        L: LabelMatrix,
+        *,
+        L_dev: LabelMatrix | None = None,
+        Y_dev: npt.ArrayLike | None = None,
+        class_balance: npt.ArrayLike | None = None,
+    ) -> LabelModel:
+        """Fit on ``L`` (and the gold set, when given); returns ``self``.
+
+        Parameters
+        ----------
+        L
+            Label matrix of the unlabeled records, dense or sparse.
+        L_dev, Y_dev
+            Optional gold set: its label matrix and true classes (``-1`` = unknown, dropped).
+            ``Y_dev`` without ``L_dev`` only sets the class balance.
+        class_balance
+            Known ``P(y)``; estimated when omitted.
+        """
+        k = self.cardinality
+        X = self._one_hot(L)
+        m = X.shape[1] // k
+        Xd, Yd = self._dev(L_dev, Y_dev, m)
+        balance = check_class_balance(class_balance, k)
+        if balance is None and Yd is not None and Xd is None and Yd.size:
+            balance = (np.bincount(Yd, minlength=k) + 1.0) / (Yd.size + k)
+        Xs, _ = subsample_rows(X, self.fit_sample, self.seed)
+        res = fit_em(
+            Xs,
+            k,
+            model_abstains=True,
+            prior_strength=self.prior_strength,
+            accuracy_prior=self.accuracy_prior,
+            class_balance=balance,
+            X_dev=Xd,
+            Y_dev=Yd,
+            dev_weight=self.dev_weight,
+            max_iter=self.max_iter,
+            tol=self.tol,
+        )
+        self.n_lfs_ = m
+        self.emission_ = res.emission
+        self.class_balance_ = res.class_balance
+        self.n_iter_ = res.n_iter
+        self.converged_ = res.converged
+        self.accuracies_ = lf_accuracies(res.emission, res.class_balance, True)
+        self.precisions_ = lf_precisions(res.emission, res.class_balance)
+        return self
+
+    def _pooled_weights(self) -> FloatArray:
+        k = self.cardinality
+        # A vote is never evidence against its class: precisions are kept a little above
+        # chance (1/k), as if every LF were slightly better than random. An LF whose estimate
+        # falls below chance then acts as a plain majority-vote tie-breaker rather than being
+        # silenced or inverted by a noisy estimate.
+        low = 1.0 / k + MIN_PRECISION_MARGIN if self.min_precision is None else self.min_precision
+        p = np.clip(self.precisions_, max(low, 1e-4), 1.0 - 1e-4)  # (m, l)
+        wrong = np.log((1.0 - p) / (k - 1))
+        W = np.where(np.eye(k, dtype=bool)[None, :, :], np.log(p)[:, :, None], wrong[:, :, None])
+        out: FloatArray = np.ascontiguousarray(W.reshape(-1, k))
+        return out
+
+    def _scores(self, X: sp.csr_matrix) -> FloatArray:
+        if self.decoding == "pooled":
+            return np.asarray(X @ self._pooled_weights())
+        W, offset = log_weights(self.emission_, True)
+        S = np.asarray(X @ W)
+        S += offset + np.log(self.class_balance_)
+        return S
