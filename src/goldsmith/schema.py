@@ -252,6 +252,7 @@ class Settings(_Strict):
 
     overlap: int = Field(default=1, ge=1)
     lease_seconds: int = Field(default=1800, ge=1)
+    blind: bool = True  # annotators never see other annotators' responses
     keys: Keymap = Keymap()
     redact_before_llm: bool = True
     system_prompt: str | None = None

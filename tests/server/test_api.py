@@ -144,6 +144,15 @@ def test_blind_mode_annotators_never_see_other_values(make_api_env: Any) -> None
     assert len(env.ok("GET", f"/responses?record_id={first}", "olive")["responses"]) == 2
 
 
+def test_blind_off_lets_annotators_compare_answers(make_api_env: Any) -> None:
+    env = make_api_env(records=2, settings={"overlap": 2, "blind": False})
+    first = env.next("bob")["record"]["id"]
+    assert env.answer("bob", first, {"label": "neuro"}).status_code == 200
+    listing = env.ok("GET", "/responses?user=bob", "alice")["responses"]
+    assert [(r["user"], r["values"]) for r in listing] == [("bob", {"label": "neuro"})]
+    assert len(env.ok("GET", "/responses", "alice")["responses"]) == 1
+
+
 @pytest.mark.parametrize("user", ["alice", "rita"])
 def test_only_owners_change_guidelines(api_env: Any, api_error: Any, user: str) -> None:
     env = api_env

@@ -188,9 +188,10 @@ async def list_responses(
     offset: Annotated[int, Query(ge=0, le=2**53)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> m.ResponsesOut:
-    if of_user is None and user.role == "annotator":
+    blind = project.task.settings.blind
+    if of_user is None and user.role == "annotator" and blind:
         of_user = user.name  # blind mode: an annotator's listing is their own
-    ResponsePolicy.list(user, of_user)
+    ResponsePolicy.list(user, of_user, blind=blind)
     found = await run.read(
         project.responses,
         user=of_user,

@@ -1,7 +1,7 @@
 """Who may do what: one policy per resource. Each check raises PermissionDeniedError.
 
-Annotators work blind: they read only records leased to them or answered by them, and only
-their own responses. Only owners change the task's data, the guidelines and the users.
+Annotators work blind (``settings.blind``, on by default): they read only records leased to
+them or answered by them, and only their own responses. Only owners change the task's data, the guidelines and the users.
 """
 
 from __future__ import annotations
@@ -45,11 +45,11 @@ class ResponsePolicy:
         RecordPolicy.read(user, item)
 
     @staticmethod
-    def list(user: User, of_user: str | None) -> None:
-        if user.role in _STAFF:
+    def list(user: User, of_user: str | None, *, blind: bool = True) -> None:
+        if user.role in _STAFF or not blind:
             return
         if of_user != user.name:
-            _deny("annotators see only their own responses")
+            _deny("annotators see only their own responses (the task's settings.blind is on)")
 
 
 class SuggestionPolicy:
