@@ -234,10 +234,22 @@ class Project:
         status: ResponseStatus = ResponseStatus.SUBMITTED,
         *,
         time_spent: float | None = None,
+        assigned_only: bool = False,
     ) -> Response:
-        """Submit, skip (``discarded``) or save a draft of ``user``'s answer to a record."""
+        """Submit, skip (``discarded``) or save a draft of ``user``'s answer to a record.
+
+        With ``assigned_only`` the record must be leased to ``user`` or already answered by
+        them (:class:`~goldsmith.errors.PermissionDeniedError` otherwise).
+        """
         return _queue.answer(
-            self.store, self.task, user, record_id, values, status, time_spent=time_spent
+            self.store,
+            self.task,
+            user,
+            record_id,
+            values,
+            status,
+            time_spent=time_spent,
+            assigned_only=assigned_only,
         )
 
     def progress(self, user: str) -> dict[str, Any]:

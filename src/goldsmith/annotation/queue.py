@@ -70,20 +70,28 @@ def answer(
     status: ResponseStatus,
     *,
     time_spent: float | None = None,
+    assigned_only: bool = False,
+    now: float | None = None,
 ) -> Response:
     """Store ``user``'s submit, skip (``discarded``) or draft for one record.
 
     A submission must answer every required question. Drafts may be partial; whatever they
-    hold must still fit its question.
+    hold must still fit its question. With ``assigned_only`` the record must be leased to
+    ``user`` (a live lease at ``now``) or already answered by them.
     """
-    checked = task.check_values(dict(values))
-    if status == ResponseStatus.SUBMITTED:
-        missing = [q.name for q in task.questions if q.required and q.name not in checked]
-        if missing:
-            raise SchemaError(f"answer the required question(s) {missing} before submitting")
     with store.write() as tx:
+        tx.require_records([record_id])  # an unknown record is "not found" before "invalid"
+        checked = task.check_values(dict(values))
+        if status == ResponseStatus.SUBMITTED:
+            missing = [q.name for q in task.questions if q.required and q.name not in checked]
+            if missing:
+                raise SchemaError(f"answer the required question(s) {missing} before submitting")
         response = Response(record_id, user, checked, status, time_spent=time_spent)
-        tx.answer(response, overlap=task.settings.overlap)  # stamps the guideline version
+        tx.answer(  # stamps the guideline version
+            response,
+            overlap=task.settings.overlap,
+            assigned_since=(time.time() if now is None else now) if assigned_only else None,
+        )
     return response
 
 

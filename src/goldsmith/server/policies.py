@@ -1,7 +1,8 @@
 """Who may do what: one policy per resource. Each check raises PermissionDeniedError.
 
 Annotators work blind (``settings.blind``, on by default): they read only records leased to
-them or answered by them, and only their own responses. Only owners change the task's data, the guidelines and the users.
+them or answered by them, and only their own responses. Only owners change the task's data,
+the guidelines and the users.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ class RecordPolicy:
 
 class ResponsePolicy:
     @staticmethod
-    def answer(user: User, item: Item) -> None:
-        RecordPolicy.read(user, item)
+    def answers_only_assigned(user: User) -> bool:
+        """Annotators answer only records leased to them or already answered by them; the
+        store checks this inside the answer's own transaction."""
+        return user.role not in _STAFF
 
     @staticmethod
     def list(user: User, of_user: str | None, *, blind: bool = True) -> None:

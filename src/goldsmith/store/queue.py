@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from goldsmith.errors import ConflictError, NotFoundError
+from goldsmith.errors import ConflictError, NotFoundError, PermissionDeniedError
 from goldsmith.schema import Response, ResponseStatus
 from goldsmith.store.tables import guidelines, leases, meta, records, responses, suggestions
 
@@ -205,17 +205,28 @@ class QueueTx:
         row = self._conn.execute(self._sql.response, {"rid": record_id, "user": user}).first()
         return None if row is None else _response(row)
 
-    def answer(self, response: Response, *, overlap: int) -> None:
+    def answer(
+        self, response: Response, *, overlap: int, assigned_since: float | None = None
+    ) -> None:
         """Store one annotator's response and keep the queue counts right.
 
         Raises :class:`ConflictError` when a new submission would exceed ``overlap``, or when a
-        draft would overwrite a submitted response.
+        draft would overwrite a submitted response; with ``assigned_since`` (a time), raises
+        :class:`PermissionDeniedError` unless ``user`` holds a lease live at that time or has
+        already answered the record.
         """
         rid, user, sql = response.record_id, response.user, self._sql
         n_submitted = self._conn.execute(sql.lock_record, {"rid": rid}).scalar()
         if n_submitted is None:
             raise NotFoundError(f"no record {rid}")
         before = self.response_of(user, rid)
+        if assigned_since is not None and before is None:
+            args = {"rid": rid, "user": user, "now": assigned_since}
+            if self._conn.execute(sql.lease_expiry, args).scalar() is None:
+                raise PermissionDeniedError(
+                    f"record {rid} is not assigned to {user} (a lease that expired returns the "
+                    "record to the queue; ask for the next record)"
+                )
         was_submitted = before is not None and before.status == ResponseStatus.SUBMITTED
         adds = response.status == ResponseStatus.SUBMITTED and not was_submitted
         if adds and n_submitted >= overlap:
