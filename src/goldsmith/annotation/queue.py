@@ -80,7 +80,7 @@ def answer(
     ``user`` (a live lease at ``now``) or already answered by them.
     """
     with store.write() as tx:
-        tx.require_records([record_id])  # an unknown record is "not found" before "invalid"
+        tx.require_record(record_id)  # an unknown record is "not found" before "invalid"
         checked = task.check_values(dict(values))
         if status == ResponseStatus.SUBMITTED:
             missing = [q.name for q in task.questions if q.required and q.name not in checked]

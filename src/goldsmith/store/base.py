@@ -84,27 +84,34 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def _mapping(row: Any) -> Any:
+    """A result row as a mapping: SQLAlchemy rows and the hot path's dicts alike."""
+    return getattr(row, "_mapping", row)
+
+
 def _record(row: Any) -> Record:
+    m = _mapping(row)
     return Record(
-        id=row.id,
-        external_id=row.external_id,
-        fields=row.fields,
-        metadata=row.metadata,
-        source_file=row.source_file,
-        source_row=row.source_row,
-        content_hash=row.content_hash,
-        dup_group=row.dup_group,
+        id=m["id"],
+        external_id=m["external_id"],
+        fields=m["fields"],
+        metadata=m["metadata"],
+        source_file=m["source_file"],
+        source_row=m["source_row"],
+        content_hash=m["content_hash"],
+        dup_group=m["dup_group"],
     )
 
 
 def _suggestion(row: Any) -> Suggestion:
+    m = _mapping(row)
     return Suggestion(
-        record_id=row.record_id,
-        question=row.question,
-        value=row.value,
-        agent=row.agent,
-        kind=SuggestionKind(row.kind),
-        score=row.score,
+        record_id=m["record_id"],
+        question=m["question"],
+        value=m["value"],
+        agent=m["agent"],
+        kind=SuggestionKind(m["kind"]),
+        score=m["score"],
     )
 
 
@@ -256,10 +263,10 @@ class StoreTx(AccessTx, QueueTx, VotesTx):
 
     def record_with_suggestions(self, record_id: int) -> tuple[Record, list[Suggestion]]:
         """One record and its suggestions: the annotate view's read, on prebuilt statements."""
-        row = self._conn.execute(self._sql.record, {"rid": record_id}).first()
+        row = self._sql.record.first(self._conn, {"rid": record_id})
         if row is None:
             raise NotFoundError(f"no record {record_id}")
-        found = self._conn.execute(self._sql.suggestions, {"rid": record_id})
+        found = self._sql.suggestions.rows(self._conn, {"rid": record_id})
         return _record(row), [_suggestion(r) for r in found]
 
     def iter_records(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    or_,
     select,
     text,
     update,
@@ -30,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from goldsmith.errors import ConflictError, NotFoundError, PermissionDeniedError
 from goldsmith.schema import Response, ResponseStatus
+from goldsmith.store.hotpath import Prepared
 from goldsmith.store.tables import guidelines, leases, meta, records, responses, suggestions
 
 _LEASE_LOCK = 0x601D5  # advisory lock id that serialises leasing on PostgreSQL
@@ -37,13 +39,14 @@ _ANSWERED = (str(ResponseStatus.SUBMITTED), str(ResponseStatus.DISCARDED))
 
 
 def _response(row: Any) -> Response:
+    m = getattr(row, "_mapping", row)  # a SQLAlchemy row or a hot-path dict
     return Response(
-        record_id=row.record_id,
-        user=row.user,
-        values=row._mapping["values"],
-        status=ResponseStatus(row.status),
-        guideline_version=row.guideline_version,
-        time_spent=row.time_spent,
+        record_id=m["record_id"],
+        user=m["user"],
+        values=m["values"],
+        status=ResponseStatus(m["status"]),
+        guideline_version=m["guideline_version"],
+        time_spent=m["time_spent"],
     )
 
 
@@ -71,7 +74,9 @@ class _Statements:
             .where(
                 responses.c.record_id == records.c.id,
                 responses.c.user == user,
-                responses.c.status.in_(_ANSWERED),
+                # two comparisons, not IN: an IN list compiles to a placeholder that expands
+                # per execution, which the plain-SQL hot path cannot run
+                or_(*(responses.c.status == status for status in _ANSWERED)),
             )
             .exists()
         )
@@ -152,12 +157,29 @@ def _statements(dialect: str) -> _Statements:
     return _Statements(dialect)
 
 
+class _Prepared:
+    """The statements of :class:`_Statements`, each ready to run on the SQLite driver."""
+
+    def __init__(self, dialect: str) -> None:
+        built = _statements(dialect)
+        for name, stmt in vars(built).items():
+            setattr(self, name, Prepared(stmt, dialect))
+
+    def __getattr__(self, name: str) -> Prepared:  # for the type checker; set in __init__
+        raise AttributeError(name)
+
+
+@cache
+def _prepared(dialect: str) -> _Prepared:
+    return _Prepared(dialect)
+
+
 class QueueTx:
     _conn: Connection
 
     @property
-    def _sql(self) -> _Statements:
-        return _statements(self._conn.dialect.name)
+    def _sql(self) -> _Prepared:
+        return _prepared(self._conn.dialect.name)
 
     @property
     def dialect(self) -> str:
@@ -184,25 +206,30 @@ class QueueTx:
         """
         if self.dialect == "postgresql":
             self._conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LEASE_LOCK})
-        sql, args = self._sql, {"user": user, "now": now}
-        held = self._conn.execute(sql.held, args).scalar()
+        sql, args, conn = self._sql, {"user": user, "now": now}, self._conn
+        held = sql.held.scalar(conn, args)
         if held is None:
-            self._conn.execute(sql.drop_expired, args)
-            held = self._conn.execute(sql.next_open, {**args, "overlap": overlap}).scalar()
+            sql.drop_expired.run(conn, args)
+            held = sql.next_open.scalar(conn, {**args, "overlap": overlap})
             if held is None:
                 return None
-        self._conn.execute(sql.upsert_lease, {"rid": int(held), "user": user, "until": now + ttl})
+        sql.upsert_lease.run(conn, {"rid": int(held), "user": user, "until": now + ttl})
         return int(held)
 
     def lease_expiry(self, user: str, record_id: int, now: float) -> float | None:
         args = {"rid": record_id, "user": user, "now": now}
-        value = self._conn.execute(self._sql.lease_expiry, args).scalar()
+        value = self._sql.lease_expiry.scalar(self._conn, args)
         return None if value is None else float(value)
 
     # ------------------------------------------------------------------ answering
 
+    def require_record(self, record_id: int) -> None:
+        """Raise NotFoundError unless the record exists (a hot-path statement)."""
+        if self._sql.lock_record.scalar(self._conn, {"rid": record_id}) is None:
+            raise NotFoundError(f"no record {record_id}")
+
     def response_of(self, user: str, record_id: int) -> Response | None:
-        row = self._conn.execute(self._sql.response, {"rid": record_id, "user": user}).first()
+        row = self._sql.response.first(self._conn, {"rid": record_id, "user": user})
         return None if row is None else _response(row)
 
     def answer(
@@ -216,13 +243,14 @@ class QueueTx:
         already answered the record.
         """
         rid, user, sql = response.record_id, response.user, self._sql
-        n_submitted = self._conn.execute(sql.lock_record, {"rid": rid}).scalar()
+        conn = self._conn
+        n_submitted = sql.lock_record.scalar(conn, {"rid": rid})
         if n_submitted is None:
             raise NotFoundError(f"no record {rid}")
         before = self.response_of(user, rid)
         if assigned_since is not None and before is None:
             args = {"rid": rid, "user": user, "now": assigned_since}
-            if self._conn.execute(sql.lease_expiry, args).scalar() is None:
+            if sql.lease_expiry.scalar(conn, args) is None:
                 raise PermissionDeniedError(
                     f"record {rid} is not assigned to {user} (a lease that expired returns the "
                     "record to the queue; ask for the next record)"
@@ -234,9 +262,9 @@ class QueueTx:
         if response.status == ResponseStatus.DRAFT and was_submitted:
             raise ConflictError(f"record {rid} is already submitted; submit again to change it")
         if response.guideline_version is None:
-            response.guideline_version = self._conn.execute(sql.latest_guidelines).scalar()
-        self._conn.execute(
-            sql.upsert_response,
+            response.guideline_version = sql.latest_guidelines.scalar(conn, {})
+        sql.upsert_response.run(
+            conn,
             {
                 "rid": rid,
                 "user": user,
@@ -247,8 +275,8 @@ class QueueTx:
             },
         )
         if response.status != ResponseStatus.DRAFT:
-            self._conn.execute(sql.drop_lease, {"rid": rid, "user": user})
-        self._conn.execute(sql.recount_one, {"rid": rid, "overlap": overlap})
+            sql.drop_lease.run(conn, {"rid": rid, "user": user})
+        sql.recount_one.run(conn, {"rid": rid, "overlap": overlap})
 
     def refresh_queue(self, record_ids: Sequence[int] | None, *, overlap: int) -> None:
         """Recount submitted responses of ``record_ids`` (all records when None)."""

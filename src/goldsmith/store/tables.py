@@ -185,3 +185,15 @@ lf_votes = Table(
     Column("record_ids", LargeBinary, nullable=False),  # int64, ascending
     Column("votes", LargeBinary, nullable=False),  # int16 indices into ``labels``
 )
+
+lf_spans = Table(
+    "lf_spans",
+    metadata,
+    Column("lf", String(128), ForeignKey("lf_runs.lf", ondelete="CASCADE"), primary_key=True),
+    Column("chunk", Integer, primary_key=True, autoincrement=False),
+    Column("labels", Json, nullable=False),  # label names the indices below refer to
+    Column("record_ids", LargeBinary, nullable=False),  # int64 per span, ascending
+    Column("starts", LargeBinary, nullable=False),  # int32 code-point offsets
+    Column("ends", LargeBinary, nullable=False),  # int32, exclusive
+    Column("votes", LargeBinary, nullable=False),  # int16 indices into ``labels``
+)

@@ -3,6 +3,9 @@
 Each LF's votes are one sparse column of the label matrix, kept as chunks of two packed
 arrays: record ids (int64, ascending) and label indices (int16) into the chunk's label
 names. An incremental run appends a chunk; a changed LF replaces all of its chunks.
+
+A span LF's output (for a spans question) is kept the same way in ``lf_spans``: chunks of
+record ids (one per span), start and end offsets (int32 code points) and label indices.
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, delete, func, select, update
 
-from goldsmith.store.tables import final_labels, lf_runs, lf_votes, records, suggestions
+from goldsmith.store.tables import (
+    final_labels,
+    lf_runs,
+    lf_spans,
+    lf_votes,
+    records,
+    suggestions,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +49,7 @@ class VotesTx:
     def drop_lfs(self, names: list[str]) -> None:
         if names:
             self._conn.execute(delete(lf_votes).where(lf_votes.c.lf.in_(names)))
+            self._conn.execute(delete(lf_spans).where(lf_spans.c.lf.in_(names)))
             self._conn.execute(delete(lf_runs).where(lf_runs.c.lf.in_(names)))
 
     def put_lf_run(self, run: LFRun, *, replace: bool) -> None:
@@ -93,6 +104,59 @@ class VotesTx:
         if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int16)
         return np.concatenate(ids), np.concatenate(votes)
+
+    def add_lf_spans(
+        self,
+        lf: str,
+        labels: list[str],
+        record_ids: npt.NDArray[np.int64],
+        starts: npt.NDArray[np.int32],
+        ends: npt.NDArray[np.int32],
+        votes: npt.NDArray[np.int16],
+    ) -> None:
+        """Append one chunk of a span LF's spans (record ids ascending)."""
+        if len(record_ids) == 0:
+            return
+        last = self._conn.execute(
+            select(func.max(lf_spans.c.chunk)).where(lf_spans.c.lf == lf)
+        ).scalar()
+        self._conn.execute(
+            lf_spans.insert().values(
+                lf=lf,
+                chunk=0 if last is None else int(last) + 1,
+                labels=labels,
+                record_ids=record_ids.astype("<i8").tobytes(),
+                starts=starts.astype("<i4").tobytes(),
+                ends=ends.astype("<i4").tobytes(),
+                votes=votes.astype("<i2").tobytes(),
+            )
+        )
+
+    def lf_span_column(
+        self, lf: str, labels: list[str]
+    ) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int16]
+    ]:
+        """All spans of ``lf`` as (record ids, starts, ends, indices into ``labels``);
+        unknown label names are -1."""
+        parts: list[list[npt.NDArray[np.int64]]] = [[], [], [], []]
+        q = select(lf_spans).where(lf_spans.c.lf == lf).order_by(lf_spans.c.chunk)
+        index = {name: i for i, name in enumerate(labels)}
+        for row in self._conn.execute(q):
+            remap = np.array([index.get(name, -1) for name in row.labels], dtype=np.int64)
+            parts[0].append(np.frombuffer(row.record_ids, dtype="<i8").astype(np.int64))
+            parts[1].append(np.frombuffer(row.starts, dtype="<i4").astype(np.int64))
+            parts[2].append(np.frombuffer(row.ends, dtype="<i4").astype(np.int64))
+            parts[3].append(remap[np.frombuffer(row.votes, dtype="<i2")])
+        ids, starts, ends, votes = (
+            np.concatenate(p) if p else np.zeros(0, dtype=np.int64) for p in parts
+        )
+        return (
+            ids.astype(np.int64),
+            starts.astype(np.int32),
+            ends.astype(np.int32),
+            votes.astype(np.int16),
+        )
 
     def record_id_array(self) -> npt.NDArray[np.int64]:
         """Every record id, ascending: the rows of a label matrix."""
