@@ -25,6 +25,13 @@ Every message says what went wrong and, where it can, what to do about it.
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:
+    """Unpickle an error whose constructor takes keyword-only arguments."""
+    return cls(*args, **kwargs)
+
 
 class GoldsmithError(Exception):
     """Base class of every error goldsmith raises on purpose."""
@@ -82,6 +89,16 @@ class InputError(GoldsmithError):
         self.field = field
         self.reason = message
 
+    def __reduce__(self) -> tuple[Any, ...]:  # keyword-only arguments: survive pickling
+        return (
+            _rebuild,
+            (
+                type(self),
+                (self.reason,),
+                {"file": self.file, "line": self.line, "field": self.field},
+            ),
+        )
+
 
 class ExportError(GoldsmithError):
     """An export cannot be written."""
@@ -133,3 +150,7 @@ class LabelingFunctionError(GoldsmithError):
         super().__init__(f"{where}: {message}")
         self.lf = lf
         self.record = record
+        self.reason = message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses process-pool boundaries intact
+        return (_rebuild, (type(self), (self.reason,), {"lf": self.lf, "record": self.record}))

@@ -136,3 +136,16 @@ def test_votes_matrix_places_votes_by_record_id() -> None:
     assert dense[0, 0] == 0 and dense[1, 1] == 1 and dense[3, 0] == 0
     assert dense[4].tolist() == [-1] * 8  # record 8 has no votes
     assert (dense[:, 7] == -1).all()  # from_metadata voted only on record 4
+
+
+def test_an_lf_error_in_the_process_pool_is_the_same_error() -> None:
+    @labeling_function()
+    def fragile_in_pool(record: LFRecord) -> str:
+        if record.id == 5555:
+            raise ValueError("boom")
+        return ABSTAIN
+
+    rows = [(i + 1, {"text": "x"}, {}) for i in range(6000)]
+    with pytest.raises(LabelingFunctionError, match="'fragile_in_pool' on record 5555") as err:
+        apply_lfs([fragile_in_pool], rows, LABELS, workers=2, total=len(rows))
+    assert err.value.lf == "fragile_in_pool" and err.value.record == 5555
