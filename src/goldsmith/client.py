@@ -154,6 +154,24 @@ class Client:
         ]
         return result
 
+    def submit_and_next(
+        self,
+        record_id: int,
+        values: Mapping[str, Any],
+        *,
+        status: str = "submitted",
+        time_spent: float | None = None,
+    ) -> dict[str, Any] | None:
+        """Submit, and get the next record leased to you in the same round trip (or None)."""
+        body: dict[str, Any] = {"values": dict(values), "status": status}
+        if time_spent is not None:
+            body["time_spent"] = time_spent
+        result = self._call(
+            "PUT", f"/records/{record_id}/response", params={"next": "true"}, json=body
+        )
+        item: dict[str, Any] | None = result["next"]
+        return item
+
     def skip(self, record_id: int) -> dict[str, Any]:
         return self.submit(record_id, {}, status="discarded")
 

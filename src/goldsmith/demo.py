@@ -145,11 +145,13 @@ def annotate_over_rest(
     def work(base_url: str, key: str) -> None:
         try:
             with Client(base_url, api_key=key) as client:
-                while (item := client.next()) is not None:
+                item = client.next()
+                while item is not None:  # accept the suggestion; the answer brings the next
                     values = {s["question"]: s["value"] for s in item["suggestions"]}
-                    client.submit(item["record"]["id"], values, time_spent=0.0)
+                    rid = item["record"]["id"]
+                    item = client.submit_and_next(rid, values, time_spent=0.0)
                     with lock:
-                        submitted.append(item["record"]["id"])
+                        submitted.append(rid)
                         progress.advance()
         except BaseException as exc:  # surfaced after the threads are joined
             errors.append(exc)

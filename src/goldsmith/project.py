@@ -252,6 +252,31 @@ class Project:
             assigned_only=assigned_only,
         )
 
+    def answer_and_next(
+        self,
+        user: str,
+        record_id: int,
+        values: dict[str, Any],
+        status: ResponseStatus = ResponseStatus.SUBMITTED,
+        *,
+        time_spent: float | None = None,
+        assigned_only: bool = False,
+        fetch_next: bool = True,
+    ) -> tuple[Response, Item | None]:
+        """:meth:`answer`, then (``fetch_next``) lease ``user``'s next record, in one
+        transaction."""
+        return _queue.answer_and_next(
+            self.store,
+            self.task,
+            user,
+            record_id,
+            values,
+            status,
+            time_spent=time_spent,
+            assigned_only=assigned_only,
+            fetch_next=fetch_next,
+        )
+
     def progress(self, user: str) -> dict[str, Any]:
         return _queue.progress(self.store, user)
 

@@ -297,3 +297,21 @@ def test_the_queue_runs_dry(make_api_env: Any) -> None:
         "mine": {"submitted": 0, "discarded": 0, "draft": 0},
     }
     assert _leases(env) == set()
+
+
+def test_submit_with_next_answers_and_leases_in_one_call(make_api_env: Any) -> None:
+    env = make_api_env(records=3)
+    first = env.next("alice")["record"]["id"]
+    body = {"values": {"label": "onco"}, "status": "submitted"}
+    out = env.ok("PUT", f"/records/{first}/response?next=true", "alice", json=body)
+    assert out["response"]["record_id"] == first and out["response"]["status"] == "submitted"
+    second = out["next"]["record"]["id"]
+    assert second != first and out["next"]["lease_expires_at"] is not None
+    # the lease is real: bob is not given the record alice now holds
+    assert env.next("bob")["record"]["id"] not in (first, second)
+    rows = env.query('SELECT record_id, "user" AS who FROM leases ORDER BY record_id')
+    assert [(r.record_id, r.who) for r in rows] == [(second, "alice"), (6 - first - second, "bob")]
+    last = env.ok("PUT", f"/records/{second}/response?next=true", "alice", json=body)
+    assert last["next"] is None  # the third record is leased to bob
+    plain = env.ok("PUT", f"/records/{second}/response", "alice", json=body)
+    assert plain["next"] is None

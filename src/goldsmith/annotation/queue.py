@@ -79,6 +79,38 @@ def answer(
     hold must still fit its question. With ``assigned_only`` the record must be leased to
     ``user`` (a live lease at ``now``) or already answered by them.
     """
+    response, _ = answer_and_next(
+        store,
+        task,
+        user,
+        record_id,
+        values,
+        status,
+        time_spent=time_spent,
+        assigned_only=assigned_only,
+        fetch_next=False,
+        now=now,
+    )
+    return response
+
+
+def answer_and_next(
+    store: Store,
+    task: Task,
+    user: str,
+    record_id: int,
+    values: dict[str, object],
+    status: ResponseStatus,
+    *,
+    time_spent: float | None = None,
+    assigned_only: bool = False,
+    fetch_next: bool = True,
+    now: float | None = None,
+) -> tuple[Response, Item | None]:
+    """:func:`answer`, then (``fetch_next``) lease the next record, in one transaction: one
+    round trip per record for clients that annotate in a loop."""
+    now = time.time() if now is None else now
+    s = task.settings
     with store.write() as tx:
         tx.require_record(record_id)  # an unknown record is "not found" before "invalid"
         checked = task.check_values(dict(values))
@@ -88,11 +120,12 @@ def answer(
                 raise SchemaError(f"answer the required question(s) {missing} before submitting")
         response = Response(record_id, user, checked, status, time_spent=time_spent)
         tx.answer(  # stamps the guideline version
-            response,
-            overlap=task.settings.overlap,
-            assigned_since=(time.time() if now is None else now) if assigned_only else None,
+            response, overlap=s.overlap, assigned_since=now if assigned_only else None
         )
-    return response
+        if not fetch_next:
+            return response, None
+        rid = tx.lease_next(user, overlap=s.overlap, ttl=s.lease_seconds, now=now)
+        return response, None if rid is None else load_item(tx, rid, user, now)
 
 
 def progress(store: Store, user: str) -> dict[str, object]:

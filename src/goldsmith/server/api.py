@@ -149,18 +149,26 @@ async def get_record(record_id: RecordId, user: Me, project: Proj, run: Run) -> 
 
 @router.put("/records/{record_id}/response", response_model=m.AnswerOut)
 async def answer(
-    record_id: RecordId, body: m.AnswerIn, user: Me, project: Proj, run: Run
+    record_id: RecordId,
+    body: m.AnswerIn,
+    user: Me,
+    project: Proj,
+    run: Run,
+    next: Annotated[bool, Query(description="Also lease and return your next record.")] = False,
 ) -> m.AnswerOut:
-    response = await run.write(
-        project.answer,
+    response, item = await run.write(
+        project.answer_and_next,
         user.name,
         record_id,
         body.values,
         ResponseStatus(body.status),
         time_spent=body.time_spent,
         assigned_only=ResponsePolicy.answers_only_assigned(user),  # checked in the write
+        fetch_next=next,
     )
-    return m.AnswerOut(response=response_out(response))
+    return m.AnswerOut(
+        response=response_out(response), next=None if item is None else item_out(item)
+    )
 
 
 # ---------------------------------------------------------------- suggestions and responses

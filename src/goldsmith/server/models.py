@@ -96,6 +96,7 @@ class MaybeItem(BaseModel):
 
 class AnswerOut(BaseModel):
     response: ResponseOut
+    next: ItemOut | None = None  # with ?next=true: the caller's next record, already leased
 
 
 class ResponsesOut(BaseModel):

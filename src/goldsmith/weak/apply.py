@@ -3,8 +3,14 @@
 * Keyword and regex LFs are merged: per text field, all their patterns form one RE2 pattern
   set, and each text is scanned once for every such LF together.
 * Python LFs run in a process pool when there is enough work (``workers``), otherwise inline.
+* Model and similarity LFs run in this process, once per batch of texts.
 * The result maps each LF to the ids of the records it voted on and the label index of each
   vote: one sparse column of the label matrix ``L``. :func:`votes_matrix` assembles ``L``.
+* On a multi-label question an LF may vote several labels on a record, so a record id can
+  repeat in a column. A positive vote for label ``c`` is stored as ``c``, a negative one
+  (``NOT(label)``) as ``k + c`` with ``k`` labels: the label names of such a column are
+  :func:`multilabel_names` of the question's labels.
+* Span LFs go through :func:`apply_span_lfs`, which returns spans instead.
 
 An LF that raises, or returns something that is not one of the labels or ``ABSTAIN``, stops
 the run with a :class:`~goldsmith.errors.LabelingFunctionError` naming the LF and the record;
@@ -28,11 +34,27 @@ import scipy.sparse as sp
 
 from goldsmith.errors import LabelingFunctionError
 from goldsmith.progress import SILENT, Progress
-from goldsmith.weak.lf import ABSTAIN, LF, LFKind, LFRecord
+from goldsmith.weak.lf import (
+    ABSTAIN,
+    BATCH_KINDS,
+    DECLARATIVE_KINDS,
+    LF,
+    NOT,
+    SPAN_KINDS,
+    LFKind,
+    LFRecord,
+)
+from goldsmith.weak.span_lfs import SpanColumn, scan_spans
 
 RecordRow = tuple[int, dict[str, Any], dict[str, Any]]  # (id, fields, metadata)
 INLINE_BELOW = 5_000  # records: below this, Python LFs run in this process
 CHUNK = 2_000
+NEGATIVE = "\x1fnot:"  # prefix of a negative vote's label name in a multi-label column
+
+
+def multilabel_names(labels: Sequence[str]) -> list[str]:
+    """The label names a multi-label column's votes index: the labels, then their negations."""
+    return [*labels, *(NEGATIVE + name for name in labels)]
 
 
 @dataclass(slots=True)
@@ -53,6 +75,7 @@ class _PatternScan:
     """All keyword/regex LFs on one field, scanned together with one RE2 set."""
 
     def __init__(self, lfs: list[tuple[int, LF]], label_index: dict[str, int]) -> None:
+        """``label_index`` maps vote names (``NEGATIVE + label`` for a negative LF) to indices."""
         options = re2.Options()
         options.case_sensitive = True  # each pattern carries its own (?i)
         options.log_errors = False  # a pattern RE2 refuses falls back quietly to Python re
@@ -62,7 +85,7 @@ class _PatternScan:
         self.fallback: list[tuple[int, re.Pattern[str]]] = []  # patterns RE2 cannot run
         for pos, lf in lfs:
             assert lf.label is not None
-            self._label[pos] = label_index[lf.label]
+            self._label[pos] = label_index[(NEGATIVE if lf.negative else "") + lf.label]
             for re2_pattern, py_pattern in zip(lf.re2_patterns, lf.patterns, strict=True):
                 try:
                     self._set.Add(re2_pattern)
@@ -119,6 +142,41 @@ def _init_worker(lfs: list[LF]) -> None:
     _worker_lfs = lfs
 
 
+def _is_abstain(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and value == ABSTAIN)
+
+
+def _vote_indices(value: Any, labels: dict[str, int], lf: LF, rid: int) -> list[int]:
+    """The stored vote indices of one returned value; ``labels`` holds every vote name (with
+    ``NEGATIVE`` names on a multi-label question, which also allows lists)."""
+    multilabel = bool(labels) and next(reversed(labels)).startswith(NEGATIVE)
+    if _is_abstain(value):
+        return []
+    if isinstance(value, str):
+        index = labels.get(value)
+        if index is not None and not value.startswith(NEGATIVE):
+            return [index]
+    elif isinstance(value, NOT) and multilabel:
+        index = labels.get(NEGATIVE + value.label)
+        if index is not None:
+            return [index]
+    elif isinstance(value, list | tuple | set | frozenset) and multilabel:
+        found = sorted({i for item in value for i in _vote_indices(item, labels, lf, rid)})
+        k = len(labels) // 2
+        both = sorted({i for i in found if i < k} & {i - k for i in found if i >= k})
+        if both:
+            names = [n for n, i in labels.items() if i in both]
+            raise LabelingFunctionError(
+                f"returned both {names[0]!r} and NOT({names[0]!r})", lf=lf.name, record=rid
+            )
+        return found
+    known = sorted(n for n in labels if not n.startswith(NEGATIVE))
+    allowed = "ABSTAIN, NOT(label), a list, or one of" if multilabel else "ABSTAIN or one of"
+    raise LabelingFunctionError(
+        f"returned {value!r}, which is not {allowed} {known}", lf=lf.name, record=rid
+    )
+
+
 def _run_python(
     lfs: Sequence[LF], rows: Sequence[RecordRow], labels: dict[str, int]
 ) -> list[tuple[list[int], list[int]]]:
@@ -132,18 +190,48 @@ def _run_python(
                 raise LabelingFunctionError(
                     f"raised {type(exc).__name__}: {exc}", lf=lf.name, record=rid
                 ) from exc
-            if value is None or (isinstance(value, int) and value == ABSTAIN):
-                continue
-            index = labels.get(value) if isinstance(value, str) else None
-            if index is None:
-                raise LabelingFunctionError(
-                    f"returned {value!r}, which is not ABSTAIN or one of {sorted(labels)}",
-                    lf=lf.name,
-                    record=rid,
-                )
-            out[j][0].append(rid)
-            out[j][1].append(index)
+            for index in _vote_indices(value, labels, lf, rid):
+                out[j][0].append(rid)
+                out[j][1].append(index)
     return out
+
+
+def _run_batch(
+    lfs: list[tuple[int, LF]],
+    rows: Sequence[RecordRow],
+    labels: dict[str, int],
+    task_labels: Sequence[str],
+    columns: list[Column],
+) -> None:
+    """Model and similarity LFs: one call per LF for the whole batch of ``rows``."""
+    for pos, lf in lfs:
+        assert lf.batch_fn is not None
+        texts = []
+        for rid, fields, _ in rows:
+            value = fields.get(lf.field)
+            if value is None:
+                raise LabelingFunctionError(
+                    f"record {rid} has no field {lf.field!r}", lf=lf.name, record=rid
+                )
+            texts.append(value if isinstance(value, str) else str(value))
+        try:
+            values = list(lf.batch_fn(texts, task_labels))
+        except LabelingFunctionError:
+            raise
+        except Exception as exc:
+            raise LabelingFunctionError(
+                f"raised {type(exc).__name__}: {exc} (on records {rows[0][0]}..{rows[-1][0]})",
+                lf=lf.name,
+                record=None,
+            ) from exc
+        if len(values) != len(rows):
+            raise LabelingFunctionError(
+                f"gave {len(values)} votes for {len(rows)} records", lf=lf.name, record=None
+            )
+        for (rid, _, _), value in zip(rows, values, strict=True):
+            for index in _vote_indices(value, labels, lf, rid):
+                columns[pos].ids.append(rid)
+                columns[pos].labels.append(index)
 
 
 def _run_python_in_worker(
@@ -181,6 +269,7 @@ def apply_lfs(
     *,
     total: int | None = None,
     workers: int | None = None,
+    multilabel: bool = False,
     progress: Progress = SILENT,
 ) -> list[Column]:
     """Votes of each LF (in ``lfs`` order) over ``rows`` of ``(id, fields, metadata)``.
@@ -197,15 +286,28 @@ def apply_lfs(
         The number of rows, for progress only.
     workers:
         Processes for Python LFs (default: the CPU count; 1 runs them inline).
+    multilabel:
+        Votes are per label of a multi-label question: lists and ``NOT`` are allowed, and a
+        vote is stored as an index into :func:`multilabel_names` of ``labels``.
     """
-    label_index = {name: i for i, name in enumerate(labels)}
+    names = multilabel_names(labels) if multilabel else list(labels)
+    label_index = {name: i for i, name in enumerate(names)}
     for lf in lfs:
+        if lf.kind in SPAN_KINDS:
+            raise LabelingFunctionError(
+                "emits spans, which only a spans question takes", lf=lf.name, record=None
+            )
         if lf.label is not None and lf.label not in label_index:
             raise LabelingFunctionError(
                 f"votes {lf.label!r}, which is not one of {list(labels)}", lf=lf.name, record=None
             )
+        if lf.negative and not multilabel:
+            raise LabelingFunctionError(
+                "votes NOT(label), which only a multilabel question takes", lf=lf.name, record=None
+            )
     columns = [Column() for _ in lfs]
-    declarative = [(j, lf) for j, lf in enumerate(lfs) if lf.kind != LFKind.PYTHON]
+    declarative = [(j, lf) for j, lf in enumerate(lfs) if lf.kind in DECLARATIVE_KINDS]
+    batched = [(j, lf) for j, lf in enumerate(lfs) if lf.kind in BATCH_KINDS]
     python = [(j, lf) for j, lf in enumerate(lfs) if lf.kind == LFKind.PYTHON]
     workers = workers or os.cpu_count() or 1
     use_pool = python and workers > 1 and (total is None or total >= INLINE_BELOW)
@@ -215,6 +317,7 @@ def apply_lfs(
         pending: list[Any] = []
         for batch in _batches(rows, CHUNK):
             _scan_declarative(declarative, batch, label_index, columns)
+            _run_batch(batched, batch, label_index, labels, columns)
             if python and pool is None:
                 _merge(columns, python, _run_python([lf for _, lf in python], batch, label_index))
             elif pool is not None:
@@ -233,6 +336,51 @@ def apply_lfs(
             order = np.argsort(column.ids, kind="stable")
             column.ids = [column.ids[i] for i in order]
             column.labels = [column.labels[i] for i in order]
+    return columns
+
+
+def apply_span_lfs(
+    lfs: Sequence[LF],
+    rows: Iterable[RecordRow],
+    labels: Sequence[str],
+    *,
+    total: int | None = None,
+    progress: Progress = SILENT,
+) -> list[SpanColumn]:
+    """The spans of each span LF (in ``lfs`` order) over ``rows``, labels as indices.
+
+    Span LFs on one field are scanned together (see :mod:`goldsmith.weak.span_lfs`).
+    """
+    label_index = {name: i for i, name in enumerate(labels)}
+    for lf in lfs:
+        if lf.kind not in SPAN_KINDS:
+            raise LabelingFunctionError(
+                "votes a label per record; a spans question takes span LFs "
+                "(regex_span_lf, gazetteer_lf)",
+                lf=lf.name,
+                record=None,
+            )
+        if lf.label not in label_index:
+            raise LabelingFunctionError(
+                f"tags {lf.label!r}, which is not one of {list(labels)}", lf=lf.name, record=None
+            )
+    columns = [SpanColumn() for _ in lfs]
+    by_field: dict[str, list[int]] = {}
+    for j, lf in enumerate(lfs):
+        by_field.setdefault(lf.field, []).append(j)
+    progress.start("applying span labeling functions", total=total)
+    try:
+        for batch in _batches(rows, CHUNK):
+            for positions in by_field.values():
+                scan_spans(
+                    [lfs[j] for j in positions],
+                    batch,
+                    labels,
+                    [columns[j] for j in positions],
+                )
+            progress.advance(len(batch))
+    finally:
+        progress.finish()
     return columns
 
 

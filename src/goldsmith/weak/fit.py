@@ -5,20 +5,51 @@ Every record with at least one vote gets a suggestion (kind ``label_model``, age
 probability reaches ``threshold`` the record also gets a final label with provenance
 ``weak``, unless it already has a gold, human or consensus one. A new fit replaces the
 previous fit's suggestions and weak labels for the question.
+
+* A ``multilabel`` question gets one binary model per label
+  (:class:`~goldsmith.weak.label_models.multilabel.MultiLabelModel`). A label no LF voted on
+  for a record counts as absent there. The suggestion is the list of labels with
+  ``P(present) >= 0.5``; its score is the confidence of its least sure decision,
+  ``min over voted labels of max(P, 1 - P)``.
+* A ``spans`` question gets a token-level model
+  (:class:`~goldsmith.weak.label_models.spans.SpanLabelModel`). The suggestion is the list
+  of predicted spans (``{"start", "end", "label"}``, code points); its score is the
+  confidence of its least sure token among those some LF tagged.
+
+For both, ``auto`` means ``label-model`` (selection by gold is for single-label questions).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from goldsmith.errors import SchemaError
-from goldsmith.schema import FinalLabel, Provenance, Suggestion, SuggestionKind, Task
+from goldsmith.schema import (
+    FinalLabel,
+    MultiLabelQuestion,
+    Provenance,
+    SpansQuestion,
+    Suggestion,
+    SuggestionKind,
+    Task,
+)
 from goldsmith.store import Store
+from goldsmith.weak.label_models._base import BaseLabelModel
+from goldsmith.weak.label_models.multilabel import MultiLabelModel
 from goldsmith.weak.label_models.select import CANDIDATES, make_model, select_model
-from goldsmith.weak.run import label_array, load_label_matrix
+from goldsmith.weak.label_models.spans import SpanLabelModel, token_labels_to_spans
+from goldsmith.weak.run import (
+    label_array,
+    load_label_matrix,
+    load_multilabel_matrices,
+    load_span_votes,
+)
+from goldsmith.weak.span_matrix import to_char_spans
 
 AGENT = "label-model:"
 _HUMAN = [str(p) for p in (Provenance.GOLD, Provenance.HUMAN, Provenance.CONSENSUS)]
@@ -54,6 +85,16 @@ def fit_to_store(
     """Fit ``model`` (``auto`` picks by cross-fitted accuracy on gold) and store its output."""
     if threshold is not None and not 0 < threshold <= 1:
         raise SchemaError(f"threshold must be in (0, 1], got {threshold}")
+    q = task.question(question)
+    if isinstance(q, MultiLabelQuestion | SpansQuestion):
+        if model != "auto" and model not in CANDIDATES:
+            make_model(model, 2)  # raises RegistryError naming the known models
+        name = "label-model" if model == "auto" else model
+        note = "auto picks by gold only for single-label questions; used label-model"
+        fit = _fit_multilabel if isinstance(q, MultiLabelQuestion) else _fit_spans
+        report = fit(store, task, q.name, name, threshold, seed)
+        report.note = note if model == "auto" else ""
+        return report
     data = load_label_matrix(store, task, question)
     if not data.lfs:
         raise SchemaError("no labeling functions have been applied; run `goldsmith lf apply`")
@@ -127,4 +168,122 @@ def fit_to_store(
         },
         scores={n: round(s, 4) for n, s in scores.items()},
         note=note,
+    )
+
+
+def _base(name: str) -> Callable[[int, int], BaseLabelModel]:
+    def build(cardinality: int, seed: int) -> BaseLabelModel:
+        return make_model(name, cardinality, seed=seed)
+
+    return build
+
+
+def _taken(store: Store, question: str) -> set[int]:
+    with store.read() as tx:
+        return {rid for rid, _ in tx.final_values(question, _HUMAN)}
+
+
+def _write(
+    store: Store,
+    question: str,
+    agent: str,
+    rows: list[tuple[int, Any, float]],
+    threshold: float | None,
+) -> tuple[int, int]:
+    """Replace the suggestions and weak labels of ``question``; returns their counts."""
+    taken = _taken(store, question)
+    suggestions = [
+        Suggestion(rid, question, value, agent, SuggestionKind.LABEL_MODEL, score)
+        for rid, value, score in rows
+    ]
+    finals = (
+        [
+            FinalLabel(rid, question, value, Provenance.WEAK, score)
+            for rid, value, score in rows
+            if score >= threshold and rid not in taken
+        ]
+        if threshold is not None
+        else []
+    )
+    with store.write() as tx:
+        tx.delete_suggestions(question, agent_prefix=AGENT)
+        tx.add_suggestions(suggestions)
+        tx.delete_final_labels(question, provenance=str(Provenance.WEAK))
+        tx.set_final_labels(finals)
+    return len(suggestions), len(finals)
+
+
+def _fit_multilabel(
+    store: Store, task: Task, question: str, name: str, threshold: float | None, seed: int
+) -> FitReport:
+    data = load_multilabel_matrices(store, task, question)
+    if not data.lfs:
+        raise SchemaError("no labeling functions have been applied; run `goldsmith lf apply`")
+    fitted = MultiLabelModel(len(data.labels), base=_base(name), seed=seed).fit(data.Ls)
+    voted = np.column_stack([np.diff(L.indptr) > 0 for L in data.Ls])  # (n, k)
+    proba = np.where(voted, fitted.predict_proba(data.Ls), 0.0)  # unvoted: absent
+    present = proba >= 0.5
+    sure = np.where(voted, np.maximum(proba, 1 - proba), 1.0).min(axis=1)
+    rows = [
+        (
+            int(data.record_ids[i]),
+            [lab for lab, p in zip(data.labels, present[i], strict=True) if p],
+            float(sure[i]),
+        )
+        for i in np.flatnonzero(voted.any(axis=1)).tolist()
+    ]
+    n_suggestions, n_weak = _write(store, data.question, AGENT + name, rows, threshold)
+    balance = [float(m.class_balance_[1]) for m in fitted.models_]
+    return FitReport(
+        question=data.question,
+        model=name,
+        n_records=len(data.record_ids),
+        n_lfs=len(data.lfs),
+        n_gold=0,
+        n_suggestions=n_suggestions,
+        n_weak_labels=n_weak,
+        threshold=threshold,
+        class_balance={lab: round(p, 4) for lab, p in zip(data.labels, balance, strict=True)},
+    )
+
+
+def _fit_spans(
+    store: Store, task: Task, question: str, name: str, threshold: float | None, seed: int
+) -> FitReport:
+    data = load_span_votes(store, task, question)
+    if not data.lfs:
+        raise SchemaError("no labeling functions have been applied; run `goldsmith lf apply`")
+    lengths = data.lengths
+    model = SpanLabelModel(data.labels, base=_base(name), seed=seed)
+    model.fit(lengths, data.token_spans)
+    proba = model.predict_proba_tokens(lengths, data.token_spans)
+    best = proba.argmax(axis=1)
+    confidence: npt.NDArray[np.float64] = proba[np.arange(len(best)), best]
+    predicted = token_labels_to_spans(best, lengths, data.labels)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    rows = []
+    for d, spans in enumerate(predicted):
+        tagged = sorted(
+            {t for per_lf in data.token_spans[d] for a, b, _ in per_lf for t in range(a, b)}
+        )
+        if not tagged:
+            continue
+        chars = to_char_spans(spans, data.token_starts[d], data.token_ends[d])
+        value = [{"start": a, "end": b, "label": lab} for a, b, lab in chars]
+        score = float(confidence[offsets[d] + np.asarray(tagged)].min())
+        rows.append((int(data.record_ids[d]), value, score))
+    n_suggestions, n_weak = _write(store, data.question, AGENT + name, rows, threshold)
+    balance = np.asarray(model.model_.class_balance_, dtype=float)
+    return FitReport(
+        question=data.question,
+        model=name,
+        n_records=len(data.record_ids),
+        n_lfs=len(data.lfs),
+        n_gold=0,
+        n_suggestions=n_suggestions,
+        n_weak_labels=n_weak,
+        threshold=threshold,
+        class_balance={
+            lab: round(float(p), 4) for lab, p in zip(["O", *data.labels], balance, strict=True)
+        },
     )
