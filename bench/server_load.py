@@ -327,11 +327,17 @@ class Samples:
     dry: int = 0
 
 
+COMBINED = {"on": False}  # --mode combined: submit with ?next=true (one request per record)
+
+
 async def client_loop(
     session: Any, anchor: bool, seq: int, samples: Samples, t_measure: float, t_end: float
 ) -> None:
     while time.perf_counter() < t_end:
         try:
+            if COMBINED["on"] and not anchor:
+                await _combined_cycles(session, samples, t_measure, t_end)
+                continue
             await _cycles(session, anchor, seq, samples, t_measure, t_end)
         except (OSError, EOFError, ValueError, RuntimeError, httpx.HTTPError) as exc:
             samples.errors[type(exc).__name__] += 1  # count it, reconnect, go on
@@ -377,6 +383,38 @@ async def _cycles(
             samples.first.append(t1 - t0)
             if not anchor:
                 samples.second.append(t2 - t1)
+
+
+async def _combined_cycles(session: Any, samples: Samples, t_measure: float, t_end: float) -> None:
+    """One ``PUT .../response?next=true`` per record: the answer brings the next record."""
+    clock = time.perf_counter
+    item = None
+    while (t0 := clock()) < t_end:
+        if item is None:
+            status, data = await session.call("GET", NEXT)
+            if status != 200:
+                samples.errors[f"next {status}"] += 1
+                await asyncio.sleep(0.01)
+                continue
+            item = json.loads(data)["item"]
+            if item is None:
+                samples.dry += 1
+                await asyncio.sleep(0.05)
+                continue
+            t0 = clock()
+        rid = item["record"]["id"]
+        body = json.dumps({"values": {"label": LABELS[rid % 5]}}).encode()
+        status, data = await session.call("PUT", f"/api/v1/records/{rid}/response?next=true", body)
+        t1 = clock()
+        if status != 200:
+            samples.errors[f"submit {status}"] += 1
+            item = None
+            continue
+        item = json.loads(data)["next"]
+        if t0 >= t_measure:
+            samples.cycles.append(t1 - t0)
+            samples.first.append(t1 - t0)
+            samples.second.append(t1 - t0)
 
 
 async def drive(
@@ -629,6 +667,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per backend and count")
     parser.add_argument("--backends", default="sqlite,postgres,anchor", help="comma-separated")
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw", help="load client")
+    parser.add_argument(
+        "--mode",
+        choices=("pair", "combined"),
+        default="pair",
+        help="pair: GET next then PUT response (two requests per record); combined: "
+        "PUT response?next=true (one request per record)",
+    )
     parser.add_argument("--pg-url", default=os.environ.get("GOLDSMITH_TEST_PG_URL", PG_URL))
     parser.add_argument(
         "--expect", type=float, default=1000.0, help="submits/s to size the first run's queue for"
@@ -645,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--source", type=Path, default=SOURCE, help="texts (medical_tc_test.csv)")
     args = parser.parse_args(argv)
+    COMBINED["on"] = args.mode == "combined"
     counts = [int(c) for c in args.clients.split(",")]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(backends) - {"sqlite", "postgres", "anchor"}
