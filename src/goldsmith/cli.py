@@ -281,11 +281,24 @@ def lf_apply(
     workers: Annotated[
         int | None, typer.Option(help="Processes for Python LFs (default: all CPUs).")
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="local, or ray (extra 'ray'): the same votes, on Ray.")
+    ] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster to use (default: start a local one).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Apply FILE's LFs; only new records and changed LFs are recomputed."""
     with _clean_errors(), Project.open(project, db_url=db) as proj:
-        report = proj.apply_lfs(file, question=question, workers=workers, progress=RichProgress())
+        report = proj.apply_lfs(
+            file,
+            question=question,
+            workers=workers,
+            engine=engine,
+            ray_address=ray_address,
+            progress=RichProgress(),
+        )
     console.print(
         f"applied {len(report.recomputed) + len(report.incremental)} LFs to question "
         f"{report.question!r} over {report.n_records} records in {report.seconds} s: "
@@ -311,15 +324,23 @@ def lf_report(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
-    t = report["totals"]
+    if "labels" in report:  # multi-label: one table per label
+        for label, part in report["labels"].items():
+            _print_lf_table(f"{report['question']!r} / {label}", report["records"], part)
+        return
+    _print_lf_table(repr(report["question"]), report["records"], report)
+
+
+def _print_lf_table(what: str, records: int, part: dict[str, Any]) -> None:
+    t = part["totals"]
     table = Table(
-        title=f"labeling functions on {report['question']!r}: {report['records']} records, "
+        title=f"labeling functions on {what}: {records} records, "
         f"coverage {_pct(t['coverage'])}, overlap {_pct(t['overlap'])}, "
         f"conflict {_pct(t['conflict'])}"
     )
     for col in ("LF", "polarity", "coverage", "overlaps", "conflicts", "acc. gold", "acc. human"):
         table.add_column(col, justify="left" if col in ("LF", "polarity") else "right")
-    for s in report["lfs"]:
+    for s in part["lfs"]:
         table.add_row(
             s["lf"],
             ", ".join(s["polarity"]),

@@ -29,11 +29,13 @@ from goldsmith.quality.consensus import majority
 from goldsmith.quality.gold import sample_gold
 from goldsmith.schema import (
     FinalLabel,
+    MultiLabelQuestion,
     Provenance,
     Record,
     Response,
     ResponseStatus,
     Role,
+    SpansQuestion,
     Suggestion,
     Task,
     User,
@@ -43,6 +45,7 @@ from goldsmith.weak import fit as _fit
 from goldsmith.weak import run as _weak
 from goldsmith.weak.analysis import lf_summary, totals
 from goldsmith.weak.fit import FitReport
+from goldsmith.weak.label_models.spans import spans_to_token_matrix
 from goldsmith.weak.lf import LF
 from goldsmith.weak.loader import load_lf_file
 from goldsmith.weak.run import ApplyReport
@@ -324,18 +327,51 @@ class Project:
         *,
         question: str | None = None,
         workers: int | None = None,
+        engine: str = "local",
+        ray_address: str | None = None,
         progress: Progress = SILENT,
     ) -> ApplyReport:
         """Apply labeling functions (a file such as ``lfs.py``, or LF objects) incrementally:
         unchanged LFs run only on new records, changed ones on all."""
         found = load_lf_file(lfs) if isinstance(lfs, str | Path) else list(lfs)
         return _weak.apply_to_store(
-            self.store, self.task, found, question=question, workers=workers, progress=progress
+            self.store,
+            self.task,
+            found,
+            question=question,
+            workers=workers,
+            engine=engine,
+            ray_address=ray_address,
+            progress=progress,
         )
 
     def lf_report(self, question: str | None = None) -> dict[str, Any]:
         """Coverage, overlaps, conflicts, polarity and accuracy (vs gold and human labels)
         of every applied LF, plus totals, as JSON-ready data."""
+        q = self.task.question(question)
+        if isinstance(q, MultiLabelQuestion):  # one binary report per label
+            ml = _weak.load_multilabel_matrices(self.store, self.task, q.name)
+            return {
+                "question": q.name,
+                "records": len(ml.record_ids),
+                "labels": {
+                    lab: {
+                        "totals": totals(L),
+                        "lfs": [s.as_dict() for s in lf_summary(L, ml.lfs, ["absent", "present"])],
+                    }
+                    for lab, L in zip(ml.labels, ml.Ls, strict=True)
+                },
+            }
+        if isinstance(q, SpansQuestion):  # token level
+            sv = _weak.load_span_votes(self.store, self.task, q.name)
+            M = spans_to_token_matrix(sv.lengths, sv.token_spans, sv.labels)
+            return {
+                "question": q.name,
+                "records": len(sv.record_ids),
+                "tokens": int(M.shape[0]),
+                "totals": totals(M),
+                "lfs": [s.as_dict() for s in lf_summary(M, sv.lfs, ["O", *sv.labels])],
+            }
         data = _weak.load_label_matrix(self.store, self.task, question)
         gold = self._known_labels(data, [Provenance.GOLD])
         human = self._known_labels(data, [Provenance.HUMAN, Provenance.CONSENSUS])

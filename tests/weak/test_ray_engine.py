@@ -172,3 +172,27 @@ def test_without_ray_the_error_names_the_extra(
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'goldsmith\[ray\]'"):
         apply_lfs_ray([keyword_lf("nervous", ["brain"])], tmp_path, LABELS)
+
+
+def test_store_apply_on_ray_equals_local(tmp_path: Path, ray_cluster: Any) -> None:
+    from goldsmith import Project
+    from goldsmith.weak.run import load_label_matrix, load_multilabel_matrices
+
+    texts = [f"tumour case {i}" if i % 3 else f"heart case {i} 😀" for i in range(300)]
+    lfs = [keyword_lf(LABELS[0], ["tumour"]), keyword_lf(LABELS[1], ["heart"])]
+    results = []
+    for engine in ("local", "ray"):
+        with Project.init(tmp_path / engine, labels=LABELS) as p:
+            p.add_records([{"fields": {"text": t}} for t in texts])
+            report = p.apply_lfs(lfs, engine=engine)
+            assert sorted(report.recomputed) == sorted(lf.name for lf in lfs)
+            results.append(load_label_matrix(p.store, p.task).L.toarray())
+    assert (results[0] == results[1]).all() and (results[0] > 0).sum() == 300
+    ml = []
+    for engine in ("local", "ray"):
+        root = tmp_path / f"ml-{engine}"
+        with Project.init(root, template="multilabel", labels=LABELS[:2]) as p:
+            p.add_records([{"fields": {"text": t}} for t in texts])
+            p.apply_lfs(lfs, engine=engine)
+            ml.append([L.toarray() for L in load_multilabel_matrices(p.store, p.task).Ls])
+    assert all((a == b).all() for a, b in zip(ml[0], ml[1], strict=True))

@@ -119,14 +119,19 @@ def _read_rows(path: str, id_column: str, columns: list[str] | None) -> list[Rec
 
 
 def _apply_partition(
-    path: str, lfs: list[LF], labels: list[str], id_column: str, columns: list[str] | None
+    path: str,
+    lfs: list[LF],
+    labels: list[str],
+    id_column: str,
+    columns: list[str] | None,
+    multilabel: bool = False,
 ) -> _Votes | _Failure:
     """One Ray task: the local engine, inline, on one file. A failing LF comes back as data:
     the error's message, LF and record (exceptions with keyword-only arguments do not
     survive pickling)."""
     rows = _read_rows(path, id_column, columns)
     try:
-        result = apply_lfs(lfs, rows, labels, total=len(rows), workers=1)
+        result = apply_lfs(lfs, rows, labels, total=len(rows), workers=1, multilabel=multilabel)
     except LabelingFunctionError as exc:
         return (_inner_message(exc), exc.lf, exc.record)
     return [column.arrays() for column in result]
@@ -230,6 +235,7 @@ def apply_lfs_ray(
     id_column: str = "id",
     num_cpus: int | None = None,
     address: str | None = None,
+    multilabel: bool = False,
 ) -> list[Column]:
     """Votes of each LF (in ``lfs`` order) over the records in Parquet files, on Ray.
 
@@ -284,7 +290,9 @@ def apply_lfs_ray(
         task = ray.remote(num_cpus=1)(_apply_partition)
         with _pickle_by_value(_by_value_modules(lf_list)):
             shared = ray.put(lf_list)
-        pending = [task.remote(f, shared, label_list, id_column, columns) for f in files]
+        # ray types remote() by the arity it infers; the defaulted sixth argument is fine
+        args = (shared, label_list, id_column, columns, multilabel)
+        pending = [task.remote(f, *args) for f in files]  # type: ignore[call-arg]
         results = ray.get(pending)
     parts: list[_Votes] = []
     for result in results:

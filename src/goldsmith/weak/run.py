@@ -17,6 +17,7 @@ Three kinds of question take LFs:
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from goldsmith.schema import LabelQuestion, MultiLabelQuestion, SpansQuestion, T
 from goldsmith.store import Store
 from goldsmith.store.votes import LFRun
 from goldsmith.weak.apply import (
+    Column,
     RecordRow,
     apply_lfs,
     apply_span_lfs,
@@ -40,6 +42,7 @@ from goldsmith.weak.apply import (
 )
 from goldsmith.weak.label_models.spans import Span
 from goldsmith.weak.lf import LF, SPAN_KINDS
+from goldsmith.weak.ray_engine import apply_lfs_ray, records_to_parquet
 from goldsmith.weak.span_matrix import Offsets, to_token_spans, tokenize
 
 WeakQuestion = LabelQuestion | MultiLabelQuestion | SpansQuestion
@@ -111,6 +114,21 @@ def _rows(store: Store, after_id: int, up_to: int) -> Iterator[RecordRow]:
                 yield r.id, r.fields, r.metadata
 
 
+def _apply_on_ray(
+    lfs: Sequence[LF],
+    rows: Iterator[RecordRow],
+    labels: list[str],
+    workers: int | None,
+    address: str | None,
+    multilabel: bool,
+) -> list[Column]:
+    with tempfile.TemporaryDirectory(prefix="goldsmith-ray-") as tmp:
+        records_to_parquet(rows, tmp)
+        return apply_lfs_ray(
+            lfs, tmp, labels, num_cpus=workers, address=address, multilabel=multilabel
+        )
+
+
 def apply_to_store(
     store: Store,
     task: Task,
@@ -118,9 +136,18 @@ def apply_to_store(
     *,
     question: str | None = None,
     workers: int | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
     progress: Progress = SILENT,
 ) -> ApplyReport:
-    """Apply ``lfs`` to the records of ``question`` (incrementally: see the module docstring)."""
+    """Apply ``lfs`` to the records of ``question`` (incrementally: see the module docstring).
+
+    ``engine="ray"`` writes the records to be labeled as Parquet partitions in a temporary
+    folder and runs the same code per partition on Ray (local, or at ``ray_address``: the
+    folder must then be on storage the cluster sees); the votes are the same.
+    """
+    if engine not in ("local", "ray"):
+        raise SchemaError(f"engine must be 'local' or 'ray', got {engine!r}")
     started = time.perf_counter()
     q = weak_question(task, question, lfs)
     labels = list(q.labels)
@@ -150,18 +177,23 @@ def apply_to_store(
             total = tx.count_records_between(low, up_to)
         rows = _rows(store, low, up_to)
         if spans:
+            if engine == "ray":
+                raise SchemaError("the ray engine runs label and multi-label LFs, not span LFs")
             columns = apply_span_lfs(todo, rows, labels, total=total, progress=progress)
         else:
             multilabel = isinstance(q, MultiLabelQuestion)
-            columns = apply_lfs(
-                todo,
-                rows,
-                labels,
-                total=total,
-                workers=workers,
-                multilabel=multilabel,
-                progress=progress,
-            )
+            if engine == "ray":
+                columns = _apply_on_ray(todo, rows, labels, workers, ray_address, multilabel)
+            else:
+                columns = apply_lfs(
+                    todo,
+                    rows,
+                    labels,
+                    total=total,
+                    workers=workers,
+                    multilabel=multilabel,
+                    progress=progress,
+                )
             labels = multilabel_names(labels) if multilabel else labels
     with store.write() as tx:
         tx.drop_lfs(report.removed)
