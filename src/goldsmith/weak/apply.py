@@ -251,7 +251,8 @@ def _pool(workers: int, lfs: list[LF]) -> ProcessPoolExecutor:
 # --------------------------------------------------------------------------- the run
 
 
-def _batches(rows: Iterable[RecordRow], size: int) -> Iterator[list[RecordRow]]:
+def batches(rows: Iterable[RecordRow], size: int) -> Iterator[list[RecordRow]]:
+    """``rows`` in lists of ``size`` (the last one shorter)."""
     batch: list[RecordRow] = []
     for row in rows:
         batch.append(row)
@@ -315,7 +316,7 @@ def apply_lfs(
     progress.start("applying labeling functions", total=total)
     try:
         pending: list[Any] = []
-        for batch in _batches(rows, CHUNK):
+        for batch in batches(rows, CHUNK):
             _scan_declarative(declarative, batch, label_index, columns)
             _run_batch(batched, batch, label_index, labels, columns)
             if python and pool is None:
@@ -370,7 +371,7 @@ def apply_span_lfs(
         by_field.setdefault(lf.field, []).append(j)
     progress.start("applying span labeling functions", total=total)
     try:
-        for batch in _batches(rows, CHUNK):
+        for batch in batches(rows, CHUNK):
             for positions in by_field.values():
                 scan_spans(
                     [lfs[j] for j in positions],

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from goldsmith.errors import InputError, LabelingFunctionError, MissingExtraError
-from goldsmith.weak.apply import Column, RecordRow, apply_lfs
+from goldsmith.weak.apply import Column, RecordRow, apply_lfs, batches
 from goldsmith.weak.lf import LF, LFKind
 
 METADATA_COLUMN = "__metadata__"
@@ -55,22 +55,11 @@ def records_to_parquet(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    for number, batch in enumerate(_chunks(rows, rows_per_file)):
+    for number, batch in enumerate(batches(rows, rows_per_file)):
         path = out / f"part-{number:05d}.parquet"
         pq.write_table(_table(batch), path)
         paths.append(path)
     return paths
-
-
-def _chunks(rows: Iterable[RecordRow], size: int) -> Iterator[list[RecordRow]]:
-    batch: list[RecordRow] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _table(batch: list[RecordRow]) -> pa.Table:
