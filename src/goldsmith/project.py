@@ -29,23 +29,20 @@ from goldsmith.quality.consensus import majority
 from goldsmith.quality.gold import sample_gold
 from goldsmith.schema import (
     FinalLabel,
-    MultiLabelQuestion,
     Provenance,
     Record,
     Response,
     ResponseStatus,
     Role,
-    SpansQuestion,
     Suggestion,
     Task,
     User,
 )
 from goldsmith.store import Store
 from goldsmith.weak import fit as _fit
+from goldsmith.weak import report as _report
 from goldsmith.weak import run as _weak
-from goldsmith.weak.analysis import lf_summary, totals
 from goldsmith.weak.fit import FitReport
-from goldsmith.weak.label_models.spans import spans_to_token_matrix
 from goldsmith.weak.lf import LF
 from goldsmith.weak.loader import load_lf_file
 from goldsmith.weak.run import ApplyReport
@@ -348,42 +345,7 @@ class Project:
     def lf_report(self, question: str | None = None) -> dict[str, Any]:
         """Coverage, overlaps, conflicts, polarity and accuracy (vs gold and human labels)
         of every applied LF, plus totals, as JSON-ready data."""
-        q = self.task.question(question)
-        if isinstance(q, MultiLabelQuestion):  # one binary report per label
-            ml = _weak.load_multilabel_matrices(self.store, self.task, q.name)
-            return {
-                "question": q.name,
-                "records": len(ml.record_ids),
-                "labels": {
-                    lab: {
-                        "totals": totals(L),
-                        "lfs": [s.as_dict() for s in lf_summary(L, ml.lfs, ["absent", "present"])],
-                    }
-                    for lab, L in zip(ml.labels, ml.Ls, strict=True)
-                },
-            }
-        if isinstance(q, SpansQuestion):  # token level
-            sv = _weak.load_span_votes(self.store, self.task, q.name)
-            M = spans_to_token_matrix(sv.lengths, sv.token_spans, sv.labels)
-            return {
-                "question": q.name,
-                "records": len(sv.record_ids),
-                "tokens": int(M.shape[0]),
-                "totals": totals(M),
-                "lfs": [s.as_dict() for s in lf_summary(M, sv.lfs, ["O", *sv.labels])],
-            }
-        data = _weak.load_label_matrix(self.store, self.task, question)
-        gold = self._known_labels(data, [Provenance.GOLD])
-        human = self._known_labels(data, [Provenance.HUMAN, Provenance.CONSENSUS])
-        stats = lf_summary(data.L, data.lfs, data.labels, gold=gold, human=human)
-        return {
-            "question": data.question,
-            "records": int(data.L.shape[0]),
-            "gold": int((gold >= 0).sum()),
-            "human": int((human >= 0).sum()),
-            "totals": totals(data.L),
-            "lfs": [s.as_dict() for s in stats],
-        }
+        return _report.lf_report(self.store, self.task, question)
 
     def fit_label_model(
         self,
@@ -398,13 +360,6 @@ class Project:
         return _fit.fit_to_store(
             self.store, self.task, model=model, question=question, threshold=threshold, seed=seed
         )
-
-    def _known_labels(self, data: _weak.LabelMatrixData, provenances: list[Provenance]) -> Any:
-        """Label index of each row of ``data`` from final labels of these provenances, or -1."""
-        index = {name: i for i, name in enumerate(data.labels)}
-        with self.store.read() as tx:
-            found = tx.final_values(data.question, [str(p) for p in provenances])
-        return _weak.label_array(data.record_ids, found, index)
 
     # ------------------------------------------------------------------ overview
 
