@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from goldsmith.errors import SchemaError
 from goldsmith.weak.lf import ABSTAIN, LF, LFKind, digest, source_of
@@ -164,9 +165,6 @@ def similarity_lf(
     texts = [t for t, _ in pairs]
     example_labels = np.asarray([lab for _, lab in pairs], dtype=object)
     if embed is None:
-        # imported here: scikit-learn costs ~0.9 s to import, and every CLI command would pay it
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
         embed_fn: Embed = tfidf.transform
         embed_source = "tfidf-1-2-sublinear"
