@@ -148,6 +148,24 @@ def test_multilabel_fit_writes_label_lists(multilabel: Project) -> None:
     assert _finals(multilabel, "labels") == {}  # a refit without threshold drops weak labels
 
 
+def test_multilabel_fit_learns_from_gold(multilabel: Project) -> None:
+    """Gold label lists join the fit as a dev set (they move the estimated class balance),
+    and weak labels never replace them."""
+    apply_to_store(multilabel.store, multilabel.task, ML_LFS, workers=1)
+    before = fit_to_store(multilabel.store, multilabel.task, model="label-model")
+    gold = [FinalLabel(rid, "labels", [], Provenance.GOLD) for rid in (1, 7, 13)]
+    with multilabel.store.write() as tx:
+        tx.set_final_labels(gold)
+    report = fit_to_store(multilabel.store, multilabel.task, model="label-model", threshold=0.5)
+    assert report.n_gold == 3 and before.n_gold == 0
+    assert report.class_balance["sports"] < before.class_balance["sports"]
+    finals = _finals(multilabel, "labels")
+    assert not {1, 7, 13} & set(finals)  # weak labels never replace gold
+    with multilabel.store.read() as tx:
+        kept = dict(tx.final_values("labels", [str(Provenance.GOLD)]))
+    assert kept == {1: [], 7: [], 13: []}
+
+
 # --------------------------------------------------------------------------- spans
 
 SPAN_LFS: list[LF] = [

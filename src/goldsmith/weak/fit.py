@@ -219,7 +219,27 @@ def _fit_multilabel(
     data = load_multilabel_matrices(store, task, question)
     if not data.lfs:
         raise SchemaError("no labeling functions have been applied; run `goldsmith lf apply`")
-    fitted = MultiLabelModel(len(data.labels), base=_base(name), seed=seed).fit(data.Ls)
+    # gold label lists become a dev set: 1 where the label is present, 0 where it is absent
+    with store.read() as tx:
+        gold = {
+            rid: set(value) if isinstance(value, list) else {value}
+            for rid, value in tx.final_values(data.question, [str(Provenance.GOLD)])
+        }
+    row_of = {int(rid): i for i, rid in enumerate(data.record_ids)}
+    gold_rows = sorted(row_of[rid] for rid in gold if rid in row_of)
+    model = MultiLabelModel(len(data.labels), base=_base(name), seed=seed)
+    if gold_rows:
+        is_gold = np.zeros(len(data.record_ids), dtype=bool)
+        is_gold[gold_rows] = True
+        Y = np.array(
+            [[int(lab in gold[int(data.record_ids[i])]) for lab in data.labels] for i in gold_rows],
+            dtype=np.int64,
+        )
+        fitted = model.fit(
+            [L[~is_gold] for L in data.Ls], L_dev=[L[is_gold] for L in data.Ls], Y_dev=Y
+        )
+    else:
+        fitted = model.fit(data.Ls)
     voted = np.column_stack([np.diff(L.indptr) > 0 for L in data.Ls])  # (n, k)
     proba = np.where(voted, fitted.predict_proba(data.Ls), 0.0)  # unvoted: absent
     present = proba >= 0.5
@@ -239,7 +259,7 @@ def _fit_multilabel(
         model=name,
         n_records=len(data.record_ids),
         n_lfs=len(data.lfs),
-        n_gold=0,
+        n_gold=len(gold_rows),
         n_suggestions=n_suggestions,
         n_weak_labels=n_weak,
         threshold=threshold,
