@@ -157,7 +157,7 @@ def annotate_over_rest(
             errors.append(exc)
 
     with Project.open(project_dir) as project:
-        total = project.progress("-")["total"]
+        total = project.status()["records"]["total"]
     app = create_app(ServerSettings(project_root=project_dir))
     started = time.perf_counter()
     progress.start("annotating over REST", total=total)

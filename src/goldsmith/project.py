@@ -241,16 +241,16 @@ class Project:
         With ``assigned_only`` the record must be leased to ``user`` or already answered by
         them (:class:`~goldsmith.errors.PermissionDeniedError` otherwise).
         """
-        return _queue.answer(
-            self.store,
-            self.task,
+        response, _ = self.answer_and_next(
             user,
             record_id,
             values,
             status,
             time_spent=time_spent,
             assigned_only=assigned_only,
+            fetch_next=False,
         )
+        return response
 
     def answer_and_next(
         self,

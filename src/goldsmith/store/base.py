@@ -362,7 +362,7 @@ class StoreTx(AccessTx, QueueTx, VotesTx):
         items = list(items)
         rows = [
             {
-                "record_id": r.record_id,
+                "rid": r.record_id,
                 "user": r.user,
                 "values": r.values,
                 "status": str(r.status),
@@ -373,19 +373,8 @@ class StoreTx(AccessTx, QueueTx, VotesTx):
         ]
         if not rows:
             return 0
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = insert(responses)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["record_id", "user"],
-            set_={
-                "values": stmt.excluded["values"],
-                "status": stmt.excluded.status,
-                "guideline_version": stmt.excluded.guideline_version,
-                "time_spent": stmt.excluded.time_spent,
-                "updated_at": func.now(),
-            },
-        )
-        self._conn.execute(stmt, rows)
+        # the same upsert the annotation hot path runs one at a time, here as executemany
+        self._sql.upsert_response.run_many(self._conn, rows)
         overlap = self.get_meta("overlap") or 1
         self.refresh_queue([r.record_id for r in items], overlap=int(overlap))
         return len(rows)

@@ -83,3 +83,7 @@ class Prepared:
             conn.execute(cast(Executable, self.stmt), dict(params))
             return
         conn.connection.driver_connection.execute(self.sql, self._args(params))  # type: ignore[union-attr]
+
+    def run_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Execute once per row, as one SQLAlchemy executemany (bulk writes, both stores)."""
+        conn.execute(cast(Executable, self.stmt), rows)

@@ -50,6 +50,19 @@ def _response(row: Any) -> Response:
     )
 
 
+def _submitted_count() -> Any:
+    """The number of submitted responses of the record in the enclosing statement."""
+    return (
+        select(func.count())
+        .select_from(responses)
+        .where(
+            responses.c.record_id == records.c.id,
+            responses.c.status == str(ResponseStatus.SUBMITTED),
+        )
+        .scalar_subquery()
+    )
+
+
 class _Statements:
     """The annotation hot path's statements, built once per dialect with bound parameters.
 
@@ -136,15 +149,7 @@ class _Statements:
                 "updated_at": func.now(),
             },
         )
-        count = (
-            select(func.count())
-            .select_from(responses)
-            .where(
-                responses.c.record_id == records.c.id,
-                responses.c.status == str(ResponseStatus.SUBMITTED),
-            )
-            .scalar_subquery()
-        )
+        count = _submitted_count()
         self.recount_one = (
             update(records)
             .where(records.c.id == rid)
@@ -278,36 +283,18 @@ class QueueTx:
             sql.drop_lease.run(conn, {"rid": rid, "user": user})
         sql.recount_one.run(conn, {"rid": rid, "overlap": overlap})
 
-    def refresh_queue(self, record_ids: Sequence[int] | None, *, overlap: int) -> None:
-        """Recount submitted responses of ``record_ids`` (all records when None)."""
-        count = (
-            select(func.count())
-            .select_from(responses)
-            .where(
-                responses.c.record_id == records.c.id,
-                responses.c.status == str(ResponseStatus.SUBMITTED),
-            )
-            .scalar_subquery()
-        )
+    def refresh_queue(self, record_ids: Sequence[int], *, overlap: int) -> None:
+        """Recount the submitted responses of ``record_ids`` and whether they are complete."""
+        count = _submitted_count()
         stmt = update(records).values(n_submitted=count, queue_done=count >= overlap)
-        if record_ids is None:
-            self._conn.execute(stmt)
-            self.set_meta("overlap", overlap)
-            return
         ids = sorted(set(record_ids))
         for i in range(0, len(ids), 900):
             self._conn.execute(stmt.where(records.c.id.in_(ids[i : i + 900])))
 
-    def set_overlap(self, overlap: int, *, record_ids: Sequence[int] | None = None) -> None:
-        """Recompute ``queue_done`` for ``overlap`` (all records unless ``record_ids``)."""
-        stmt = update(records).values(queue_done=records.c.n_submitted >= overlap)
-        if record_ids is None:
-            self._conn.execute(stmt)
-            self.set_meta("overlap", overlap)
-            return
-        ids = sorted(set(record_ids))
-        for i in range(0, len(ids), 900):
-            self._conn.execute(stmt.where(records.c.id.in_(ids[i : i + 900])))
+    def set_overlap(self, overlap: int) -> None:
+        """Recompute every record's completeness for a new ``overlap`` and remember it."""
+        self._conn.execute(update(records).values(queue_done=records.c.n_submitted >= overlap))
+        self.set_meta("overlap", overlap)
 
     # ------------------------------------------------------------------ reading
 
