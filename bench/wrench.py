@@ -63,9 +63,14 @@ def metric(dataset: str, y: np.ndarray, pred: np.ndarray) -> float:
     return 100.0 * float((pred == y).mean())
 
 
-def our_models(k: int, train: Split, valid: Split) -> dict[str, Callable[[], tuple[Any, float]]]:
+def our_models(
+    dataset: str, k: int, train: Split, valid: Split
+) -> dict[str, Callable[[], tuple[Any, float]]]:
     """Name -> fit function returning (fitted model, seconds)."""
     Lt, (Lv, yv) = train[0], valid
+
+    def select_metric(y: np.ndarray, pred: np.ndarray) -> float:
+        return metric(dataset, y, pred)
 
     def timed(make: Callable[[], Any]) -> tuple[Any, float]:
         t = time.perf_counter()
@@ -77,8 +82,8 @@ def our_models(k: int, train: Split, valid: Split) -> dict[str, Callable[[], tup
         "DawidSkene": lambda: timed(lambda: DawidSkene(k).fit(Lt)),
         "LabelModel": lambda: timed(lambda: LabelModel(k).fit(Lt)),
         "LabelModel+dev": lambda: timed(lambda: LabelModel(k).fit(Lt, L_dev=Lv, Y_dev=yv)),
-        "auto+dev": lambda: timed(
-            lambda: select_model(Lt, Lv, yv, cardinality=k).model  # picks on valid
+        "auto+dev": lambda: timed(  # picks on valid, by the dataset's own metric
+            lambda: select_model(Lt, Lv, yv, cardinality=k, metric=select_metric).model
         ),
     }
 
@@ -115,7 +120,7 @@ def run_wrench(root: Path) -> dict[str, dict[str, dict[str, float]]]:
         base = root / "wrench" / dataset
         train, valid, test = (load_split(base / f"{s}.json") for s in ("train", "valid", "test"))
         rows: dict[str, dict[str, float]] = {}
-        for name, fit in our_models(k, train, valid).items():
+        for name, fit in our_models(dataset, k, train, valid).items():
             model, seconds = fit()
             rows[name] = {
                 p: metric(dataset, test[1], model.predict(test[0], tie_break=p)) for p in POLICIES

@@ -252,6 +252,26 @@ def test_span_fit_writes_span_lists_at_code_point_offsets(ner: Project) -> None:
     assert report.n_weak_labels == len(finals)
 
 
+def test_span_fit_learns_from_gold(ner: Project) -> None:
+    """Gold span lists join the token-level fit as its dev set, and are never replaced."""
+    apply_to_store(ner.store, ner.task, SPAN_LFS)
+    before = fit_to_store(ner.store, ner.task, model="label-model")
+    # The sources tag "BRCA1" and "breast cancer" in records 1, 5, 9; gold says only the gene.
+    gold = [
+        FinalLabel(rid, "spans", [{"start": 3, "end": 8, "label": "Gene"}], Provenance.GOLD)
+        for rid in (1, 5, 9)
+    ]
+    with ner.store.write() as tx:
+        tx.set_final_labels(gold)
+    report = fit_to_store(ner.store, ner.task, model="label-model", threshold=0.5)
+    assert before.n_gold == 0 and report.n_gold == 3
+    assert report.class_balance["Disease"] < before.class_balance["Disease"]
+    assert not {1, 5, 9} & set(_finals(ner, "spans"))
+    with ner.store.read() as tx:
+        kept = dict(tx.final_values("spans", [str(Provenance.GOLD)]))
+    assert kept[1] == [{"start": 3, "end": 8, "label": "Gene"}]
+
+
 def test_span_questions_take_span_lfs_only(ner: Project, multilabel: Project) -> None:
     with pytest.raises(SchemaError, match="single-label question"):
         apply_to_store(ner.store, ner.task, [keyword_lf("Gene", ["x"])])

@@ -42,14 +42,15 @@ from goldsmith.store import Store
 from goldsmith.weak.label_models._base import BaseLabelModel
 from goldsmith.weak.label_models.multilabel import MultiLabelModel
 from goldsmith.weak.label_models.select import CANDIDATES, make_model, select_model
-from goldsmith.weak.label_models.spans import SpanLabelModel, token_labels_to_spans
+from goldsmith.weak.label_models.spans import Span, SpanLabelModel, token_labels_to_spans
 from goldsmith.weak.run import (
+    SpanVotes,
     label_array,
     load_label_matrix,
     load_multilabel_matrices,
     load_span_votes,
 )
-from goldsmith.weak.span_matrix import to_char_spans
+from goldsmith.weak.span_matrix import to_char_spans, to_token_spans
 
 AGENT = "label-model:"
 _HUMAN = [str(p) for p in (Provenance.GOLD, Provenance.HUMAN, Provenance.CONSENSUS)]
@@ -267,6 +268,19 @@ def _fit_multilabel(
     )
 
 
+def _span_gold(store: Store, data: SpanVotes) -> dict[int, list[Span]]:
+    """Gold spans of the records in ``data``, in tokens, by row of ``data``."""
+    with store.read() as tx:
+        gold = dict(tx.final_values(data.question, [str(Provenance.GOLD)]))
+    out: dict[int, list[Span]] = {}
+    for d, rid in enumerate(data.record_ids):
+        value = gold.get(int(rid))
+        if isinstance(value, list):
+            chars = [(int(v["start"]), int(v["end"]), str(v["label"])) for v in value]
+            out[d] = to_token_spans(chars, data.token_starts[d], data.token_ends[d])
+    return out
+
+
 def _fit_spans(
     store: Store, task: Task, question: str, name: str, threshold: float | None, seed: int
 ) -> FitReport:
@@ -275,7 +289,18 @@ def _fit_spans(
         raise SchemaError("no labeling functions have been applied; run `goldsmith lf apply`")
     lengths = data.lengths
     model = SpanLabelModel(data.labels, base=_base(name), seed=seed)
-    model.fit(lengths, data.token_spans)
+    gold_rows = _span_gold(store, data)
+    train = [d for d in range(len(lengths)) if d not in gold_rows]
+    dev = (
+        (
+            [lengths[d] for d in gold_rows],
+            [data.token_spans[d] for d in gold_rows],
+            list(gold_rows.values()),
+        )
+        if gold_rows
+        else None
+    )
+    model.fit([lengths[d] for d in train], [data.token_spans[d] for d in train], dev=dev)
     proba = model.predict_proba_tokens(lengths, data.token_spans)
     best = proba.argmax(axis=1)
     confidence: npt.NDArray[np.float64] = proba[np.arange(len(best)), best]
@@ -299,7 +324,7 @@ def _fit_spans(
         model=name,
         n_records=len(data.record_ids),
         n_lfs=len(data.lfs),
-        n_gold=0,
+        n_gold=len(gold_rows),
         n_suggestions=n_suggestions,
         n_weak_labels=n_weak,
         threshold=threshold,

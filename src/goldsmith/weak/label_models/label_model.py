@@ -36,11 +36,14 @@ class LabelModel(BaseLabelModel):
     (semi-supervised EM), each counting ``dev_weight`` records.
 
     **Decoding.** ``"pooled"`` (default): each vote ``l`` of LF ``j`` becomes the belief
-    ``P(y = l | LF j voted l)`` (the LF's precision on ``l``, the rest spread evenly over
-    the other classes, and kept just above chance), and a record's beliefs are pooled as a
-    product of experts. This
-    uses only the votes a record received, so it is robust to the correlated abstains and
-    errors of real LFs, which the full Bayes posterior overcounts. ``"bayes"``: the
+    that the class is ``l``, the LF's precision on ``l`` *as if the classes were balanced*
+    (``P(vote l | y = l)`` normalised over ``y``; the rest spread evenly over the other
+    classes, and kept just above chance), and a record's beliefs are pooled as a product of
+    experts. Every vote then carries evidence, never the class prior: a plain precision
+    would count the prior once per vote (on 1M x 100 synthetic records at k = 2 that cost
+    accuracy 0.927 against 0.987). This uses only the votes a record received, so it is
+    robust to the correlated abstains and errors of real LFs, which the full Bayes posterior
+    overcounts. A record with no vote gets the class balance. ``"bayes"``: the
     posterior of the fitted generative model (abstains included), optimal when LFs really
     are independent given the class.
 
@@ -175,7 +178,8 @@ class LabelModel(BaseLabelModel):
         # falls below chance then acts as a plain majority-vote tie-breaker rather than being
         # silenced or inverted by a noisy estimate.
         low = 1.0 / k + MIN_PRECISION_MARGIN if self.min_precision is None else self.min_precision
-        p = np.clip(self.precisions_, max(low, 1e-4), 1.0 - 1e-4)  # (m, l)
+        balanced = lf_precisions(self.emission_, np.full(k, 1.0 / k))
+        p = np.clip(balanced, max(low, 1e-4), 1.0 - 1e-4)  # (m, l)
         wrong = np.log((1.0 - p) / (k - 1))
         W = np.where(np.eye(k, dtype=bool)[None, :, :], np.log(p)[:, :, None], wrong[:, :, None])
         out: FloatArray = np.ascontiguousarray(W.reshape(-1, k))

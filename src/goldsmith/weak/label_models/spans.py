@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from goldsmith.errors import SchemaError
@@ -158,13 +159,33 @@ class SpanLabelModel:
         source_spans: Sequence[Sequence[Sequence[Span]]],
         *,
         class_balance: Sequence[float] | None = None,
+        dev: tuple[Sequence[int], Sequence[Sequence[Sequence[Span]]], Sequence[Sequence[Span]]]
+        | None = None,
     ) -> SpanLabelModel:
-        """Fit the token model on the documents' source spans; returns ``self``."""
+        """Fit the token model on the documents' source spans; returns ``self``.
+
+        ``dev`` is an optional gold set ``(lengths, source_spans, gold_spans)``: its tokens
+        enter the fit with their true class (``O`` outside the gold spans), as the dev set of
+        the token-level model.
+        """
         self.model_ = self.base(len(self.types) + 1, self.seed)
+        extra: dict[str, object] = {}
+        if dev is not None and len(dev[0]):
+            dev_lengths, dev_sources, gold = dev
+            extra["L_dev"] = self._matrix(dev_lengths, dev_sources)
+            extra["Y_dev"] = self.token_labels(dev_lengths, gold)
         self.model_.fit(  # type: ignore[attr-defined]
-            self._matrix(lengths, source_spans), class_balance=class_balance
+            self._matrix(lengths, source_spans), class_balance=class_balance, **extra
         )
         return self
+
+    def token_labels(
+        self, lengths: Sequence[int], spans: Sequence[Sequence[Span]]
+    ) -> npt.NDArray[np.int64]:
+        """Class of every token (``0`` = ``O``, ``1 + i`` = type ``i``), documents concatenated."""
+        M = spans_to_token_matrix(lengths, [[doc] for doc in spans], self.types)
+        out: npt.NDArray[np.int64] = np.asarray(M.toarray()[:, 0], dtype=np.int64)
+        return np.maximum(out - 1, 0)
 
     def predict_proba_tokens(
         self, lengths: Sequence[int], source_spans: Sequence[Sequence[Sequence[Span]]]
