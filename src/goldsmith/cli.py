@@ -394,6 +394,117 @@ def label_model_fit(
     )
 
 
+# --------------------------------------------------------------------------- model in the loop
+
+StrategyOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Query strategy: random, least-confidence, margin, entropy, kcenter, hybrid, "
+        "committee (default: the last one used, margin at first)."
+    ),
+]
+
+
+@app.command()
+def embed(
+    project: ProjectOpt = Path("."),
+    embedder: Annotated[
+        str,
+        typer.Option(
+            help="tfidf (default, no files), model2vec:DIR, or sentence-transformers:DIR "
+            "(extra embed). Becomes the project's embedder."
+        ),
+    ] = "tfidf",
+    db: DbOpt = None,
+) -> None:
+    """Embed every record (cached per record and model; only new records cost)."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        done = proj.embed(embedder, progress=RichProgress())
+    console.print(
+        f"{len(done.record_ids)} records embedded with [bold]{done.model_id}[/] "
+        f"({done.n_computed} computed now, the rest cached)"
+    )
+
+
+def _print_loop(report: Any) -> None:
+    console.print(
+        f"classifier trained on {report.n_labeled} labels: {report.n_suggestions} suggestions "
+        f"(agent classifier:{report.embedder}); {report.n_ranked} open records ordered by "
+        f"[bold]{report.strategy}[/] in {report.seconds:.1f} s"
+    )
+    if report.kappa is not None:
+        state = "stop: predictions have stabilised" if report.stop else "keep labeling"
+        console.print(f"kappa with the previous model {report.kappa:.3f} ({state})")
+
+
+@app.command()
+def queue(
+    project: ProjectOpt = Path("."),
+    strategy: StrategyOpt = None,
+    question: QuestionOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    db: DbOpt = None,
+) -> None:
+    """Retrain the model in the loop and set the order in which `next` serves records."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        report = proj.retrain(
+            strategy=strategy, question=question, seed=seed, progress=RichProgress()
+        )
+    _print_loop(report)
+
+
+@app.command()
+def simulate(
+    project: ProjectOpt = Path("."),
+    strategies: Annotated[
+        str, typer.Option(help="Comma-separated strategies; random is the baseline.")
+    ] = "random,margin",
+    seed_size: Annotated[int, typer.Option(help="First random labels.")] = 20,
+    step: Annotated[int, typer.Option(help="Labels per query.")] = 20,
+    budget: Annotated[int, typer.Option(help="Human labels in all, seed included.")] = 500,
+    repeats: Annotated[int, typer.Option(help="Repeats (splits and seed sets).")] = 3,
+    out: Annotated[Path, typer.Option(help="Folder for curves.csv and curves.png.")] = Path(
+        "curves"
+    ),
+    with_weak: Annotated[
+        bool, typer.Option(help="Add the label model's labels to every training set.")
+    ] = False,
+    with_llm: Annotated[
+        bool, typer.Option(help="Add the LLM's confident labels to every training set.")
+    ] = False,
+    question: QuestionOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    db: DbOpt = None,
+) -> None:
+    """Replay the labeled records as the annotator and draw learning curves per strategy."""
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        summary = proj.simulate(
+            out,
+            strategies=_csv_list(strategies),
+            seed_size=seed_size,
+            step=step,
+            budget=budget,
+            repeats=repeats,
+            with_weak=with_weak,
+            with_llm=with_llm,
+            question=question,
+            seed=seed,
+            progress=RichProgress(),
+        )
+    table = Table(title=f"learning curves ({out / 'curves.png'})")
+    for col in ("strategy", "AULC", "vs random", "labels to 95 %"):
+        table.add_column(col, justify="right" if col != "strategy" else "left")
+    for name, row in summary["strategies"].items():
+        ratio = row.get("aulc_vs_random")
+        table.add_row(
+            name,
+            f"{row['aulc']:.3f}",
+            "" if ratio is None else f"{ratio:.3f}",
+            str(row.get("labels_to_target") or "not reached"),
+        )
+    stdout.print(table)
+
+
 # --------------------------------------------------------------------------- users and server
 
 
@@ -446,12 +557,24 @@ def serve(
     secure_cookies: Annotated[
         bool, typer.Option(help="Mark cookies Secure (set when served over HTTPS).")
     ] = False,
+    retrain_every: Annotated[
+        int,
+        typer.Option(
+            help="Retrain the model in the loop and re-rank the queue in the background after "
+            "this many submitted answers (0: never)."
+        ),
+    ] = 0,
     db: DbOpt = None,
 ) -> None:
     """Serve the annotation page at / and the REST API at /api/v1 (OpenAPI at /docs)."""
     with _clean_errors():
         Project.open(project, db_url=db).close()  # fail fast on a bad project or store
-    settings = ServerSettings(project_root=project, db_url=db, secure_cookies=secure_cookies)
+    settings = ServerSettings(
+        project_root=project,
+        db_url=db,
+        secure_cookies=secure_cookies,
+        retrain_every=retrain_every,
+    )
     console.print(f"goldsmith serving {project.resolve()} at http://{host}:{port}/")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 

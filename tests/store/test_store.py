@@ -33,7 +33,7 @@ from goldsmith.store.tables import metadata
 
 TABLES = {"imports", "records", "guidelines", "suggestions", "responses", "final_labels"}
 TABLES |= {"meta", "users", "api_keys", "sessions", "leases", "lf_runs", "lf_votes"}
-TABLES |= {"lf_spans"}
+TABLES |= {"lf_spans", "embeddings"}
 
 
 def _record(text_: str, **meta: object) -> Record:

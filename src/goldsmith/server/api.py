@@ -154,6 +154,7 @@ async def answer(
     user: Me,
     project: Proj,
     run: Run,
+    request: Request,
     next: Annotated[bool, Query(description="Also lease and return your next record.")] = False,
 ) -> m.AnswerOut:
     response, item = await run.write(
@@ -166,6 +167,8 @@ async def answer(
         assigned_only=ResponsePolicy.answers_only_assigned(user),  # checked in the write
         fetch_next=next,
     )
+    if response.status == ResponseStatus.SUBMITTED:
+        request.app.state.retrainer.submitted()
     return m.AnswerOut(
         response=response_out(response), next=None if item is None else item_out(item)
     )

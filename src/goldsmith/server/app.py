@@ -16,6 +16,7 @@ from goldsmith.project import Project
 from goldsmith.server import api, errors, pages
 from goldsmith.server.auth import Authenticator
 from goldsmith.server.headers import SecurityHeaders
+from goldsmith.server.retrainer import Retrainer
 from goldsmith.server.runner import StoreRunner
 from goldsmith.server.settings import ServerSettings
 
@@ -30,9 +31,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
         app.state.project = project
         app.state.runner = runner
         app.state.auth = Authenticator(project, runner, settings)
+        app.state.retrainer = Retrainer(project.retrain, every=settings.retrain_every)
         try:
             yield
         finally:
+            app.state.retrainer.wait()
             runner.close()
             project.close()
 

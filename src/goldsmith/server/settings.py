@@ -22,3 +22,4 @@ class ServerSettings:
     login_window: float = 300.0
     read_workers: int = 8
     key_cache_seconds: float = 10.0  # how long a checked API key is trusted without a lookup
+    retrain_every: int = 0  # retrain the model in the loop after this many submits; 0 = never

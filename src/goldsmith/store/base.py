@@ -29,6 +29,7 @@ from goldsmith.schema import (
 )
 from goldsmith.store import engine as _engine
 from goldsmith.store.access import AccessTx
+from goldsmith.store.embeddings import EmbeddingsTx
 from goldsmith.store.queue import QueueTx
 from goldsmith.store.tables import (
     final_labels,
@@ -115,7 +116,7 @@ def _suggestion(row: Any) -> Suggestion:
     )
 
 
-class StoreTx(AccessTx, QueueTx, VotesTx):
+class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx):
     """Operations inside one transaction, grouped by table; users, keys and sessions come
     from :class:`AccessTx`, the annotation queue from :class:`QueueTx`, labeling-function
     votes from :class:`VotesTx`."""

@@ -296,6 +296,37 @@ class QueueTx:
         self._conn.execute(update(records).values(queue_done=records.c.n_submitted >= overlap))
         self.set_meta("overlap", overlap)
 
+    def set_queue_ranks(self, ranks: Sequence[tuple[int, float]]) -> int:
+        """Set ``queue_rank`` of each ``(record_id, rank)``; lower ranks are served first.
+
+        Records not named keep their rank. Returns the number of records updated.
+        """
+        if not ranks:
+            return 0
+        stmt = (
+            update(records)
+            .where(records.c.id == bindparam("rid"))
+            .values(queue_rank=bindparam("rank"))
+        )
+        self._conn.execute(stmt, [{"rid": int(r), "rank": float(v)} for r, v in ranks])
+        return len(ranks)
+
+    def done_records(self) -> set[int]:
+        """Ids of the records that have all the submitted responses they need."""
+        rows = self._conn.execute(select(records.c.id).where(records.c.queue_done.is_(True)))
+        return {int(r) for r in rows.scalars()}
+
+    def queue_ranks(self, record_ids: Sequence[int]) -> dict[int, float]:
+        """``queue_rank`` of each record of ``record_ids``."""
+        out: dict[int, float] = {}
+        ids = sorted(set(record_ids))
+        for i in range(0, len(ids), 900):
+            rows = self._conn.execute(
+                select(records.c.id, records.c.queue_rank).where(records.c.id.in_(ids[i : i + 900]))
+            )
+            out.update({int(r.id): float(r.queue_rank) for r in rows})
+        return out
+
     # ------------------------------------------------------------------ reading
 
     def previous_answered(self, user: str, before: int | None) -> int | None:

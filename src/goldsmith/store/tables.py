@@ -197,3 +197,12 @@ lf_spans = Table(
     Column("ends", LargeBinary, nullable=False),  # int32, exclusive
     Column("votes", LargeBinary, nullable=False),  # int16 indices into ``labels``
 )
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("model_id", String(200), primary_key=True),  # the embedder's id: model + digest
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32 little-endian, ``dim`` values
+)

@@ -1,0 +1,1 @@
+"""Active learning: query strategies, the stopping rule, and the label-savings simulator."""

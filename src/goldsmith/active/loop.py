@@ -1,0 +1,336 @@
+"""The model in the loop: learn from the labels so far, suggest, and reorder the queue.
+
+One :func:`retrain` call
+
+1. embeds every record (cached in the store per embedder id, so only new records cost);
+2. fits the calibrated :class:`~goldsmith.prelabel.classifier.LoopClassifier` on the records
+   with a gold, human or consensus label of the question;
+3. replaces the classifier's suggestions (agent ``classifier:<embedder>``, score = calibrated
+   probability) on every record without such a label;
+4. orders the open records with a query strategy and stores the order as ``queue_rank``,
+   which the annotation server's ``next`` follows;
+5. checks the stopping rule: Cohen's kappa between this model's and the previous model's
+   predictions on a fixed stop set (Bloodgood & Vijay-Shanker, 2009), kept in the store.
+
+With fewer than two labels there is nothing to learn from: the queue is then ordered by
+``kcenter`` (diversity) unless the strategy needs no model.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from goldsmith.active.base import make_rng
+from goldsmith.active.stopping import cohen_kappa, stop_set
+from goldsmith.active.strategies import get_strategy
+from goldsmith.errors import SchemaError
+from goldsmith.prelabel.classifier import LoopClassifier
+from goldsmith.prelabel.embed import Embedder
+from goldsmith.prelabel.vectors import embed_records
+from goldsmith.progress import SILENT, Progress
+from goldsmith.schema import (
+    LabelQuestion,
+    MultiLabelQuestion,
+    Provenance,
+    ResponseStatus,
+    Suggestion,
+    SuggestionKind,
+    Task,
+)
+from goldsmith.store import Store
+
+AGENT = "classifier:"
+META_KEY = "active_loop"
+HUMAN = [str(p) for p in (Provenance.GOLD, Provenance.HUMAN, Provenance.CONSENSUS)]
+STOP_SET_SIZE = 1000
+COMMITTEE_AGENTS = ("label-model:", "llm:")
+"""Agents whose suggestions join the classifier in the ``committee`` strategy."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoopReport:
+    """What one :func:`retrain` did."""
+
+    question: str
+    strategy: str
+    embedder: str
+    n_records: int
+    n_labeled: int
+    n_suggestions: int
+    n_ranked: int  # unlabeled open records ordered by the strategy
+    kappa: float | None
+    stop: bool
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def labeled_targets(store: Store, task: Task, question: str | None = None) -> dict[int, Any]:
+    """Human-grade labels of a label or multi-label question: record id -> class index, or
+    the set of label indices for multi-label.
+
+    A gold, human or consensus final label counts first; a record without one counts its
+    submitted responses (the most frequent answer), so labels submitted while serving teach
+    the model before they are resolved.
+    """
+    q = _question(task, question)
+    index = {label: i for i, label in enumerate(q.labels)}
+    multilabel = isinstance(q, MultiLabelQuestion)
+
+    def target(value: Any) -> Any:
+        if multilabel:
+            names = value if isinstance(value, list) else [value]
+            return frozenset(index[v] for v in names if v in index)
+        return index.get(value) if isinstance(value, str) else None
+
+    with store.read() as tx:
+        finals = tx.final_values(q.name, HUMAN)
+        answered = list(tx.records_with_responses(status=ResponseStatus.SUBMITTED))
+        have = {rid for rid, _ in finals}
+        answers = tx.responses_for(
+            [r for r in answered if r not in have], status=ResponseStatus.SUBMITTED
+        )
+    votes: dict[int, Counter[Any]] = defaultdict(Counter)
+    for response in answers:
+        t = target(response.values.get(q.name))
+        if t is not None:
+            votes[response.record_id][t] += 1
+    out: dict[int, Any] = {rid: c.most_common(1)[0][0] for rid, c in votes.items()}
+    for rid, value in finals:
+        t = target(value)
+        if t is not None:
+            out[rid] = t
+    return out
+
+
+def retrain(
+    store: Store,
+    task: Task,
+    embedder: Embedder,
+    *,
+    question: str | None = None,
+    strategy: str = "margin",
+    seed: int = 0,
+    progress: Progress = SILENT,
+) -> LoopReport:
+    """Fit the classifier on the labels so far, write its suggestions and rank the queue.
+
+    Parameters
+    ----------
+    store, task
+        The project's store and task.
+    embedder
+        What embeds the records (see :func:`goldsmith.prelabel.embed.make_embedder`).
+    question
+        A ``label`` or ``multilabel`` question (default: the first question).
+    strategy
+        Name of a registered query strategy (see :mod:`goldsmith.active.strategies`).
+    seed
+        Seed of the strategy's randomness and of the stop set.
+    progress
+        Told about embedding.
+    """
+    started = time.perf_counter()
+    q = _question(task, question)
+    query = get_strategy(strategy)
+    embedded = embed_records(store, embedder, progress=progress)
+    ids, X = embedded.record_ids, embedded.vectors
+    row_of = {int(r): i for i, r in enumerate(ids.tolist())}
+    targets = {rid: y for rid, y in labeled_targets(store, task, q.name).items() if rid in row_of}
+    labeled = np.zeros(len(ids), dtype=bool)
+    labeled[[row_of[r] for r in targets]] = True
+    k = len(q.labels)
+    multilabel = isinstance(q, MultiLabelQuestion)
+
+    proba: npt.NDArray[np.float64] | None = None
+    n_suggestions = 0
+    if len(targets) >= 2:
+        rows = np.fromiter((row_of[r] for r in targets), dtype=np.int64, count=len(targets))
+        y = _target_array(list(targets.values()), k, multilabel)
+        model = LoopClassifier(n_classes=k, multilabel=multilabel, random_state=seed)
+        proba = model.fit(X[rows], y).predict_proba(X)
+        n_suggestions = _write_suggestions(
+            store, q.name, AGENT + embedded.model_id, ids, proba, labeled, q.labels, multilabel
+        )
+
+    with store.read() as tx:
+        done = tx.done_records()
+    closed = labeled | np.isin(ids, np.fromiter(done, dtype=np.int64, count=len(done)))
+    used = query.name
+    if proba is None and query.needs & {"proba", "committee"}:
+        used = "kcenter"
+        query = get_strategy(used)
+    committee = _committee(store, q, ids, proba) if "committee" in query.needs else None
+    order = query.select(
+        int((~closed).sum()),
+        proba=_single(proba, multilabel),
+        embeddings=X,
+        labeled=closed,
+        committee=committee,
+        rng=make_rng(seed),
+    )
+    ranks = [(int(ids[i]), float(pos)) for pos, i in enumerate(order.tolist())]
+    # labeled records that still await responses (e.g. gold) come after every unlabeled one
+    waiting = np.flatnonzero(labeled & ~np.isin(ids, list(done))).tolist()
+    ranks += [(int(ids[i]), float(len(order) + pos)) for pos, i in enumerate(waiting)]
+    with store.write() as tx:
+        tx.set_queue_ranks(ranks)
+    kappa, stop = _stopping(store, ids, proba, multilabel, seed)
+    return LoopReport(
+        question=q.name,
+        strategy=used,
+        embedder=embedded.model_id,
+        n_records=len(ids),
+        n_labeled=len(targets),
+        n_suggestions=n_suggestions,
+        n_ranked=len(order),
+        kappa=kappa,
+        stop=stop,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def loop_state(state: Any) -> dict[str, Any] | None:
+    """The stopping rule's state (as kept in the store's meta) for ``status``: the last
+    kappas between successive models and whether predictions have stabilised."""
+    if not isinstance(state, dict):
+        return None
+    return {key: state[key] for key in ("kappas", "stop", "threshold", "window") if key in state}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _question(task: Task, name: str | None) -> LabelQuestion | MultiLabelQuestion:
+    q = task.question(name)
+    if not isinstance(q, LabelQuestion | MultiLabelQuestion):
+        raise SchemaError(
+            f"question {q.name!r} is a {q.kind} question; the model in the loop needs a "
+            "label or multilabel question"
+        )
+    return q
+
+
+def _target_array(values: list[Any], k: int, multilabel: bool) -> npt.NDArray[np.int64]:
+    if not multilabel:
+        return np.asarray(values, dtype=np.int64)
+    Y = np.zeros((len(values), k), dtype=np.int64)
+    for i, labels in enumerate(values):
+        Y[i, sorted(labels)] = 1
+    return Y
+
+
+def _single(proba: npt.NDArray[np.float64] | None, multilabel: bool) -> Any:
+    """Multi-label probabilities as a per-label binary uncertainty view for the strategies."""
+    if proba is None or not multilabel:
+        return proba
+    # the least certain label decides: a record is as uncertain as its most uncertain label
+    p = proba[np.arange(len(proba)), np.abs(proba - 0.5).argmin(axis=1)]
+    return np.column_stack([p, 1.0 - p])
+
+
+def _write_suggestions(
+    store: Store,
+    question: str,
+    agent: str,
+    ids: npt.NDArray[np.int64],
+    proba: npt.NDArray[np.float64],
+    labeled: npt.NDArray[np.bool_],
+    labels: tuple[str, ...],
+    multilabel: bool,
+) -> int:
+    out: list[Suggestion] = []
+    for i in np.flatnonzero(~labeled).tolist():
+        p = proba[i]
+        if multilabel:
+            value: Any = [lab for lab, pi in zip(labels, p, strict=True) if pi >= 0.5]
+            score = float(np.maximum(p, 1.0 - p).min())
+        else:
+            best = int(p.argmax())
+            value, score = labels[best], float(p[best])
+        out.append(Suggestion(int(ids[i]), question, value, agent, SuggestionKind.MODEL, score))
+    with store.write() as tx:
+        tx.delete_suggestions(question, agent_prefix=AGENT)
+        tx.add_suggestions(out)
+    return len(out)
+
+
+def _committee(
+    store: Store,
+    q: LabelQuestion | MultiLabelQuestion,
+    ids: npt.NDArray[np.int64],
+    proba: npt.NDArray[np.float64] | None,
+) -> list[npt.NDArray[np.float64]] | None:
+    """The classifier plus every other agent that suggested on this question, as
+    probability matrices (a suggestion ``(label, score)`` puts ``score`` on its label and
+    spreads the rest evenly; records it did not label get the classifier's row)."""
+    if proba is None or isinstance(q, MultiLabelQuestion):
+        return None
+    k = len(q.labels)
+    index = {label: i for i, label in enumerate(q.labels)}
+    row_of = {int(r): i for i, r in enumerate(ids.tolist())}
+    members: dict[str, npt.NDArray[np.float64]] = {}
+    with store.read() as tx:
+        found = tx.suggestions_for(ids.tolist())
+    for s in found:
+        prefix = next((a for a in COMMITTEE_AGENTS if s.agent.startswith(a)), None)
+        if s.question != q.name or prefix is None or s.value not in index:
+            continue
+        M = members.setdefault(prefix, proba.copy())
+        score = 1.0 / k if s.score is None else min(max(float(s.score), 0.0), 1.0)
+        row = np.full(k, (1.0 - score) / max(k - 1, 1))
+        row[index[s.value]] = score
+        M[row_of[s.record_id]] = row
+    return [proba, *members.values()] if members else None
+
+
+def _stopping(
+    store: Store,
+    ids: npt.NDArray[np.int64],
+    proba: npt.NDArray[np.float64] | None,
+    multilabel: bool,
+    seed: int,
+    *,
+    threshold: float = 0.99,
+    window: int = 3,
+) -> tuple[float | None, bool]:
+    """Stabilising predictions, with the stop set and last predictions kept in the store."""
+    if proba is None:
+        return None, False
+    with store.read() as tx:
+        state = tx.get_meta(META_KEY)
+    state = dict(state) if isinstance(state, dict) else {}
+    row_of = {int(r): i for i, r in enumerate(ids.tolist())}
+    members = [r for r in state.get("stop_set", []) if r in row_of]
+    if not members:
+        picked = stop_set(len(ids), size=STOP_SET_SIZE, rng=seed)
+        members = [int(ids[i]) for i in picked.tolist()]
+        state = {"stop_set": members}
+    rows = [row_of[r] for r in members]
+    pred = (proba[rows] >= 0.5).astype(int) if multilabel else proba[rows].argmax(axis=1)
+    kappas: list[float] = list(state.get("kappas", []))
+    last = state.get("last")
+    kappa: float | None = None
+    if last is not None and len(last) == len(pred):
+        kappa = cohen_kappa(np.asarray(last), pred)
+        kappas.append(kappa)
+    recent = kappas[-window:]
+    stop = bool(state.get("stop")) or (len(recent) == window and min(recent) >= threshold)
+    state.update(
+        stop_set=members,
+        last=pred.tolist(),
+        kappas=kappas[-20:],
+        stop=stop,
+        threshold=threshold,
+        window=window,
+    )
+    with store.write() as tx:
+        tx.set_meta(META_KEY, state)
+    return kappa, stop

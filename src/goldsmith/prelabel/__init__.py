@@ -1,0 +1,1 @@
+"""Prelabeling: embedders, the in-the-loop classifier, calibration, and the LLM client."""
