@@ -34,6 +34,14 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     annotation = summary["annotation"]
     assert annotation["submitted"] == annotation["distinct_records"] == 2770  # each record once
     assert annotation["annotators"] == 3
+    assert annotation["retrains"] >= 1  # the classifier retrained while the server ran
+    weak = summary["weak_supervision"]
+    assert weak["lfs"] == 4 and 0.3 < weak["coverage"] < 0.9 and weak["suggestions"] > 1000
+    loop = summary["active_learning"]
+    assert loop["labels"] == 2770 and loop["suggestions"] == 0  # every record is labeled now
+    assert set(loop["aulc_vs_random"]) == {"random", "margin"}
+    assert 0.4 < loop["full_f1"] < 0.8  # tfidf + logistic regression on five categories
+    assert (Path(loop["curves"]) / "curves.png").is_file()
     assert summary["records"]["labeled"] == 2770
     assert summary["provenance"].get("human", 0) + summary["provenance"]["gold"] == 2770
     assert summary["provenance"]["gold"] == pytest.approx(277, abs=3)

@@ -1,9 +1,12 @@
 """``goldsmith demo``: the whole loop, as far as it has been built, on real data.
 
-Today: create a project, set guidelines, import the medical abstracts with their corpus labels
-as prefilled suggestions, serve the project and let simulated annotators work the queue over
-the REST API with the SDK (each accepts the prefilled suggestion, so the corpus labels are
-replayed through the real server), resolve final labels, promote a stratified 10 % to gold,
+Today, on the medical abstracts: create a project and set guidelines; import the abstracts
+with their corpus labels as suggestions of agent ``import`` (the answer key that the simulated
+annotators replay); apply keyword labeling functions and fit the label model (its labels
+become suggestions); embed the records and let the model in the loop order the queue; serve
+the project and let simulated annotators work the queue over the REST API with the SDK while
+the classifier retrains in the background; resolve final labels and promote a stratified
+10 % to gold; retrain, and simulate random against margin sampling to draw learning curves;
 export ``openai-chat`` and ``parquet`` with 80/10/10 splits, validate, and summarise.
 """
 
@@ -25,6 +28,7 @@ from goldsmith.project import Project
 from goldsmith.schema import Role
 from goldsmith.server import ServerSettings, create_app
 from goldsmith.server.background import serving
+from goldsmith.weak import LF, keyword_lf
 
 LABELS = ("neoplasms", "digestive", "nervous", "cardiovascular", "general")
 
@@ -44,6 +48,22 @@ Read the abstract and choose the **one** condition category it is mainly about.
 When two categories apply, pick the one the study's outcome measures are about.
 """
 
+KEYWORDS = {
+    "neoplasms": ["tumor", "tumour", "cancer", "carcinoma", "lymphoma", "leukemia", "metastatic"],
+    "digestive": ["liver", "hepatic", "bowel", "colon", "gastric", "pancreatitis", "cirrhosis"],
+    "nervous": ["brain", "seizure", "epilepsy", "alzheimer", "parkinson", "dementia", "nerve"],
+    "cardiovascular": ["cardiac", "coronary", "myocardial", "hypertension", "heart", "aortic"],
+}
+"""The demo's labeling functions: one keyword LF per condition category."""
+
+RETRAIN_EVERY = 500
+"""Submitted answers between two background retrains while the demo annotators work."""
+
+
+def demo_lfs() -> list[LF]:
+    """One keyword LF per category of :data:`KEYWORDS`."""
+    return [keyword_lf(label, words) for label, words in KEYWORDS.items()]
+
 
 def run_demo(
     data: Path,
@@ -61,9 +81,9 @@ def run_demo(
     started = time.perf_counter()
     project_dir = root / "clin"
     with Project.init(project_dir, name="clin", labels=LABELS) as project:
-        log(f"[1/7] project created in {project_dir}")
+        log(f"[1/9] project created in {project_dir}")
         version = project.set_guidelines(GUIDELINES)
-        log(f"[2/7] guidelines v{version} set")
+        log(f"[2/9] guidelines v{version} set")
         report = project.import_records(
             data,
             ImportOptions(
@@ -74,21 +94,59 @@ def run_demo(
             progress=progress,
         )
         log(
-            f"[3/7] imported {report.n_inserted} abstracts with their labels as suggestions "
+            f"[3/9] imported {report.n_inserted} abstracts with their labels as suggestions "
             f"({report.n_duplicates} exact duplicates skipped, carrying "
             f"{report.n_duplicate_labels} labels that were not stored)"
         )
+        applied = project.apply_lfs(demo_lfs(), progress=progress)
+        fit = project.fit_label_model("label-model")
+        totals = project.lf_report()["totals"]
+        weak = {
+            "lfs": len(applied.new_votes),
+            "coverage": round(float(totals["coverage"]), 3),
+            "suggestions": fit.n_suggestions,
+        }
+        log(
+            f"[4/9] {weak['lfs']} keyword LFs cover {weak['coverage']:.0%} of the abstracts; "
+            f"the label model suggested a label for {fit.n_suggestions}"
+        )
+        embedded = project.embed("tfidf", progress=progress)
+        cold = project.retrain(strategy="margin", progress=progress)
+        log(
+            f"[5/9] {len(embedded.record_ids)} abstracts embedded ({embedded.model_id}); "
+            f"no labels yet, so the queue starts in {cold.strategy} order"
+        )
         keys = [project.create_api_key(_add(project, f"annotator-{i}")) for i in range(3)]
-    annotation = annotate_over_rest(project_dir, keys, progress=progress)
+    annotation = annotate_over_rest(
+        project_dir, keys, progress=progress, retrain_every=RETRAIN_EVERY
+    )
     log(
-        f"[4/7] {annotation['annotators']} annotators submitted {annotation['submitted']} "
+        f"[6/9] {annotation['annotators']} annotators submitted {annotation['submitted']} "
         f"responses through the server in {annotation['seconds']} s "
-        f"({annotation['submits_per_second']} submits/s)"
+        f"({annotation['submits_per_second']} submits/s); the classifier retrained "
+        f"{annotation['retrains']} times in the background"
     )
     with Project.open(project_dir) as project:
         resolved = project.resolve_final_labels()
         n_gold = project.mark_gold(gold_fraction, seed=seed)
-        log(f"[5/7] {resolved} final labels resolved, {n_gold} promoted to gold")
+        log(f"[7/9] {resolved} final labels resolved, {n_gold} promoted to gold")
+        loop = project.retrain(strategy="margin", seed=seed)
+        curves = project.simulate(
+            root / "curves",
+            strategies=["random", "margin"],
+            seed_size=50,
+            step=50,
+            budget=400,
+            repeats=2,
+            seed=seed,
+            progress=progress,
+        )
+        margin = curves["strategies"]["margin"]
+        log(
+            f"[8/9] learning curves in {root / 'curves'}: margin's area under the curve is "
+            f"{margin['aulc_vs_random']:.3f}x random's (macro-F1 with all labels "
+            f"{curves['full_f1']:.3f})"
+        )
         exports: dict[str, Any] = {}
         for fmt in ("openai-chat", "parquet"):
             out = root / "export" / fmt
@@ -109,9 +167,8 @@ def run_demo(
                 "validated": rep.validated,
                 "card": str(rep.card),
             }
-        log(f"[6/7] exported openai-chat and parquet to {root / 'export'}")
+        log(f"[9/9] exported openai-chat and parquet to {root / 'export'}")
         status = project.status()
-        log("[7/7] done")
     return {
         "project": str(project_dir),
         "import": {
@@ -119,7 +176,16 @@ def run_demo(
             "inserted": report.n_inserted,
             "duplicates": report.n_duplicates,
         },
+        "weak_supervision": weak,
         "annotation": annotation,
+        "active_learning": {
+            "labels": loop.n_labeled,
+            "suggestions": loop.n_suggestions,
+            "kappa": loop.kappa,
+            "curves": str(root / "curves"),
+            "aulc_vs_random": {k: v["aulc_vs_random"] for k, v in curves["strategies"].items()},
+            "full_f1": curves["full_f1"],
+        },
         "records": status["records"],
         "provenance": status["provenance"],
         "labels": status["labels"],
@@ -134,10 +200,10 @@ def _add(project: Project, name: str) -> str:
 
 
 def annotate_over_rest(
-    project_dir: Path, keys: list[str], *, progress: Progress = SILENT
+    project_dir: Path, keys: list[str], *, progress: Progress = SILENT, retrain_every: int = 0
 ) -> dict[str, Any]:
     """Serve the project and let one simulated annotator per API key work the queue until it
-    is empty, each submitting the record's prefilled suggestion."""
+    is empty, each submitting the corpus label (the suggestion of agent ``import``)."""
     lock = threading.Lock()
     submitted: list[int] = []
     errors: list[BaseException] = []
@@ -147,7 +213,11 @@ def annotate_over_rest(
             with Client(base_url, api_key=key) as client:
                 item = client.next()
                 while item is not None:  # accept the suggestion; the answer brings the next
-                    values = {s["question"]: s["value"] for s in item["suggestions"]}
+                    values = {
+                        s["question"]: s["value"]
+                        for s in item["suggestions"]
+                        if s["agent"].startswith("import")
+                    }
                     rid = item["record"]["id"]
                     item = client.submit_and_next(rid, values, time_spent=0.0)
                     with lock:
@@ -158,7 +228,7 @@ def annotate_over_rest(
 
     with Project.open(project_dir) as project:
         total = project.status()["records"]["total"]
-    app = create_app(ServerSettings(project_root=project_dir))
+    app = create_app(ServerSettings(project_root=project_dir, retrain_every=retrain_every))
     started = time.perf_counter()
     progress.start("annotating over REST", total=total)
     with serving(app) as base_url:
@@ -167,6 +237,7 @@ def annotate_over_rest(
             t.start()
         for t in threads:
             t.join()
+    retrains = app.state.retrainer.runs  # final: shutting down waited for a running one
     progress.finish()
     if errors:
         raise errors[0]
@@ -177,4 +248,5 @@ def annotate_over_rest(
         "distinct_records": len(set(submitted)),
         "seconds": round(seconds, 2),
         "submits_per_second": round(len(submitted) / seconds, 1),
+        "retrains": retrains,
     }
