@@ -23,8 +23,15 @@ demo: .venv
 	rm -rf demo-out
 	$(BIN)/goldsmith demo --data $(DEMO_DATA) --workdir demo-out
 
+# The real local LLM of the slow tests (llama-cpp-python + SmolLM2); its wheel is compiled
+# once (~7 min on 2 cores) into ~/.cache/goldsmith/wheels and reused.
+LLAMA_STAMP := $(VENV)/.llama-installed
+$(LLAMA_STAMP): $(STAMP) scripts/llama_wheel.sh
+	scripts/llama_wheel.sh $(VENV)
+	touch $@
+
 # Every marker except gpu: slow, browser and postgres tests run here and in CI.
-test: .venv
+test: .venv $(LLAMA_STAMP)
 	$(BIN)/pytest -m "not gpu" $(PYTEST_ARGS)
 
 lint: .venv

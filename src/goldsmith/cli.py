@@ -20,10 +20,11 @@ from rich.table import Table
 from goldsmith import demo as _demo
 from goldsmith._console import RichProgress, console, stdout
 from goldsmith.config import TEMPLATES
-from goldsmith.errors import GoldsmithError
+from goldsmith.errors import ConfigError, GoldsmithError
 from goldsmith.export.options import DEFAULT_PROVENANCE, ExportOptions
 from goldsmith.export.splits import parse_fractions
 from goldsmith.ingest.options import ImportOptions, LabelsAs
+from goldsmith.prelabel.llm import LLMConfig
 from goldsmith.project import Project
 from goldsmith.schema import Provenance, Role
 from goldsmith.server import ServerSettings, create_app
@@ -451,6 +452,88 @@ def queue(
             strategy=strategy, question=question, seed=seed, progress=RichProgress()
         )
     _print_loop(report)
+
+
+@app.command()
+def prelabel(
+    project: ProjectOpt = Path("."),
+    with_: Annotated[
+        str,
+        typer.Option(
+            "--with",
+            help="classifier: the calibrated in-the-loop classifier (also orders the queue); "
+            "llm: an OpenAI-compatible endpoint with structured output.",
+        ),
+    ] = "classifier",
+    base_url: Annotated[
+        str | None, typer.Option(help="LLM endpoint, e.g. http://127.0.0.1:8080/v1.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
+    budget_tokens: Annotated[
+        int | None, typer.Option(help="Stop sending once this many tokens were paid for.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many records.")] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Calibrated confidence from which an LLM answer is final.")
+    ] = 0.9,
+    calibrate_on: Annotated[
+        int, typer.Option(help="Gold records the LLM also labels, to calibrate.")
+    ] = 200,
+    shots: Annotated[int, typer.Option(help="Few-shot examples (most similar labeled).")] = 4,
+    concurrency: Annotated[int, typer.Option(help="LLM requests in flight.")] = 4,
+    response_format: Annotated[
+        str,
+        typer.Option(help="json_schema (OpenAI) or json_object (llama.cpp's schema form)."),
+    ] = "json_schema",
+    question: QuestionOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    db: DbOpt = None,
+) -> None:
+    """Prelabel records; suggestions carry a calibrated confidence and their agent.
+
+    The LLM's API key comes from GOLDSMITH_LLM_API_KEY (or OPENAI_API_KEY) and is never
+    printed.
+    """
+    with _clean_errors(), Project.open(project, db_url=db) as proj:
+        if with_ == "classifier":
+            _print_loop(proj.retrain(question=question, seed=seed, progress=RichProgress()))
+            return
+        if with_ != "llm":
+            raise ConfigError(f"--with must be classifier or llm, got {with_!r}")
+        if not model:
+            raise ConfigError("--with llm needs --model NAME (and usually --base-url URL)")
+        config = LLMConfig(
+            model=model,
+            base_url=base_url,
+            token_budget=budget_tokens,
+            concurrency=concurrency,
+            response_format=response_format,  # type: ignore[arg-type]
+        )
+        report = proj.prelabel_llm(
+            config,
+            question=question,
+            limit=limit,
+            calibrate_on=calibrate_on,
+            shots=shots,
+            threshold=threshold,
+            seed=seed,
+            progress=RichProgress(),
+        )
+    console.print(
+        f"{report.model}: {report.n_ok} answered, {report.n_failed} failed, "
+        f"{report.n_not_sent} not sent; {report.tokens} tokens paid"
+        + (f"; stopped: {report.stopped}" if report.stopped else "")
+    )
+    if report.ece_raw is not None:
+        console.print(
+            f"calibrated on {report.n_calibration} gold answers (accuracy "
+            f"{report.gold_accuracy:.3f}): ECE {report.ece_raw:.3f} raw -> "
+            f"{report.ece_calibrated:.3f} calibrated (held out)"
+        )
+    console.print(
+        f"{report.n_final} answers at or above {threshold} became final labels (llm); "
+        f"{report.n_to_humans} go to humans first"
+    )
 
 
 @app.command()

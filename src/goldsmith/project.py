@@ -28,6 +28,10 @@ from goldsmith.ingest import rows as _rows
 from goldsmith.ingest.options import ImportOptions, ImportReport
 from goldsmith.ingest.rows import AddReport
 from goldsmith.prelabel.embed import Embedder, make_embedder
+from goldsmith.prelabel.llm import LLMClient, LLMConfig
+from goldsmith.prelabel.llm_cache import DEFAULT_CACHE
+from goldsmith.prelabel.llm_store import LLMPrelabelReport, prelabel_with_llm
+from goldsmith.prelabel.prompt import Redact
 from goldsmith.prelabel.vectors import Embedded, embed_records
 from goldsmith.progress import SILENT, Progress
 from goldsmith.quality.consensus import majority
@@ -414,6 +418,39 @@ class Project:
             with self.store.write() as tx:
                 tx.set_meta("strategy", strategy)
         return report
+
+    def prelabel_llm(
+        self,
+        config: LLMConfig,
+        *,
+        question: str | None = None,
+        limit: int | None = None,
+        calibrate_on: int = 200,
+        shots: int = 4,
+        threshold: float = 0.9,
+        redact: Redact | None = None,
+        seed: int = 0,
+        progress: Progress = SILENT,
+    ) -> LLMPrelabelReport:
+        """Prelabel unlabeled records with an OpenAI-compatible LLM (few-shot by similarity),
+        calibrate its confidence on gold, and route: confident answers become final labels
+        with provenance llm, the others go to the front of the queue. Answers are cached in
+        ``.goldsmith/llm-cache.sqlite``, so a rerun or a resumed run pays only for new ones."""
+        with LLMClient(config, cache=self.root / DEFAULT_CACHE) as client:
+            return prelabel_with_llm(
+                self.store,
+                self.task,
+                client,
+                self.embedder(),
+                question=question,
+                limit=limit,
+                calibrate_on=calibrate_on,
+                shots=shots,
+                threshold=threshold,
+                redact=redact,
+                seed=seed,
+                progress=progress,
+            )
 
     def simulate(
         self,

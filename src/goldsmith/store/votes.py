@@ -10,6 +10,7 @@ record ids (one per span), start and end offsets (int32 code points) and label i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -175,12 +176,22 @@ class VotesTx:
         )
         return [(int(r), v) for r, v in self._conn.execute(q)]
 
-    def delete_suggestions(self, question: str, *, agent_prefix: str) -> int:
-        """Drop one producer's suggestions for ``question`` (agents starting with the prefix)."""
+    def delete_suggestions(
+        self, question: str, *, agent_prefix: str, record_ids: Sequence[int] | None = None
+    ) -> int:
+        """Drop one producer's suggestions for ``question`` (agents starting with the prefix),
+        on every record or only on ``record_ids``."""
         q = delete(suggestions).where(
             suggestions.c.question == question, suggestions.c.agent.startswith(agent_prefix)
         )
-        return int(self._conn.execute(q).rowcount)
+        if record_ids is None:
+            return int(self._conn.execute(q).rowcount)
+        ids, n = sorted(set(record_ids)), 0
+        for i in range(0, len(ids), 900):
+            n += int(
+                self._conn.execute(q.where(suggestions.c.record_id.in_(ids[i : i + 900]))).rowcount
+            )
+        return n
 
     def delete_final_labels(self, question: str, *, provenance: str) -> int:
         q = delete(final_labels).where(

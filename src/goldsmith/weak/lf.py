@@ -52,11 +52,12 @@ class LFKind(StrEnum):
     REGEX = "regex"
     MODEL = "model"  # batch: predict_proba of a model
     SIMILARITY = "similarity"  # batch: nearest labeled examples
+    LLM = "llm"  # batch: an LLM asked per record
     SPAN_REGEX = "span_regex"  # spans: every match of a pattern
     GAZETTEER = "gazetteer"  # spans: every whole-word occurrence of a term
 
 
-BATCH_KINDS = frozenset({LFKind.MODEL, LFKind.SIMILARITY})
+BATCH_KINDS = frozenset({LFKind.MODEL, LFKind.SIMILARITY, LFKind.LLM})
 SPAN_KINDS = frozenset({LFKind.SPAN_REGEX, LFKind.GAZETTEER})
 DECLARATIVE_KINDS = frozenset({LFKind.KEYWORD, LFKind.REGEX})
 
