@@ -35,7 +35,14 @@ import pytest
 import goldsmith
 
 SRC = Path(goldsmith.__file__).resolve().parent
-TOP = {"goldsmith.cli", "goldsmith.demo", "goldsmith._console", "goldsmith.client"}  # top layers
+TOP = {
+    "goldsmith.cli",
+    "goldsmith.cli_loop",
+    "goldsmith._cli_common",
+    "goldsmith.demo",
+    "goldsmith._console",
+    "goldsmith.client",
+}  # top layers
 OPTIONAL_EXTRAS = {
     "torch",
     "transformers",

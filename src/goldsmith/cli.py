@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,14 +15,14 @@ import typer
 import uvicorn
 from rich.table import Table
 
+from goldsmith import cli_loop
 from goldsmith import demo as _demo
+from goldsmith._cli_common import DbOpt, ProjectOpt, QuestionOpt, clean_errors, csv_list
 from goldsmith._console import RichProgress, console, stdout
 from goldsmith.config import TEMPLATES
-from goldsmith.errors import ConfigError, GoldsmithError
 from goldsmith.export.options import DEFAULT_PROVENANCE, ExportOptions
 from goldsmith.export.splits import parse_fractions
 from goldsmith.ingest.options import ImportOptions, LabelsAs
-from goldsmith.prelabel.llm import LLMConfig
 from goldsmith.project import Project
 from goldsmith.schema import Provenance, Role
 from goldsmith.server import ServerSettings, create_app
@@ -48,35 +46,9 @@ user_app = typer.Typer(
 )
 app.add_typer(user_app, name="user")
 
-ProjectOpt = Annotated[
-    Path, typer.Option("--project", "-p", help="Project folder.", show_default=True)
-]
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Store URL, e.g. postgresql+psycopg://user@host/db (default: SQLite "
-        "file in the project; env GOLDSMITH_DB).",
-    ),
-]
-
-
-@contextmanager
-def _clean_errors() -> Iterator[None]:
-    """Show goldsmith's own errors as one red line and exit 1, without a traceback."""
-    try:
-        yield
-    except GoldsmithError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
-
 
 def _command_line() -> str:
     return "goldsmith " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-
-
-def _csv_list(value: str | None) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else []
 
 
 # --------------------------------------------------------------------------- project
@@ -97,10 +69,10 @@ def init(
     db: DbOpt = None,
 ) -> None:
     """Create a project folder with goldsmith.toml and an empty store."""
-    with _clean_errors():
+    with clean_errors():
         root = directory or Path(name)
         with Project.init(
-            root, name=name, template=template, labels=_csv_list(labels), db_url=db
+            root, name=name, template=template, labels=csv_list(labels), db_url=db
         ) as project:
             console.print(
                 f"created project [bold]{name}[/] in {project.root} "
@@ -154,9 +126,9 @@ def import_(
     db: DbOpt = None,
 ) -> None:
     """Import records (and any labels) from a file, all-or-nothing, skipping exact duplicates."""
-    with _clean_errors():
+    with clean_errors():
         mapping = {}
-        for pair in _csv_list(label_map):
+        for pair in csv_list(label_map):
             raw, eq, label = (part.strip() for part in pair.partition("="))
             if not (eq and raw and label):
                 raise typer.BadParameter(
@@ -202,7 +174,7 @@ def status(
     db: DbOpt = None,
 ) -> None:
     """Records by status, final label and provenance."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), Project.open(project, db_url=db) as proj:
         info = proj.status()
     if as_json:
         typer.echo(json.dumps(info, indent=2, default=str))
@@ -245,7 +217,7 @@ def guidelines_set(
     db: DbOpt = None,
 ) -> None:
     """Store FILE as a new guideline version."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), Project.open(project, db_url=db) as proj:
         try:
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
@@ -261,17 +233,13 @@ def guidelines_show(
     db: DbOpt = None,
 ) -> None:
     """Print the guidelines (Markdown) of the latest or a given version."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), Project.open(project, db_url=db) as proj:
         v, text = proj.guidelines(version)
     console.print(f"[dim]guidelines v{v}[/]")
     typer.echo(text)
 
 
 # --------------------------------------------------------------------------- weak supervision
-
-QuestionOpt = Annotated[
-    str | None, typer.Option(help="Question the LFs label (default: the first).")
-]
 
 
 @lf_app.command("apply")
@@ -291,7 +259,7 @@ def lf_apply(
     db: DbOpt = None,
 ) -> None:
     """Apply FILE's LFs; only new records and changed LFs are recomputed."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), Project.open(project, db_url=db) as proj:
         report = proj.apply_lfs(
             file,
             question=question,
@@ -320,7 +288,7 @@ def lf_report(
     db: DbOpt = None,
 ) -> None:
     """Coverage, overlaps, conflicts, polarity and accuracy vs gold and human labels."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), Project.open(project, db_url=db) as proj:
         report = proj.lf_report(question)
     if as_json:
         typer.echo(json.dumps(report, indent=2))
@@ -374,7 +342,7 @@ def label_model_fit(
     db: DbOpt = None,
 ) -> None:
     """Fit a label model; its labels become suggestions (agent label-model:NAME)."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), Project.open(project, db_url=db) as proj:
         report = proj.fit_label_model(model, question=question, threshold=threshold, seed=seed)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
@@ -397,195 +365,7 @@ def label_model_fit(
 
 # --------------------------------------------------------------------------- model in the loop
 
-StrategyOpt = Annotated[
-    str | None,
-    typer.Option(
-        help="Query strategy: random, least-confidence, margin, entropy, kcenter, hybrid, "
-        "committee (default: the last one used, margin at first)."
-    ),
-]
-
-
-@app.command()
-def embed(
-    project: ProjectOpt = Path("."),
-    embedder: Annotated[
-        str,
-        typer.Option(
-            help="tfidf (default, no files), model2vec:DIR, or sentence-transformers:DIR "
-            "(extra embed). Becomes the project's embedder."
-        ),
-    ] = "tfidf",
-    db: DbOpt = None,
-) -> None:
-    """Embed every record (cached per record and model; only new records cost)."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
-        done = proj.embed(embedder, progress=RichProgress())
-    console.print(
-        f"{len(done.record_ids)} records embedded with [bold]{done.model_id}[/] "
-        f"({done.n_computed} computed now, the rest cached)"
-    )
-
-
-def _print_loop(report: Any) -> None:
-    console.print(
-        f"classifier trained on {report.n_labeled} labels: {report.n_suggestions} suggestions "
-        f"(agent classifier:{report.embedder}); {report.n_ranked} open records ordered by "
-        f"[bold]{report.strategy}[/] in {report.seconds:.1f} s"
-    )
-    if report.kappa is not None:
-        state = "stop: predictions have stabilised" if report.stop else "keep labeling"
-        console.print(f"kappa with the previous model {report.kappa:.3f} ({state})")
-
-
-@app.command()
-def queue(
-    project: ProjectOpt = Path("."),
-    strategy: StrategyOpt = None,
-    question: QuestionOpt = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    db: DbOpt = None,
-) -> None:
-    """Retrain the model in the loop and set the order in which `next` serves records."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
-        report = proj.retrain(
-            strategy=strategy, question=question, seed=seed, progress=RichProgress()
-        )
-    _print_loop(report)
-
-
-@app.command()
-def prelabel(
-    project: ProjectOpt = Path("."),
-    with_: Annotated[
-        str,
-        typer.Option(
-            "--with",
-            help="classifier: the calibrated in-the-loop classifier (also orders the queue); "
-            "llm: an OpenAI-compatible endpoint with structured output.",
-        ),
-    ] = "classifier",
-    base_url: Annotated[
-        str | None, typer.Option(help="LLM endpoint, e.g. http://127.0.0.1:8080/v1.")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
-    budget_tokens: Annotated[
-        int | None, typer.Option(help="Stop sending once this many tokens were paid for.")
-    ] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many records.")] = None,
-    threshold: Annotated[
-        float, typer.Option(help="Calibrated confidence from which an LLM answer is final.")
-    ] = 0.9,
-    calibrate_on: Annotated[
-        int, typer.Option(help="Gold records the LLM also labels, to calibrate.")
-    ] = 200,
-    shots: Annotated[int, typer.Option(help="Few-shot examples (most similar labeled).")] = 4,
-    concurrency: Annotated[int, typer.Option(help="LLM requests in flight.")] = 4,
-    response_format: Annotated[
-        str,
-        typer.Option(help="json_schema (OpenAI) or json_object (llama.cpp's schema form)."),
-    ] = "json_schema",
-    question: QuestionOpt = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    db: DbOpt = None,
-) -> None:
-    """Prelabel records; suggestions carry a calibrated confidence and their agent.
-
-    The LLM's API key comes from GOLDSMITH_LLM_API_KEY (or OPENAI_API_KEY) and is never
-    printed.
-    """
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
-        if with_ == "classifier":
-            _print_loop(proj.retrain(question=question, seed=seed, progress=RichProgress()))
-            return
-        if with_ != "llm":
-            raise ConfigError(f"--with must be classifier or llm, got {with_!r}")
-        if not model:
-            raise ConfigError("--with llm needs --model NAME (and usually --base-url URL)")
-        config = LLMConfig(
-            model=model,
-            base_url=base_url,
-            token_budget=budget_tokens,
-            concurrency=concurrency,
-            response_format=response_format,  # type: ignore[arg-type]
-        )
-        report = proj.prelabel_llm(
-            config,
-            question=question,
-            limit=limit,
-            calibrate_on=calibrate_on,
-            shots=shots,
-            threshold=threshold,
-            seed=seed,
-            progress=RichProgress(),
-        )
-    console.print(
-        f"{report.model}: {report.n_ok} answered, {report.n_failed} failed, "
-        f"{report.n_not_sent} not sent; {report.tokens} tokens paid"
-        + (f"; stopped: {report.stopped}" if report.stopped else "")
-    )
-    if report.ece_raw is not None:
-        console.print(
-            f"calibrated on {report.n_calibration} gold answers (accuracy "
-            f"{report.gold_accuracy:.3f}): ECE {report.ece_raw:.3f} raw -> "
-            f"{report.ece_calibrated:.3f} calibrated (held out)"
-        )
-    console.print(
-        f"{report.n_final} answers at or above {threshold} became final labels (llm); "
-        f"{report.n_to_humans} go to humans first"
-    )
-
-
-@app.command()
-def simulate(
-    project: ProjectOpt = Path("."),
-    strategies: Annotated[
-        str, typer.Option(help="Comma-separated strategies; random is the baseline.")
-    ] = "random,margin",
-    seed_size: Annotated[int, typer.Option(help="First random labels.")] = 20,
-    step: Annotated[int, typer.Option(help="Labels per query.")] = 20,
-    budget: Annotated[int, typer.Option(help="Human labels in all, seed included.")] = 500,
-    repeats: Annotated[int, typer.Option(help="Repeats (splits and seed sets).")] = 3,
-    out: Annotated[Path, typer.Option(help="Folder for curves.csv and curves.png.")] = Path(
-        "curves"
-    ),
-    with_weak: Annotated[
-        bool, typer.Option(help="Add the label model's labels to every training set.")
-    ] = False,
-    with_llm: Annotated[
-        bool, typer.Option(help="Add the LLM's confident labels to every training set.")
-    ] = False,
-    question: QuestionOpt = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    db: DbOpt = None,
-) -> None:
-    """Replay the labeled records as the annotator and draw learning curves per strategy."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
-        summary = proj.simulate(
-            out,
-            strategies=_csv_list(strategies),
-            seed_size=seed_size,
-            step=step,
-            budget=budget,
-            repeats=repeats,
-            with_weak=with_weak,
-            with_llm=with_llm,
-            question=question,
-            seed=seed,
-            progress=RichProgress(),
-        )
-    table = Table(title=f"learning curves ({out / 'curves.png'})")
-    for col in ("strategy", "AULC", "vs random", "labels to 95 %"):
-        table.add_column(col, justify="right" if col != "strategy" else "left")
-    for name, row in summary["strategies"].items():
-        ratio = row.get("aulc_vs_random")
-        table.add_row(
-            name,
-            f"{row['aulc']:.3f}",
-            "" if ratio is None else f"{ratio:.3f}",
-            str(row.get("labels_to_target") or "not reached"),
-        )
-    stdout.print(table)
+app.registered_commands.extend(cli_loop.loop_app.registered_commands)  # embed, queue, ...
 
 
 # --------------------------------------------------------------------------- users and server
@@ -603,7 +383,7 @@ def user_add(
 ) -> None:
     """Add a user. Prints a one-time password unless --password-stdin gives one."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), Project.open(project, db_url=db) as proj:
         made = proj.add_user(name, role, password)
     console.print(f"added {role} {name!r}")
     if password is None:
@@ -618,7 +398,7 @@ def user_key(
     db: DbOpt = None,
 ) -> None:
     """Create an API key for NAME. It is stored hashed, so this is the only time it shows."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), Project.open(project, db_url=db) as proj:
         key = proj.create_api_key(name)
     console.print(f"API key for {name!r} (shown once; send as 'Authorization: Bearer KEY'):")
     stdout.print(key, highlight=False)
@@ -627,7 +407,7 @@ def user_key(
 @user_app.command("list")
 def user_list(project: ProjectOpt = Path("."), db: DbOpt = None) -> None:
     """List users and their roles."""
-    with _clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), Project.open(project, db_url=db) as proj:
         for u in proj.users():
             typer.echo(f"{u.name}\t{u.role}")
 
@@ -650,7 +430,7 @@ def serve(
     db: DbOpt = None,
 ) -> None:
     """Serve the annotation page at / and the REST API at /api/v1 (OpenAPI at /docs)."""
-    with _clean_errors():
+    with clean_errors():
         Project.open(project, db_url=db).close()  # fail fast on a bad project or store
     settings = ServerSettings(
         project_root=project,
@@ -688,10 +468,10 @@ def export(
     db: DbOpt = None,
 ) -> None:
     """Export final labels with stratified, leak-free splits and a dataset card."""
-    with _clean_errors():
+    with clean_errors():
         try:
             fractions = parse_fractions(split)
-            provs = tuple(Provenance(p) for p in _csv_list(provenance))
+            provs = tuple(Provenance(p) for p in csv_list(provenance))
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
         options = ExportOptions(
@@ -723,7 +503,7 @@ def validate(
     max_tokens: Annotated[int, typer.Option(help="Token limit per example.")] = 16_384,
 ) -> None:
     """Check a training file the way OpenAI's data-preparation guide does."""
-    with _clean_errors():
+    with clean_errors():
         n = Project.validate(file, fmt, max_tokens=max_tokens)
     console.print(f"{file}: {n} example(s), valid {fmt}")
 
@@ -742,7 +522,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed for gold sampling and splits.")] = 7,
 ) -> None:
     """Run the whole loop on real data and print where the export went."""
-    with _clean_errors():
+    with clean_errors():
         summary = _demo.run_demo(
             data, workdir=workdir, seed=seed, progress=RichProgress(), log=console.print
         )

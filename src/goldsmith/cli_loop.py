@@ -1,0 +1,213 @@
+"""CLI commands of the model in the loop: ``embed``, ``queue``, ``prelabel``, ``simulate``.
+
+They are registered on the main app by :mod:`goldsmith.cli`; each parses its options, calls
+one :class:`~goldsmith.project.Project` method and prints what it did.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from goldsmith._cli_common import DbOpt, ProjectOpt, QuestionOpt, clean_errors, csv_list
+from goldsmith._console import RichProgress, console, stdout
+from goldsmith.errors import ConfigError
+from goldsmith.prelabel.llm import LLMConfig
+from goldsmith.project import Project
+
+loop_app = typer.Typer()
+"""Holds the commands; :mod:`goldsmith.cli` adds them to the main app."""
+
+
+StrategyOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Query strategy: random, least-confidence, margin, entropy, kcenter, hybrid, "
+        "committee (default: the last one used, margin at first)."
+    ),
+]
+
+
+@loop_app.command()
+def embed(
+    project: ProjectOpt = Path("."),
+    embedder: Annotated[
+        str,
+        typer.Option(
+            help="tfidf (default, no files), model2vec:DIR, or sentence-transformers:DIR "
+            "(extra embed). Becomes the project's embedder."
+        ),
+    ] = "tfidf",
+    db: DbOpt = None,
+) -> None:
+    """Embed every record (cached per record and model; only new records cost)."""
+    with clean_errors(), Project.open(project, db_url=db) as proj:
+        done = proj.embed(embedder, progress=RichProgress())
+    console.print(
+        f"{len(done.record_ids)} records embedded with [bold]{done.model_id}[/] "
+        f"({done.n_computed} computed now, the rest cached)"
+    )
+
+
+def _print_loop(report: Any) -> None:
+    console.print(
+        f"classifier trained on {report.n_labeled} labels: {report.n_suggestions} suggestions "
+        f"(agent classifier:{report.embedder}); {report.n_ranked} open records ordered by "
+        f"[bold]{report.strategy}[/] in {report.seconds:.1f} s"
+    )
+    if report.kappa is not None:
+        state = "stop: predictions have stabilised" if report.stop else "keep labeling"
+        console.print(f"kappa with the previous model {report.kappa:.3f} ({state})")
+
+
+@loop_app.command()
+def queue(
+    project: ProjectOpt = Path("."),
+    strategy: StrategyOpt = None,
+    question: QuestionOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    db: DbOpt = None,
+) -> None:
+    """Retrain the model in the loop and set the order in which `next` serves records."""
+    with clean_errors(), Project.open(project, db_url=db) as proj:
+        report = proj.retrain(
+            strategy=strategy, question=question, seed=seed, progress=RichProgress()
+        )
+    _print_loop(report)
+
+
+@loop_app.command()
+def prelabel(
+    project: ProjectOpt = Path("."),
+    with_: Annotated[
+        str,
+        typer.Option(
+            "--with",
+            help="classifier: the calibrated in-the-loop classifier (also orders the queue); "
+            "llm: an OpenAI-compatible endpoint with structured output.",
+        ),
+    ] = "classifier",
+    base_url: Annotated[
+        str | None, typer.Option(help="LLM endpoint, e.g. http://127.0.0.1:8080/v1.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
+    budget_tokens: Annotated[
+        int | None, typer.Option(help="Stop sending once this many tokens were paid for.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many records.")] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Calibrated confidence from which an LLM answer is final.")
+    ] = 0.9,
+    calibrate_on: Annotated[
+        int, typer.Option(help="Gold records the LLM also labels, to calibrate.")
+    ] = 200,
+    shots: Annotated[int, typer.Option(help="Few-shot examples (most similar labeled).")] = 4,
+    concurrency: Annotated[int, typer.Option(help="LLM requests in flight.")] = 4,
+    response_format: Annotated[
+        str,
+        typer.Option(help="json_schema (OpenAI) or json_object (llama.cpp's schema form)."),
+    ] = "json_schema",
+    question: QuestionOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    db: DbOpt = None,
+) -> None:
+    """Prelabel records; suggestions carry a calibrated confidence and their agent.
+
+    The LLM's API key comes from GOLDSMITH_LLM_API_KEY (or OPENAI_API_KEY) and is never
+    printed.
+    """
+    with clean_errors(), Project.open(project, db_url=db) as proj:
+        if with_ == "classifier":
+            _print_loop(proj.retrain(question=question, seed=seed, progress=RichProgress()))
+            return
+        if with_ != "llm":
+            raise ConfigError(f"--with must be classifier or llm, got {with_!r}")
+        if not model:
+            raise ConfigError("--with llm needs --model NAME (and usually --base-url URL)")
+        config = LLMConfig(
+            model=model,
+            base_url=base_url,
+            token_budget=budget_tokens,
+            concurrency=concurrency,
+            response_format=response_format,  # type: ignore[arg-type]
+        )
+        report = proj.prelabel_llm(
+            config,
+            question=question,
+            limit=limit,
+            calibrate_on=calibrate_on,
+            shots=shots,
+            threshold=threshold,
+            seed=seed,
+            progress=RichProgress(),
+        )
+    console.print(
+        f"{report.model}: {report.n_ok} answered, {report.n_failed} failed, "
+        f"{report.n_not_sent} not sent; {report.tokens} tokens paid"
+        + (f"; stopped: {report.stopped}" if report.stopped else "")
+    )
+    if report.ece_raw is not None:
+        console.print(
+            f"calibrated on {report.n_calibration} gold answers (accuracy "
+            f"{report.gold_accuracy:.3f}): ECE {report.ece_raw:.3f} raw -> "
+            f"{report.ece_calibrated:.3f} calibrated (held out)"
+        )
+    console.print(
+        f"{report.n_final} answers at or above {threshold} became final labels (llm); "
+        f"{report.n_to_humans} go to humans first"
+    )
+
+
+@loop_app.command()
+def simulate(
+    project: ProjectOpt = Path("."),
+    strategies: Annotated[
+        str, typer.Option(help="Comma-separated strategies; random is the baseline.")
+    ] = "random,margin",
+    seed_size: Annotated[int, typer.Option(help="First random labels.")] = 20,
+    step: Annotated[int, typer.Option(help="Labels per query.")] = 20,
+    budget: Annotated[int, typer.Option(help="Human labels in all, seed included.")] = 500,
+    repeats: Annotated[int, typer.Option(help="Repeats (splits and seed sets).")] = 3,
+    out: Annotated[Path, typer.Option(help="Folder for curves.csv and curves.png.")] = Path(
+        "curves"
+    ),
+    with_weak: Annotated[
+        bool, typer.Option(help="Add the label model's labels to every training set.")
+    ] = False,
+    with_llm: Annotated[
+        bool, typer.Option(help="Add the LLM's confident labels to every training set.")
+    ] = False,
+    question: QuestionOpt = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    db: DbOpt = None,
+) -> None:
+    """Replay the labeled records as the annotator and draw learning curves per strategy."""
+    with clean_errors(), Project.open(project, db_url=db) as proj:
+        summary = proj.simulate(
+            out,
+            strategies=csv_list(strategies),
+            seed_size=seed_size,
+            step=step,
+            budget=budget,
+            repeats=repeats,
+            with_weak=with_weak,
+            with_llm=with_llm,
+            question=question,
+            seed=seed,
+            progress=RichProgress(),
+        )
+    table = Table(title=f"learning curves ({out / 'curves.png'})")
+    for col in ("strategy", "AULC", "vs random", "labels to 95 %"):
+        table.add_column(col, justify="right" if col != "strategy" else "left")
+    for name, row in summary["strategies"].items():
+        ratio = row.get("aulc_vs_random")
+        table.add_row(
+            name,
+            f"{row['aulc']:.3f}",
+            "" if ratio is None else f"{ratio:.3f}",
+            str(row.get("labels_to_target") or "not reached"),
+        )
+    stdout.print(table)

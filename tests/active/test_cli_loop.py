@@ -1,0 +1,109 @@
+"""The model-in-the-loop commands: embed, queue, prelabel (classifier and llm), simulate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from goldsmith.cli import app
+from goldsmith.project import Project
+from goldsmith.schema import FinalLabel, Provenance
+from openai_server import OpenAIServer, Reply
+
+TOPICS = {
+    "cardio": ["heart failure", "coronary artery", "blood pressure"],
+    "onco": ["tumour growth", "breast cancer", "chemotherapy"],
+    "neuro": ["epileptic seizure", "brain lesion", "nerve damage"],
+}
+LABELS = list(TOPICS)
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    root = tmp_path / "clin"
+    rows, gold = [], []
+    for i in range(90):
+        label = LABELS[i % 3]
+        rows.append({"fields": {"text": f"case {i}: {TOPICS[label][i % 3]} in patient {i}"}})
+        gold.append(label)
+    with Project.init(root, labels=LABELS) as p:
+        p.add_records(rows)
+        with p.store.write() as tx:
+            tx.set_final_labels(
+                [FinalLabel(i + 1, "label", gold[i], Provenance.GOLD) for i in range(60)]
+            )
+    return root
+
+
+def _run(*args: str) -> Any:
+    result = CliRunner().invoke(app, list(args))
+    return result
+
+
+def test_embed_queue_prelabel_and_simulate(proj: Path, tmp_path: Path) -> None:
+    out = _run("embed", "-p", str(proj))
+    assert out.exit_code == 0, out.output
+    assert "90 records embedded" in out.output and "90 computed now" in out.output
+    again = _run("embed", "-p", str(proj))
+    assert "0 computed now" in again.output  # cached
+    queued = _run("queue", "-p", str(proj), "--strategy", "entropy")
+    assert queued.exit_code == 0, queued.output
+    assert "trained on 60 labels: 30 suggestions" in queued.output and "entropy" in queued.output
+    pre = _run("prelabel", "-p", str(proj), "--with", "classifier")
+    assert pre.exit_code == 0 and "entropy" in pre.output  # the strategy is remembered
+    curves = tmp_path / "curves"
+    sim = _run(
+        "simulate",
+        "-p",
+        str(proj),
+        "--strategies",
+        "random,margin",
+        "--seed-size",
+        "6",
+        "--step",
+        "12",
+        "--budget",
+        "30",
+        "--repeats",
+        "1",
+        "--out",
+        str(curves),
+    )
+    assert sim.exit_code == 0, sim.output
+    assert (curves / "curves.png").is_file() and (curves / "curves.csv").is_file()
+    summary = json.loads((curves / "summary.json").read_text())
+    assert set(summary["strategies"]) == {"random", "margin"}
+
+
+def test_prelabel_with_llm_over_the_real_protocol(proj: Path) -> None:
+    def policy(body: dict[str, Any], index: int) -> Reply:
+        text = body["messages"][-1]["content"]
+        label = next(lab for lab, words in TOPICS.items() if any(w in text for w in words))
+        return Reply(json.dumps({"label": label}), 0.97)
+
+    with OpenAIServer(policy) as server:
+        args = ["prelabel", "-p", str(proj), "--with", "llm", "--base-url", server.url]
+        missing = _run(*args)
+        assert missing.exit_code == 1 and "--model" in missing.output
+        redact = _run(*args, "--model", "test-model")
+        assert redact.exit_code == 1 and "redact" in redact.output  # fail closed: PII guard
+        assert server.chat == []
+        doc = (proj / "goldsmith.toml").read_text()
+        (proj / "goldsmith.toml").write_text(
+            doc + "\n[task.settings]\nredact_before_llm = false\n"
+            if "[task.settings]" not in doc
+            else doc.replace("[task.settings]", "[task.settings]\nredact_before_llm = false")
+        )
+        ok = _run(*args, "--model", "test-model", "--calibrate-on", "20", "--budget-tokens", "1")
+    assert ok.exit_code == 0, ok.output
+    assert "not sent" in ok.output and "stopped" in ok.output  # a budget of 1 token stops it
+    assert "sk-" not in ok.output
+
+
+def test_prelabel_names_a_bad_with(proj: Path) -> None:
+    out = _run("prelabel", "-p", str(proj), "--with", "oracle")
+    assert out.exit_code == 1 and "--with must be classifier or llm" in out.output
