@@ -47,8 +47,13 @@ from goldsmith.store import Store
 
 AGENT = "classifier:"
 META_KEY = "active_loop"
-HUMAN = [str(p) for p in (Provenance.GOLD, Provenance.HUMAN, Provenance.CONSENSUS)]
+HUMAN = [
+    str(p)
+    for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN, Provenance.CONSENSUS)
+]
 STOP_SET_SIZE = 1000
+RANK_BATCH = 100
+"""Records annotators label between two retrains, as the strategies' batch size."""
 COMMITTEE_AGENTS = ("label-model:", "llm:")
 """Agents whose suggestions join the classifier in the ``committee`` strategy."""
 
@@ -168,12 +173,12 @@ def retrain(
         used = "kcenter"
         query = get_strategy(used)
     committee = _committee(store, q, ids, proba) if "committee" in query.needs else None
-    order = query.select(
-        int((~closed).sum()),
+    order = query.rank(
         proba=_single(proba, multilabel),
         embeddings=X,
         labeled=closed,
         committee=committee,
+        n=RANK_BATCH,
         rng=make_rng(seed),
     )
     ranks = [(int(ids[i]), float(pos)) for pos, i in enumerate(order.tolist())]

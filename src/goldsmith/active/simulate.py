@@ -19,6 +19,7 @@ record, its gold label replaces them.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeAlias
 
@@ -167,6 +168,10 @@ def simulate(
     multilabel = ya.ndim == 2
     if Xa.ndim != 2 or len(Xa) != len(ya):
         raise SchemaError(f"X must be (n, d) with one row per label; got {Xa.shape}, {ya.shape}")
+    if not np.issubdtype(ya.dtype, np.integer) and not np.issubdtype(ya.dtype, np.bool_):
+        raise SchemaError(f"y must hold class indices or a 0/1 matrix, got dtype {ya.dtype}")
+    if ya.size and ya.min() < 0:
+        raise SchemaError("y must be gold for every record: found a negative class index")
     k = int(n_classes or (ya.shape[1] if multilabel else ya.max() + 1))
     chosen = [get_strategy(name, registry=registry) for name in strategies]
     if multilabel and any("committee" in s.needs for s in chosen):
@@ -192,8 +197,8 @@ def simulate(
         first = np.random.default_rng([seed, r, 10**6]).choice(
             len(pool), size=min(seed_size, len(pool)), replace=False
         )
-        for i, strategy in enumerate(chosen):
-            srng = np.random.default_rng([seed, r, i])
+        for strategy in chosen:  # its randomness depends on its name, not its position
+            srng = np.random.default_rng([seed, r, zlib.crc32(strategy.name.encode())])
             for n_labels, f1 in run.curve(strategy, first, step, min(budget, len(pool)), srng):
                 rows.append(CurvePoint(strategy.name, r, n_labels, f1))
     progress.finish()

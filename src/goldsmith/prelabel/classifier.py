@@ -50,6 +50,10 @@ class LoopClassifier:
         (one-vs-rest) and ``predict_proba`` gives independent per-label probabilities.
     C : float
         Inverse regularisation strength of the logistic regression.
+    class_weight : {"balanced", None}
+        ``"balanced"`` (default) weighs classes inversely to their frequency, so a rare class
+        is not drowned by a catch-all one: what macro-F1 and uncertainty sampling need (on
+        the medical abstracts it turned margin sampling from worse than random to better).
     method : {"auto", "isotonic", "sigmoid", "none"}
         Calibration. ``"auto"`` is isotonic when every class has ``isotonic_min`` examples,
         else sigmoid. Calibration needs two examples of every seen class; below that the raw
@@ -78,6 +82,7 @@ class LoopClassifier:
         n_classes: int | None = None,
         multilabel: bool = False,
         C: float = 3.0,
+        class_weight: str | None = "balanced",
         method: Method = "auto",
         cv: int = 3,
         isotonic_min: int = 20,
@@ -87,6 +92,7 @@ class LoopClassifier:
         self.n_classes = n_classes
         self.multilabel = multilabel
         self.C = C
+        self.class_weight = class_weight
         self.method = method
         self.cv = cv
         self.isotonic_min = isotonic_min
@@ -136,7 +142,9 @@ class LoopClassifier:
             prior = np.ones(k) / (len(y) + k)
             prior[seen[0]] = (len(y) + 1) / (len(y) + k)
             return "prior", prior, seen
-        lr = LogisticRegression(C=self.C, max_iter=self.max_iter)
+        lr = LogisticRegression(
+            C=self.C, max_iter=self.max_iter, class_weight=self.class_weight
+        )
         method = self._method(int(counts.min()))
         if method == "none":
             return method, lr.fit(X, y), seen
