@@ -38,6 +38,7 @@ SRC = Path(goldsmith.__file__).resolve().parent
 TOP = {
     "goldsmith.cli",
     "goldsmith.cli_loop",
+    "goldsmith.cli_qa",
     "goldsmith._cli_common",
     "goldsmith.demo",
     "goldsmith._console",

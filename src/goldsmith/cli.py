@@ -15,7 +15,7 @@ import typer
 import uvicorn
 from rich.table import Table
 
-from goldsmith import cli_loop
+from goldsmith import cli_loop, cli_qa
 from goldsmith import demo as _demo
 from goldsmith._cli_common import DbOpt, ProjectOpt, QuestionOpt, clean_errors, csv_list
 from goldsmith._console import RichProgress, console, stdout
@@ -366,6 +366,8 @@ def label_model_fit(
 # --------------------------------------------------------------------------- model in the loop
 
 app.registered_commands.extend(cli_loop.loop_app.registered_commands)  # embed, queue, ...
+app.add_typer(cli_qa.round_app, name="round")
+app.add_typer(cli_qa.qa_app, name="qa")
 
 
 # --------------------------------------------------------------------------- users and server

@@ -34,8 +34,11 @@ from goldsmith.prelabel.llm_store import LLMPrelabelReport, prelabel_with_llm
 from goldsmith.prelabel.prompt import Redact
 from goldsmith.prelabel.vectors import Embedded, embed_records
 from goldsmith.progress import SILENT, Progress
+from goldsmith.quality import review as _review
+from goldsmith.quality import rounds as _rounds
 from goldsmith.quality.consensus import majority
 from goldsmith.quality.gold import sample_gold
+from goldsmith.quality.report import write_report
 from goldsmith.schema import (
     FinalLabel,
     Provenance,
@@ -170,8 +173,9 @@ class Project:
     def resolve_final_labels(self) -> int:
         """Turn submitted responses into final labels by strict majority.
 
-        A record needs ``settings.overlap`` submitted responses. Gold labels are never
-        overwritten. One response gives provenance ``human``; several give ``consensus``.
+        A record needs ``settings.overlap`` submitted responses. Gold labels and reviewers'
+        decisions are never overwritten. One response gives provenance ``human``; several
+        give ``consensus``.
         """
         need = self.task.settings.overlap
         finals: list[FinalLabel] = []
@@ -180,7 +184,7 @@ class Project:
             gold = {
                 (f.record_id, f.question)
                 for f in tx.final_labels_for(ids)
-                if f.provenance == Provenance.GOLD
+                if f.provenance in (Provenance.GOLD, Provenance.REVIEW)
             }
             by_record: dict[int, list[Response]] = defaultdict(list)
             for r in tx.responses_for(ids, status=ResponseStatus.SUBMITTED):
@@ -523,6 +527,90 @@ class Project:
             and (s.score if s.score is not None else 1.0) >= min_score
         ]
         return [p[0] for p in pairs], [p[1] for p in pairs]
+
+    # ------------------------------------------------------------------ quality
+
+    def start_round(
+        self, *, size: int, gold_rate: float = 0.05, guidelines: str | None = None
+    ) -> dict[str, Any]:
+        """Open the next round: new guidelines (when given), the ``size`` open records first
+        in the queue as its batch, and gold records mixed into every queue at ``gold_rate``."""
+        return _rounds.start_round(
+            self.store, self.task, size=size, gold_rate=gold_rate, guidelines=guidelines
+        )
+
+    def qa_report(self, *, number: int | None = None, n_boot: int = 1000) -> dict[str, Any]:
+        """The QA report data of round ``number`` (the latest; a closed round's is frozen)."""
+        with self.store.read() as tx:
+            closed = [r for r in tx.list_rounds() if r["status"] == "closed"]
+            pick = [r for r in closed if number is None or r["number"] == number]
+            if pick and (number is not None or tx.open_round() is None):
+                frozen = tx.round_report(pick[-1]["id"])
+                if isinstance(frozen, dict):
+                    return frozen
+        report, _, _ = _rounds.round_report(self.store, self.task, number=number, n_boot=n_boot)
+        return report
+
+    def write_qa_report(self, path: str | Path, *, number: int | None = None) -> Path:
+        """Write the self-contained HTML QA report of a round to ``path``."""
+        data = self.qa_report(number=number)
+        title = f"{self.task.name}: QA report" + (
+            f", round {data['round']}" if data.get("round") else ""
+        )
+        return write_report(Path(path), data, title=title)
+
+    def close_round(self, *, method: _rounds.Method = "dawid-skene") -> dict[str, Any]:
+        """Close the open round: resolve its final labels by consensus, queue its doubtful
+        items for review, freeze its report and write it to ``qa/round-N.html``."""
+        report, counts = _rounds.close_round(self.store, self.task, method=method)
+        html = self.write_qa_report(self.root / "qa" / f"round-{report['round']}.html")
+        return {**counts, "round": report["round"], "report": str(html)}
+
+    def label_issues(self, *, limit: int = 100, seed: int = 0) -> list[dict[str, Any]]:
+        """Suspected label errors (cleanlab on out-of-fold probabilities), sent to review."""
+        return _rounds.queue_label_issues(
+            self.store, self.task, self.embedder(), limit=limit, seed=seed
+        )
+
+    def reviews(
+        self, *, status: str | None = "open", limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Review items, highest priority first."""
+        with self.store.read() as tx:
+            return tx.list_reviews(status=status, limit=limit, offset=offset)
+
+    def decide_review(
+        self,
+        review_id: int,
+        *,
+        reviewer: str,
+        action: _review.Action,
+        value: Any = None,
+        comment: str | None = None,
+    ) -> dict[str, Any]:
+        """Accept, edit or reject a review item; see :mod:`goldsmith.quality.review`."""
+        return _review.decide(
+            self.store,
+            self.task,
+            review_id,
+            reviewer=reviewer,
+            action=action,
+            value=value,
+            comment=comment,
+        )
+
+    def feedback(self, user: str, *, mark_seen: bool = False) -> list[dict[str, Any]]:
+        """``user``'s unseen feedback from reviewers (``mark_seen``: then mark it seen)."""
+        with self.store.write() as tx:
+            items = tx.feedback_for(user)
+            if mark_seen:
+                tx.mark_feedback_seen(user, [f["id"] for f in items])
+            return items
+
+    def set_paused(self, name: str, paused: bool) -> None:
+        """Pause or resume an annotator (paused annotators get no records)."""
+        with self.store.write() as tx:
+            tx.set_paused(name, paused)
 
     # ------------------------------------------------------------------ overview
 

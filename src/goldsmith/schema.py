@@ -52,6 +52,7 @@ class Provenance(StrEnum):
     GOLD = "gold"
     HUMAN = "human"
     CONSENSUS = "consensus"
+    REVIEW = "review"  # a reviewer's decision: overrides every other label
     WEAK = "weak"
     LLM = "llm"
     SYNTHETIC = "synthetic"
@@ -255,6 +256,8 @@ class Settings(_Strict):
     blind: bool = True  # annotators never see other annotators' responses
     keys: Keymap = Keymap()
     redact_before_llm: bool = True
+    pause_below: float | None = Field(default=None, ge=0.0, le=1.0)  # gold accuracy floor
+    pause_min_gold: int = Field(default=5, ge=1)  # gold answers before anyone is paused
     system_prompt: str | None = None
 
 

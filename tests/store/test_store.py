@@ -33,7 +33,8 @@ from goldsmith.store.tables import metadata
 
 TABLES = {"imports", "records", "guidelines", "suggestions", "responses", "final_labels"}
 TABLES |= {"meta", "users", "api_keys", "sessions", "leases", "lf_runs", "lf_votes"}
-TABLES |= {"lf_spans", "embeddings"}
+TABLES |= {"lf_spans", "embeddings", "rounds", "round_records", "honeypots", "reviews"}
+TABLES |= {"feedback"}
 
 
 def _record(text_: str, **meta: object) -> Record:

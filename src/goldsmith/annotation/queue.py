@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from goldsmith.errors import SchemaError
+from goldsmith.errors import PermissionDeniedError, SchemaError
+from goldsmith.quality.honeypots import honeypot_draw, update_pause
 from goldsmith.schema import Record, Response, ResponseStatus, Suggestion, Task
 from goldsmith.store import Store
 from goldsmith.store.base import StoreTx
@@ -36,12 +37,24 @@ def load_item(tx: StoreTx, record_id: int, user: str, now: float) -> Item:
     )
 
 
+def _lease(tx: StoreTx, task: Task, user: str, now: float) -> int | None:
+    """The next record for ``user`` (a honeypot at the gold rate); a paused user gets none."""
+    if tx.is_paused(user):
+        raise PermissionDeniedError(
+            f"{user} is paused: the gold checks of your recent answers fell below the "
+            "project's threshold; a reviewer can resume you after going over the feedback"
+        )
+    s = task.settings
+    return tx.lease_next(
+        user, overlap=s.overlap, ttl=s.lease_seconds, now=now, honeypot=honeypot_draw(tx)
+    )
+
+
 def next_item(store: Store, task: Task, user: str, *, now: float | None = None) -> Item | None:
     """Lease and return the next record for ``user``; None when nothing is left for them."""
     now = time.time() if now is None else now
-    s = task.settings
     with store.write() as tx:
-        rid = tx.lease_next(user, overlap=s.overlap, ttl=s.lease_seconds, now=now)
+        rid = _lease(tx, task, user, now)
         return None if rid is None else load_item(tx, rid, user, now)
 
 
@@ -122,9 +135,13 @@ def answer_and_next(
         tx.answer(  # stamps the guideline version
             response, overlap=s.overlap, assigned_since=now if assigned_only else None
         )
+        if status == ResponseStatus.SUBMITTED and tx.is_honeypot(record_id):
+            update_pause(tx, task, user)
         if not fetch_next:
             return response, None
-        rid = tx.lease_next(user, overlap=s.overlap, ttl=s.lease_seconds, now=now)
+        if tx.is_paused(user):
+            return response, None  # the answer is kept; the next request says why
+        rid = _lease(tx, task, user, now)
         return response, None if rid is None else load_item(tx, rid, user, now)
 
 

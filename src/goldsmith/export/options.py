@@ -8,7 +8,12 @@ from typing import Literal
 
 from goldsmith.schema import Provenance
 
-DEFAULT_PROVENANCE = (Provenance.GOLD, Provenance.HUMAN, Provenance.CONSENSUS)
+DEFAULT_PROVENANCE = (
+    Provenance.GOLD,
+    Provenance.REVIEW,
+    Provenance.HUMAN,
+    Provenance.CONSENSUS,
+)
 
 
 @dataclass(frozen=True, slots=True)

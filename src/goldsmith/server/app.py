@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from goldsmith import __version__
 from goldsmith.project import Project
-from goldsmith.server import api, errors, pages
+from goldsmith.server import api, errors, pages, qa_api
 from goldsmith.server.auth import Authenticator
 from goldsmith.server.headers import SecurityHeaders
 from goldsmith.server.retrainer import Retrainer
@@ -50,6 +50,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(qa_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

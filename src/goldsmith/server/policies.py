@@ -86,3 +86,18 @@ class UserPolicy:
     def create_key(user: User, for_user: str) -> None:
         if user.role != Role.OWNER and for_user != user.name:
             _deny("you can create API keys only for yourself")
+
+
+class QualityPolicy:
+    """Review items, annotator scores and gold answers are for reviewers and owners only; an
+    annotator sees only the feedback addressed to them."""
+
+    @staticmethod
+    def review(user: User) -> None:
+        if user.role not in _STAFF:
+            _deny("only reviewers and owners see the review queue")
+
+    @staticmethod
+    def scores(user: User) -> None:
+        if user.role not in _STAFF:
+            _deny("annotator scores and gold answers are for reviewers and owners")

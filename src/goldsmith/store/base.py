@@ -30,6 +30,7 @@ from goldsmith.schema import (
 from goldsmith.store import engine as _engine
 from goldsmith.store.access import AccessTx
 from goldsmith.store.embeddings import EmbeddingsTx
+from goldsmith.store.quality import QualityTx
 from goldsmith.store.queue import QueueTx
 from goldsmith.store.tables import (
     final_labels,
@@ -116,7 +117,7 @@ def _suggestion(row: Any) -> Suggestion:
     )
 
 
-class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx):
+class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
     """Operations inside one transaction, grouped by table; users, keys and sessions come
     from :class:`AccessTx`, the annotation queue from :class:`QueueTx`, labeling-function
     votes from :class:`VotesTx`."""

@@ -8,6 +8,7 @@ transaction-scoped advisory lock for leasing and a row lock on the record for su
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -32,7 +33,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from goldsmith.errors import ConflictError, NotFoundError, PermissionDeniedError
 from goldsmith.schema import Response, ResponseStatus
 from goldsmith.store.hotpath import Prepared
-from goldsmith.store.tables import guidelines, leases, meta, records, responses, suggestions
+from goldsmith.store.tables import (
+    guidelines,
+    honeypots,
+    leases,
+    meta,
+    records,
+    responses,
+    suggestions,
+    users,
+)
 
 _LEASE_LOCK = 0x601D5  # advisory lock id that serialises leasing on PostgreSQL
 _ANSWERED = (str(ResponseStatus.SUBMITTED), str(ResponseStatus.DISCARDED))
@@ -103,11 +113,13 @@ class _Statements:
             )
             .scalar_subquery()
         )
+        honeypot = select(honeypots.c.record_id).where(honeypots.c.record_id == records.c.id)
         self.next_open = (
             select(records.c.id)
             .where(
                 records.c.queue_done == false(),
                 ~answered,
+                ~honeypot.exists(),  # honeypots are served by their own draw, to everyone
                 records.c.n_submitted + others < bindparam("overlap"),
             )
             .order_by(records.c.queue_rank, records.c.id)
@@ -131,6 +143,9 @@ class _Statements:
         locked = select(records.c.n_submitted).where(records.c.id == rid)
         self.lock_record = locked.with_for_update() if dialect == "postgresql" else locked
         self.latest_guidelines = select(func.max(guidelines.c.version))
+        self.is_honeypot = select(honeypots.c.record_id).where(honeypots.c.record_id == rid)
+        self.paused = select(users.c.paused).where(users.c.name == user)
+        self.meta_value = select(meta.c.value).where(meta.c.key == bindparam("key"))
         answer = insert(responses).values(
             record_id=rid,
             user=user,
@@ -204,10 +219,20 @@ class QueueTx:
 
     # ------------------------------------------------------------------ leasing
 
-    def lease_next(self, user: str, *, overlap: int, ttl: float, now: float) -> int | None:
+    def lease_next(
+        self,
+        user: str,
+        *,
+        overlap: int,
+        ttl: float,
+        now: float,
+        honeypot: float | None = None,
+    ) -> int | None:
         """Lease the next record ``user`` should answer and return its id, or None when done.
 
-        A live lease the user already holds is renewed and returned first.
+        A live lease the user already holds is renewed and returned first. With ``honeypot``
+        (a draw in [0, 1), given when the caller decided this one is a gold check) a
+        honeypot the user has not answered comes first, if any is left.
         """
         if self.dialect == "postgresql":
             self._conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LEASE_LOCK})
@@ -215,11 +240,43 @@ class QueueTx:
         held = sql.held.scalar(conn, args)
         if held is None:
             sql.drop_expired.run(conn, args)
+            if honeypot is not None:
+                gold = self.lease_honeypot(user, ttl=ttl, now=now, draw=honeypot)
+                if gold is not None:
+                    return int(gold)
             held = sql.next_open.scalar(conn, {**args, "overlap": overlap})
             if held is None:
                 return None
         sql.upsert_lease.run(conn, {"rid": int(held), "user": user, "until": now + ttl})
         return int(held)
+
+    def is_honeypot(self, record_id: int) -> bool:
+        return self._sql.is_honeypot.scalar(self._conn, {"rid": record_id}) is not None
+
+    def is_paused(self, name: str) -> bool:
+        return bool(self._sql.paused.scalar(self._conn, {"user": name}))
+
+    def gold_rate(self) -> float:
+        """The share of leases that are gold checks (``meta.gold_rate``; 0 when unset)."""
+        value = self._sql.meta_value.scalar(self._conn, {"key": "gold_rate"})
+        if isinstance(value, str | bytes):  # the SQLite hot path returns the raw JSON text
+            value = json.loads(value)
+        return float(value or 0.0)
+
+    def lease_honeypot(self, user: str, *, ttl: float, now: float, draw: float) -> int | None:
+        """Lease a honeypot ``user`` has not answered (``draw`` in [0, 1) picks which)."""
+        answered = select(responses.c.record_id).where(responses.c.user == user)
+        free = (
+            select(honeypots.c.record_id)
+            .where(honeypots.c.record_id.not_in(answered))
+            .order_by(honeypots.c.record_id)
+        )
+        ids = [int(r) for r in self._conn.execute(free).scalars()]
+        if not ids:
+            return None
+        rid = ids[min(int(draw * len(ids)), len(ids) - 1)]
+        self._sql.upsert_lease.run(self._conn, {"rid": rid, "user": user, "until": now + ttl})
+        return rid
 
     def lease_expiry(self, user: str, record_id: int, now: float) -> float | None:
         args = {"rid": record_id, "user": user, "now": now}
@@ -262,7 +319,7 @@ class QueueTx:
                 )
         was_submitted = before is not None and before.status == ResponseStatus.SUBMITTED
         adds = response.status == ResponseStatus.SUBMITTED and not was_submitted
-        if adds and n_submitted >= overlap:
+        if adds and n_submitted >= overlap and not self.is_honeypot(rid):
             raise ConflictError(f"record {rid} already has its {overlap} submitted response(s)")
         if response.status == ResponseStatus.DRAFT and was_submitted:
             raise ConflictError(f"record {rid} is already submitted; submit again to change it")

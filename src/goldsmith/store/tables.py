@@ -133,6 +133,7 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("password_hash", Text, nullable=True),
     Column("active", Boolean, nullable=False, server_default=true()),
+    Column("paused", Boolean, nullable=False, server_default=false()),  # gold accuracy too low
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -205,4 +206,66 @@ embeddings = Table(
     Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
     Column("dim", Integer, nullable=False),
     Column("vector", LargeBinary, nullable=False),  # float32 little-endian, ``dim`` values
+)
+
+# --------------------------------------------------------------------------- quality (0006)
+
+rounds = Table(
+    "rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", Integer, nullable=False, unique=True),
+    Column("guideline_version", Integer, nullable=True),
+    Column("status", String(16), nullable=False),  # open | closed
+    Column("size", Integer, nullable=False),
+    Column("gold_rate", Float, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("report", Json, nullable=True),  # the QA report's data, frozen at close
+)
+
+round_records = Table(
+    "round_records",
+    metadata,
+    Column("round_id", Integer, ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+)
+
+honeypots = Table(  # gold records mixed into annotators' queues; never shown as gold
+    "honeypots",
+    metadata,
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("question", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),  # disagreement | low_confidence | gold | issue
+    Column("priority", Float, nullable=False, server_default="0"),  # higher first
+    Column("detail", Json, nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("reviewer", String(128), nullable=True),
+    Column("value", Json, nullable=True),  # the reviewer's final value
+    Column("comment", Text, nullable=True),
+    Column("round_id", Integer, ForeignKey("rounds.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Index("ix_reviews_queue", "status", "priority", "id"),
+    Index("ix_reviews_record", "record_id", "question", "kind"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user", String(128), nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("review_id", Integer, ForeignKey("reviews.id", ondelete="CASCADE"), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("seen_at", DateTime(timezone=True), nullable=True),
+    Index("ix_feedback_user", "user", "seen_at"),
 )

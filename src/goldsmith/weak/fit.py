@@ -53,7 +53,10 @@ from goldsmith.weak.run import (
 from goldsmith.weak.span_matrix import to_char_spans, to_token_spans
 
 AGENT = "label-model:"
-_HUMAN = [str(p) for p in (Provenance.GOLD, Provenance.HUMAN, Provenance.CONSENSUS)]
+_HUMAN = [
+    str(p)
+    for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN, Provenance.CONSENSUS)
+]
 
 
 @dataclass(slots=True)

@@ -1,0 +1,109 @@
+"""REST routes of quality assurance: the review queue, feedback, annotator scores, resuming
+paused annotators. Each loads, checks :class:`QualityPolicy` (or the caller's own identity)
+and calls :class:`~goldsmith.project.Project`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from goldsmith.server.api import Me, Proj, Run
+from goldsmith.server.policies import QualityPolicy
+
+router = APIRouter(prefix="/api/v1", tags=["quality"])
+ReviewId = Annotated[int, Path(ge=1, le=2**53)]
+
+
+class DecisionIn(BaseModel):
+    action: Literal["accept", "edit", "reject"]
+    value: Any = None
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class SeenIn(BaseModel):
+    ids: list[int] = Field(max_length=1000)
+
+
+def _jsonable(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in item.items()}
+
+
+@router.get("/reviews")
+async def list_reviews(
+    user: Me,
+    project: Proj,
+    run: Run,
+    status: Annotated[str | None, Query(max_length=16)] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """Review items (disagreements, low-confidence consensus, gold failures, suspected
+    errors), highest priority first, each with its record's fields."""
+    QualityPolicy.review(user)
+    items = await run.read(project.reviews, status=status, limit=limit, offset=offset)
+    texts = await run.read(_texts, project, [i["record_id"] for i in items])
+    return [_jsonable({**i, "fields": texts.get(i["record_id"], {})}) for i in items]
+
+
+def _texts(project: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
+    with project.store.read() as tx:
+        out: dict[int, dict[str, Any]] = tx.record_texts(ids)
+        return out
+
+
+@router.post("/reviews/{review_id}")
+async def decide_review(
+    review_id: ReviewId, body: DecisionIn, user: Me, project: Proj, run: Run
+) -> dict[str, Any]:
+    """Accept, edit (with ``value``) or reject a review item, with an optional comment that
+    the annotators who answered differently see as feedback."""
+    QualityPolicy.review(user)
+    decided = await run.write(
+        project.decide_review,
+        review_id,
+        reviewer=user.name,
+        action=body.action,
+        value=body.value,
+        comment=body.comment,
+    )
+    return _jsonable(decided)
+
+
+@router.get("/feedback")
+async def my_feedback(user: Me, project: Proj, run: Run) -> list[dict[str, Any]]:
+    """The caller's unseen feedback from reviewers (only ever the caller's own)."""
+    return [_jsonable(f) for f in await run.write(project.feedback, user.name)]
+
+
+@router.post("/feedback/seen")
+async def feedback_seen(body: SeenIn, user: Me, project: Proj, run: Run) -> dict[str, int]:
+    """Mark some of the caller's feedback as seen."""
+    n = await run.write(_mark_seen, project, user.name, body.ids)
+    return {"marked": n}
+
+
+def _mark_seen(project: Any, name: str, ids: list[int]) -> int:
+    with project.store.write() as tx:
+        n: int = tx.mark_feedback_seen(name, ids)
+        return n
+
+
+@router.get("/qa/annotators")
+async def annotator_scores(user: Me, project: Proj, run: Run) -> list[dict[str, Any]]:
+    """Each annotator's gold accuracy (with its interval), Dawid-Skene accuracy and whether
+    they are paused: reviewers and owners only."""
+    QualityPolicy.scores(user)
+    report = await run.read(project.qa_report, n_boot=200)
+    return list(report.get("annotators") or [])
+
+
+@router.post("/users/{name}/resume")
+async def resume(
+    name: Annotated[str, Path(max_length=128)], user: Me, project: Proj, run: Run
+) -> dict[str, Any]:
+    """Let a paused annotator work again."""
+    QualityPolicy.scores(user)
+    await run.write(project.set_paused, name, False)
+    return {"name": name, "paused": False}
