@@ -22,18 +22,17 @@ def _disagreement(env: Any) -> int:
 def test_review_flow_and_feedback_over_the_api(make_api_env: Any, api_error: Any) -> None:
     env = make_api_env(records=4)
     rid = _disagreement(env)
-    with env.project() as p:
-        with p.store.write() as tx:
-            tx.add_reviews(
-                [
-                    {
-                        "record_id": rid,
-                        "question": "label",
-                        "kind": "disagreement",
-                        "detail": {"answers": {"alice": "cardio", "bob": "onco"}, "proposed": None},
-                    }
-                ]
-            )
+    with env.project() as p, p.store.write() as tx:
+        tx.add_reviews(
+            [
+                {
+                    "record_id": rid,
+                    "question": "label",
+                    "kind": "disagreement",
+                    "detail": {"answers": {"alice": "cardio", "bob": "onco"}, "proposed": None},
+                }
+            ]
+        )
     for who in ("alice", "bob", "carol"):  # annotators: no queue, no scores
         assert api_error(env.api("GET", "/reviews", who)) == (403, "forbidden")
         assert api_error(env.api("GET", "/qa/annotators", who)) == (403, "forbidden")
@@ -68,11 +67,10 @@ def test_review_flow_and_feedback_over_the_api(make_api_env: Any, api_error: Any
 
 def test_gold_is_never_revealed_to_annotators(make_api_env: Any) -> None:
     env = make_api_env(records=3)
-    with env.project() as p:
-        with p.store.write() as tx:
-            tx.set_final_labels([FinalLabel(env.record_ids[0], "label", "neuro", Provenance.GOLD)])
-            tx.set_honeypots([env.record_ids[0]])
-            tx.set_meta("gold_rate", 0.99)
+    with env.project() as p, p.store.write() as tx:
+        tx.set_final_labels([FinalLabel(env.record_ids[0], "label", "neuro", Provenance.GOLD)])
+        tx.set_honeypots([env.record_ids[0]])
+        tx.set_meta("gold_rate", 0.99)
     item = env.next("alice")
     assert item["record"]["id"] == env.record_ids[0]  # a gold check, looking like any record
     assert "neuro" not in str(item) and "gold" not in str(item).lower()
