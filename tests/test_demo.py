@@ -37,6 +37,10 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     assert annotation["retrains"] >= 1  # the classifier retrained while the server ran
     weak = summary["weak_supervision"]
     assert weak["lfs"] == 4 and 0.3 < weak["coverage"] < 0.9 and weak["suggestions"] > 1000
+    quality = summary["quality"]
+    assert 0 < quality["label_issues"] <= 50
+    html = Path(quality["report"]).read_text(encoding="utf-8")
+    assert html.startswith("<!") and "<script" not in html.lower()
     loop = summary["active_learning"]
     assert loop["labels"] == 2770 and loop["suggestions"] == 0  # every record is labeled now
     assert set(loop["aulc_vs_random"]) == {"random", "margin"}

@@ -6,8 +6,9 @@ annotators replay); apply keyword labeling functions and fit the label model (it
 become suggestions); embed the records and let the model in the loop order the queue; serve
 the project and let simulated annotators work the queue over the REST API with the SDK while
 the classifier retrains in the background; resolve final labels and promote a stratified
-10 % to gold; retrain, and simulate random against margin sampling to draw learning curves;
-export ``openai-chat`` and ``parquet`` with 80/10/10 splits, validate, and summarise.
+10 % to gold; flag suspected label errors with cleanlab and write the QA report; retrain,
+and simulate random against margin sampling to draw learning curves; export ``openai-chat``
+and ``parquet`` with 80/10/10 splits, validate, and summarise.
 """
 
 from __future__ import annotations
@@ -129,7 +130,12 @@ def run_demo(
     with Project.open(project_dir) as project:
         resolved = project.resolve_final_labels()
         n_gold = project.mark_gold(gold_fraction, seed=seed)
-        log(f"[7/9] {resolved} final labels resolved, {n_gold} promoted to gold")
+        issues = project.label_issues(limit=50, seed=seed)
+        qa_html = project.write_qa_report(root / "qa.html")
+        log(
+            f"[7/9] {resolved} final labels resolved, {n_gold} promoted to gold; cleanlab "
+            f"flagged {len(issues)} suspected label errors for review; QA report in {qa_html}"
+        )
         loop = project.retrain(strategy="margin", seed=seed)
         curves = project.simulate(
             root / "curves",
@@ -177,6 +183,10 @@ def run_demo(
             "duplicates": report.n_duplicates,
         },
         "weak_supervision": weak,
+        "quality": {
+            "label_issues": len(issues),
+            "report": str(qa_html),
+        },
         "annotation": annotation,
         "active_learning": {
             "labels": loop.n_labeled,
