@@ -67,7 +67,7 @@ def test_card_records_counts_guidelines_provenance_and_command(
     assert "| gold | 19 | 47.5% |" in body
     assert "| consensus | 3 | 7.5% |" in body
     assert "weak" not in report.provenance_counts
-    assert "Included provenance: gold, human, consensus" in body
+    assert "Included provenance: gold, review, human, consensus" in body
     assert "`data.csv`: 30 record(s) exported" in body
     assert "`extra.jsonl`: 10 record(s) exported" in body
     assert "Classify the text into one of: pos, neg, neu." in body

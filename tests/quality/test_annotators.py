@@ -101,7 +101,7 @@ def test_gold_accuracy_counts_and_wilson_interval_match_statsmodels() -> None:
     g = gold_accuracy(R, gold)
     on_gold = (R >= 0) & (gold >= 0)[:, None]
     assert g.n_answered.tolist() == on_gold.sum(axis=0).tolist()
-    assert g.n_correct.tolist() == (on_gold & (R == gold[:, None])).sum(axis=0).tolist()
+    assert g.n_correct.tolist() == (on_gold & (gold[:, None] == R)).sum(axis=0).tolist()
     low, high = proportion_confint(g.n_correct, g.n_answered, alpha=0.05, method="wilson")
     np.testing.assert_allclose(g.low, low, atol=1e-9)
     np.testing.assert_allclose(g.high, high, atol=1e-9)

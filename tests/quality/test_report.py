@@ -9,6 +9,8 @@ import io
 import json
 import re
 import struct
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -369,3 +371,45 @@ def test_long_labels_and_many_classes_draw_without_warnings() -> None:
     with pytest.raises(SchemaError, match="values for 25 bars"):
         figures.agreement_by_label(labels, [0.5], [0.4], [0.6])
     assert re.match(rb"\x89PNG", figures.label_distribution([], {}))
+
+
+def test_drawing_leaves_matplotlib_global_state_alone() -> None:
+    keys = "'figure.dpi', 'figure.figsize', 'font.size', 'savefig.format', 'axes.prop_cycle'"
+    code = (
+        "import sys, matplotlib\n"
+        f"keys = [{keys}]\n"
+        "before = [matplotlib.rcParams[k] for k in keys]\n"  # not 'backend': it loads pyplot
+        "from goldsmith.quality import report\n"
+        "report.report_figures({'agreement_by_label': {'a': {'value': 0.5}}})\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+        "assert [matplotlib.rcParams[k] for k in keys] == before\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_linking_rounds_keeps_one_previous_and_carries_the_trends() -> None:
+    rounds = [
+        QAReportData.from_dict(_round(n, alpha=a, acc={"alice": g}, confused=c))
+        for n, a, g, c in ((1, 0.5, 0.7, 40), (2, 0.6, 0.8, 30), (3, 0.7, 0.9, 20))
+    ]
+    linked = rounds[0]
+    for data in rounds[1:]:
+        linked = data.linked_to(linked)
+    assert linked.previous is not None and linked.previous.previous is None
+    assert linked.previous.round == 2
+    points = linked.trend_points()
+    assert [p["round"] for p in points] == [1, 2, 3]
+    agreement = [p.get("agreement") for p in points]
+    assert [None if a is None else a["value"] for a in agreement] == [0.5, 0.6, 0.7]
+    again = QAReportData.from_dict(json.loads(json.dumps(linked.to_dict())))
+    assert again.trend_points() == points
+    assert "Compared with round 2" in render_report(again)

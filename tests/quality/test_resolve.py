@@ -109,4 +109,4 @@ def test_no_items() -> None:
 def test_bad_options(kwargs: dict[str, object], match: str) -> None:
     for resolve in (majority, dawid_skene):
         with pytest.raises(SchemaError, match=match):
-            resolve([[0, 1], [1, 1], [0, 0]], **kwargs)  # type: ignore[operator]
+            resolve([[0, 1], [1, 1], [0, 0]], **kwargs)  # type: ignore[arg-type]

@@ -133,6 +133,19 @@ def test_a_round_with_honeypots_consensus_review_and_feedback(
     with p.store.read() as tx:
         assert not tx.is_paused("dan")
 
+    # round 2 compares itself with round 1 and carries the trend, not the whole chain
+    second = p.start_round(size=30, gold_rate=0.25)
+    assert second["number"] == 2 and second["guideline_version"] == 1
+    _work(p, truth, random.Random(4))
+    closed = p.close_round(method="majority")
+    assert closed["round"] == 2
+    report2 = p.qa_report(number=2)
+    assert report2["previous"]["round"] == 1 and report2["previous"]["previous"] is None
+    assert [t["round"] for t in report2["trends"]] == [1, 2]
+    assert p.qa_report(number=1)["round"] == 1  # a closed round's report stays frozen
+    html = (p.root / "qa" / "round-2.html").read_text(encoding="utf-8")
+    assert "round 1" in html.lower()  # the comparison with the previous round
+
 
 def test_label_issues_find_planted_errors(team: tuple[Project, dict[int, str]]) -> None:
     p, truth = team

@@ -40,6 +40,7 @@ __all__ = [
     "gold_accuracy",
     "paused",
     "response_matrix",
+    "wilson_interval",
 ]
 
 
@@ -101,6 +102,8 @@ def check_responses(
     G = G.astype(np.int64, copy=False)
     seen = max(int(R.max(initial=-1)), int(G.max(initial=-1))) + 1
     k = max(seen, 1) if n_classes is None else int(n_classes)
+    if k < 1:
+        raise SchemaError(f"n_classes must be at least 1, got {n_classes}")
     for name, A in (("responses", R), ("gold", G)):
         bad = (A < -1) | (k <= A)
         if bad.any():
@@ -277,7 +280,7 @@ def annotator_confusions(
             confusion=ones,
             counts=n_resp[:, None, None].astype(np.float64),
             n_responses=n_resp,
-            n_compared=n_resp,
+            n_compared=n_compared,
             posteriors=np.ones((n, 1)),
             class_balance=np.ones(1),
         )
@@ -290,7 +293,7 @@ def annotator_confusions(
     rows, cols = np.nonzero(answered)
     flat = np.zeros((m * k, k))
     np.add.at(flat, cols * k + R[rows, cols], Q[rows])
-    counts = flat.reshape(m, k, k).transpose(0, 2, 1)  # (annotator, answer, class) -> (j, y, l)
+    counts = np.ascontiguousarray(flat.reshape(m, k, k).transpose(0, 2, 1))  # (j, y, l)
     right = np.einsum("jyy->j", counts)
     acc = np.where(n_compared > 0, right / np.maximum(n_resp, 1), np.nan)
     return AnnotatorConfusions(

@@ -10,7 +10,14 @@ import numpy as np
 
 from goldsmith.quality.report_data import Confusion, Estimate, QAReportData
 
-__all__ = ["TOP_CONFUSED_PAIRS", "Change", "RoundComparison", "compare_rounds", "confused_pairs"]
+__all__ = [
+    "TOP_CONFUSED_PAIRS",
+    "Change",
+    "RoundComparison",
+    "compare_rounds",
+    "confused_pairs",
+    "most_confused",
+]
 
 TOP_CONFUSED_PAIRS = 5
 
@@ -80,8 +87,12 @@ def confused_pairs(confusions: Sequence[Confusion], *, kind: str) -> dict[tuple[
     return {pair: c / total for pair, c in sorted(counts.items())} if total else {}
 
 
-def _top(rates: dict[tuple[str, str], float], k: int) -> list[tuple[str, str]]:
-    return sorted(rates, key=lambda p: (-rates[p], p))[:k]
+def most_confused(
+    confusions: Sequence[Confusion], *, kind: str, top: int = TOP_CONFUSED_PAIRS
+) -> list[tuple[tuple[str, str], float]]:
+    """The ``top`` pairs of :func:`confused_pairs`, most confused first."""
+    rates = confused_pairs(confusions, kind=kind)
+    return sorted(rates.items(), key=lambda item: (-item[1], item[0]))[:top]
 
 
 def _pair_changes(cur: QAReportData, prev: QAReportData, top: int) -> list[Change]:
@@ -96,7 +107,10 @@ def _pair_changes(cur: QAReportData, prev: QAReportData, top: int) -> list[Chang
         return []
     now = confused_pairs(cur.confusions or [], kind=kinds[0])
     then = confused_pairs(prev.confusions or [], kind=kinds[0])
-    pairs = dict.fromkeys(_top(now, top) + _top(then, top))
+    tops = most_confused(cur.confusions or [], kind=kinds[0], top=top) + most_confused(
+        prev.confusions or [], kind=kinds[0], top=top
+    )
+    pairs = dict.fromkeys(pair for pair, _ in tops)
     changes = [
         Change(f"{a} ↔ {b}", now.get((a, b), 0.0), then.get((a, b), 0.0), higher_is_better=False)
         for a, b in pairs
@@ -122,7 +136,7 @@ def compare_rounds(
     acc_then = {a["name"]: a.get("gold_accuracy") for a in previous.annotators or []}
     return RoundComparison(
         previous_round=previous.round,
-        agreement=change("agreement", current.agreement, previous.agreement),
+        agreement=change(current.agreement_metric, current.agreement, previous.agreement),
         gold_accuracy=change(
             "gold accuracy", current.overall_gold_accuracy(), previous.overall_gold_accuracy()
         ),

@@ -18,6 +18,7 @@ Two steps, arrays in and arrays out:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -149,12 +150,16 @@ class LabelIssues:
         Whether each item is flagged.
     suggested : (n,) int
         The class the probabilities favour, a candidate correction.
+    thin_classes : (n_thin,) int
+        Classes given to at most ``min_examples_per_class`` items: cleanlab does not prune
+        their items, so their issues may be under-flagged (it warns; we report them here).
     """
 
     indices: IntArray
     quality: FloatArray
     is_issue: BoolArray
     suggested: IntArray
+    thin_classes: IntArray
 
 
 def find_issues(
@@ -193,23 +198,25 @@ def find_issues(
         raise SchemaError("pred_probs must be finite and non-negative")
     n, k = P.shape
     suggested = np.argmax(P, axis=1).astype(np.int64) if k else np.zeros(n, dtype=np.int64)
+    thin = np.flatnonzero(np.bincount(Y, minlength=k) <= min_examples_per_class)
     if n == 0 or k < 2:  # nothing to confuse a label with
-        return LabelIssues(np.zeros(0, np.int64), np.ones(n), np.zeros(n, bool), suggested)
+        none = np.zeros(0, np.int64)
+        return LabelIssues(none, np.ones(n), np.zeros(n, bool), suggested, thin.astype(np.int64))
     P = P / np.maximum(P.sum(axis=1, keepdims=True), 1e-300)
     quality = np.asarray(get_label_quality_scores(Y, P, method=rank_by), dtype=np.float64)
-    mask = np.asarray(
-        find_label_issues(
+    with warnings.catch_warnings():  # the thin classes, reported in the result instead
+        warnings.filterwarnings("ignore", "May not flag all label issues", UserWarning)
+        found = find_label_issues(
             Y,
             P,
             filter_by=filter_by,
             min_examples_per_class=min_examples_per_class,
             n_jobs=n_jobs,
-        ),
-        dtype=bool,
-    )
+        )
+    mask = np.asarray(found, dtype=bool)
     flagged = np.flatnonzero(mask)
     indices = flagged[np.argsort(quality[flagged], kind="stable")].astype(np.int64)
-    return LabelIssues(indices=indices, quality=quality, is_issue=mask, suggested=suggested)
+    return LabelIssues(indices, quality, mask, suggested, thin.astype(np.int64))
 
 
 def _check_labels(labels: npt.ArrayLike, k: int | None) -> IntArray:

@@ -23,7 +23,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from goldsmith.quality import figures
-from goldsmith.quality.compare import TOP_CONFUSED_PAIRS, compare_rounds, confused_pairs
+from goldsmith.quality.compare import compare_rounds, most_confused
 from goldsmith.quality.report_data import QAReportData
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 EXCERPT_CHARS = 240
+_PACKAGE = "goldsmith.quality"  # where templates/ lives (package data)
 
 
 Column = list[float | None]
@@ -133,7 +134,7 @@ def _coerce(data: QAReportData | dict[str, Any]) -> QAReportData:
 @cache
 def report_css() -> str:
     """The report's stylesheet (also fit to serve as a static file beside a fragment)."""
-    return (resources.files(__package__) / "templates" / "qa_report.css").read_text("utf-8")
+    return (resources.files(_PACKAGE) / "templates" / "qa_report.css").read_text("utf-8")
 
 
 def report_csp(*, img_src: str = "data:") -> str:
@@ -147,9 +148,7 @@ def report_csp(*, img_src: str = "data:") -> str:
 
 
 def _num(value: float | None, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value:.{digits}f}"
+    return "—" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
 def _signed(value: float | None, digits: int = 3) -> str:
@@ -172,20 +171,15 @@ def _opt(value: object) -> object:
     return "—" if value is None else value
 
 
-def _top_pairs(data: QAReportData, kind: str) -> list[tuple[tuple[str, str], float]]:
-    rates = confused_pairs(data.confusions or [], kind=kind)
-    return sorted(rates.items(), key=lambda item: (-item[1], item[0]))[:TOP_CONFUSED_PAIRS]
-
-
-def _excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    flat = " ".join(text.split())
+def _excerpt(text: object, limit: int = EXCERPT_CHARS) -> str:
+    flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @cache
 def _env() -> Environment:
     env = Environment(
-        loader=PackageLoader(__package__ or "goldsmith.quality", "templates"),
+        loader=PackageLoader(_PACKAGE, "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -233,7 +227,14 @@ def render_report(
         "paused": [a["name"] for a in data.annotators or [] if a.get("paused")],
         "gold": data.overall_gold_accuracy(),
         "top_pairs": [
-            (kind, [(a, b, share) for (a, b), share in _top_pairs(data, kind)]) for kind in kinds
+            (
+                kind,
+                [
+                    (a, b, share)
+                    for (a, b), share in most_confused(data.confusions or [], kind=kind)
+                ],
+            )
+            for kind in kinds
         ],
         "label_totals": {lab: sum(c.get(lab, 0) for c in distribution.values()) for lab in labels},
         "n_issues": n_issues,

@@ -12,7 +12,7 @@ and ``high``::
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Required, TypedDict
 
 from goldsmith.errors import SchemaError
@@ -270,6 +270,18 @@ class QAReportData:
             float(a.get("gold_accuracy") or 0.0) * int(a.get("gold_n") or 0) for a in rows
         )
         return {"value": correct / n, "low": None, "high": None, "n": n}
+
+    def linked_to(self, previous: QAReportData) -> QAReportData:
+        """A copy set to compare with ``previous`` and to carry its trends forward: ``previous``
+        without its own ``previous`` chain, and ``trends`` as ``previous``'s points plus this
+        round's. Stored that way, each round's data holds one earlier round, not all of them.
+        """
+        points = [p for p in previous.trend_points() if p["round"] != self.round]
+        if self.round is not None:
+            gold = self.overall_gold_accuracy()
+            points.append({"round": self.round, "agreement": self.agreement, "gold_accuracy": gold})
+        earlier = replace(previous, previous=None, trends=None)
+        return replace(self, previous=earlier, trends=points)
 
     def trend_points(self) -> list[RoundPoint]:
         """``trends``, or one point per round from the ``previous`` chain and this round."""

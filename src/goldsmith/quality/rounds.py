@@ -24,6 +24,7 @@ from goldsmith.quality.annotators import annotator_confusions, gold_accuracy
 from goldsmith.quality.collect import Responses, collect_responses, label_question
 from goldsmith.quality.honeypots import GOLD_RATE_KEY
 from goldsmith.quality.label_issues import find_issues, out_of_fold_proba
+from goldsmith.quality.report_data import QAReportData
 from goldsmith.schema import FinalLabel, Provenance, Task
 from goldsmith.store import Store
 
@@ -109,6 +110,7 @@ def round_report(
         report["confusions"] = _confusions(data)
     with store.read() as tx:
         report["label_distribution"] = _distribution(tx, data.question.name, labels)
+        report.update(_issues(tx, data.question.name))
     return report, data, consensus
 
 
@@ -141,8 +143,10 @@ def close_round(
         counts = _write_consensus(store, data, consensus, current["id"])
     with store.read() as tx:
         previous = [r for r in tx.list_rounds() if r["number"] < current["number"]]
-        if previous:
-            report["previous"] = tx.round_report(previous[-1]["id"])
+        before = tx.round_report(previous[-1]["id"]) if previous else None
+    if isinstance(before, dict):  # one earlier round plus the trend points, not a chain
+        linked = QAReportData.from_dict(report).linked_to(QAReportData.from_dict(before))
+        report = {**report, **linked.to_dict()}
     with store.write() as tx:
         tx.close_round(current["id"], report)
         tx.set_meta(GOLD_RATE_KEY, 0.0)
@@ -297,6 +301,31 @@ def _confusions(data: Responses) -> list[dict[str, Any]]:
             "cols": "annotator",
         },
     ]
+
+
+def _issues(tx: Any, question: str, *, top: int = 20) -> dict[str, Any]:
+    """The open suspected label errors, most suspicious first, for the report."""
+    items = [
+        i
+        for i in tx.list_reviews(status="open", limit=10_000)
+        if i["kind"] == "issue" and i["question"] == question
+    ]
+    texts = tx.record_texts([i["record_id"] for i in items[:top]])
+    shown = []
+    for i in items[:top]:
+        fields = texts.get(i["record_id"], {})
+        text = next((v for v in fields.values() if isinstance(v, str)), "")
+        d = i["detail"] or {}
+        shown.append(
+            {
+                "record_id": str(i["record_id"]),
+                "text": text,
+                "given": str(d.get("given", "")),
+                "suggested": d.get("proposed"),
+                "quality": d.get("quality"),
+            }
+        )
+    return {"label_issues": shown, "label_issues_total": len(items)}
 
 
 def _distribution(tx: Any, question: str, labels: list[str]) -> dict[str, dict[str, int]]:

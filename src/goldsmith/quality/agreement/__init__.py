@@ -1,9 +1,15 @@
 """Inter-annotator agreement with item-bootstrap confidence intervals.
 
 Arrays in, numbers out: a reliability matrix ``R`` (n_annotators, n_items) of floats with
-``nan`` for a missing rating, as the ``krippendorff`` package takes it. Build it from
-``(item_id, annotator, value)`` triples with :func:`reliability_matrix`; or ask for the
-whole JSON-ready report with :func:`agreement_report`.
+``nan`` for a missing rating, as the ``krippendorff`` package takes it. ``nan`` is the only
+gap marker: an integer matrix is complete, and -1 in it is a value (convert a label matrix
+with ``np.where(L < 0, np.nan, L)``). Build ``R`` from ``(item_id, annotator, value)``
+triples with :func:`reliability_matrix`, or ask for the whole JSON-ready report with
+:func:`agreement_report`.
+
+Modules: :mod:`.alpha` (Krippendorff's alpha), :mod:`.kappa` (Cohen, Fleiss, observed and
+per-category agreement), :mod:`.similarity` (spans, text, rankings, label sets),
+:mod:`.matrix` (triples to arrays), :mod:`.bootstrap` (item bootstrap), :mod:`.report`.
 
 >>> from goldsmith.quality.agreement import krippendorff_alpha, reliability_matrix
 >>> rel = reliability_matrix([(1, "ann", "pos"), (1, "bob", "pos"),
@@ -41,6 +47,7 @@ from goldsmith.quality.agreement.matrix import (
     KINDS,
     Reliability,
     ValueTable,
+    check_labels,
     jaccard_distances,
     label_indicators,
     reliability_matrix,
@@ -75,6 +82,7 @@ __all__ = [
     "bootstrap",
     "category_counts",
     "category_statistics",
+    "check_labels",
     "cohen_kappa",
     "cohen_statistic",
     "estimate",

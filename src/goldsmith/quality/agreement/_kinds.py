@@ -120,12 +120,15 @@ def _pair_values(
     return out
 
 
-def _pair_scores(names: dict[str, Any]) -> list[tuple[int, int, int, dict[str, PairValue]]]:
+def _pair_scores(
+    names: dict[str, Any], *, empty: str = "nothing to compare"
+) -> list[tuple[int, int, int, dict[str, PairValue]]]:
+    """Per annotator pair: each pooled score (or ``empty`` as the reason) and n shared items."""
     pairs: dict[tuple[int, int], dict[str, PairValue]] = {}
     sizes: dict[tuple[int, int], int] = {}
     for name, s in names.items():
         for key, (value, n) in by_pair(s).items():
-            pairs.setdefault(key, {})[name] = value if value is not None else "nothing to compare"
+            pairs.setdefault(key, {})[name] = value if value is not None else empty
             sizes[key] = n
     return [(a, b, sizes[a, b], pairs[a, b]) for a, b in sorted(pairs)]
 
@@ -227,7 +230,7 @@ def measure_spans(table: ValueTable, labels: Sequence[str] | None) -> Measured:
         out.reasons[f"{label}/exact_f1"] = out.reasons[f"{label}/overlap_f1"] = (
             "never marked on the items answered twice"
         )
-    out.per_pair = _pair_scores(scores)
+    out.per_pair = _pair_scores(scores, empty="no spans were marked on the items they share")
     out.notes.append("span F1 is observed agreement; it is not corrected for chance")
     return out
 

@@ -104,11 +104,11 @@ def _ordinal(counts: FloatArray) -> tuple[FloatArray, ItemFinish]:
         cum = np.cumsum(margins, axis=1)
         between = cum[:, high] - cum[:, low] + margins[:, low]
         distance = (between - (margins[:, :, None] + margins[:, None, :]) / 2) ** 2
-        observed = (t[:, k:].reshape(-1, k, k) * distance).sum(axis=(1, 2))
+        observed = (t[:, k:].reshape(len(t), k, k) * distance).sum(axis=(1, 2))
         expected = np.einsum("bc,bck,bk->b", margins, distance, margins)
         return alpha_from_totals(margins.sum(axis=1), observed, expected)
 
-    return np.column_stack([counts, coincidences.reshape(-1, k * k)]), finish
+    return np.column_stack([counts, coincidences.reshape(len(counts), k * k)]), finish
 
 
 def _interval(R: FloatArray) -> tuple[FloatArray, ItemFinish]:

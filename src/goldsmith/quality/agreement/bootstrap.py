@@ -43,6 +43,7 @@ class ItemStatistic:
 
     @property
     def n_items(self) -> int:
+        """How many items the per-item sums cover."""
         return int(self.sums.shape[0])
 
     def value(self) -> float:
@@ -66,6 +67,7 @@ class Estimate:
     undefined_resamples: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data: ``{"value", "ci": [low, high] | None, "reason", "n", ...}``."""
         return {
             "value": self.value,
             "ci": None if self.ci is None else [self.ci[0], self.ci[1]],

@@ -149,6 +149,22 @@ def _category_order(observed: set[Any], labels: Sequence[Any] | None, what: str)
     return list(labels)
 
 
+def check_labels(table: ValueTable, kind: str, labels: Sequence[Any] | None) -> None:
+    """Raise :class:`SchemaError` naming any label (rating, span label) not in ``labels``."""
+    if labels is None:
+        return
+    values = [v for v in table.values.ravel() if v is not None]
+    if kind in ("label", "rating"):
+        used = set(values)
+    elif kind == "multilabel":
+        used = {lab for v in values for lab in v}
+    elif kind == "spans":
+        used = {span[2] for v in values for span in v}
+    else:
+        return
+    _category_order(used, labels, "rating(s)" if kind == "rating" else "label(s)")
+
+
 def _encode(table: ValueTable, categories: list[Any]) -> FloatArray:
     code = {c: float(i) for i, c in enumerate(categories)}
     return np.array(

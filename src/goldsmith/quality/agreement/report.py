@@ -10,7 +10,7 @@ import numpy as np
 from goldsmith.errors import SchemaError
 from goldsmith.quality.agreement._kinds import MEASURES, OVERALL, Measured, Metric, PairValue
 from goldsmith.quality.agreement.bootstrap import Estimate, ItemStatistic, estimate
-from goldsmith.quality.agreement.matrix import Triple, ValueTable, value_table
+from goldsmith.quality.agreement.matrix import Triple, ValueTable, check_labels, value_table
 
 METRIC_TITLES = {
     "alpha_nominal": "Krippendorff's alpha (nominal)",
@@ -146,6 +146,7 @@ def agreement_report(
     if n_boot < 0:
         raise SchemaError(f"n_boot must be 0 (no intervals) or more, got {n_boot}")
     table = value_table(triples, kind=kind)
+    check_labels(table, kind, labels)
     answered = np.array([v is not None for v in table.values.ravel()], dtype=bool)
     m = answered.reshape(table.values.shape).sum(axis=0)
     report: dict[str, Any] = {
