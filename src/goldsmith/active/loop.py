@@ -48,8 +48,7 @@ from goldsmith.store import Store
 AGENT = "classifier:"
 META_KEY = "active_loop"
 HUMAN = [
-    str(p)
-    for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN, Provenance.CONSENSUS)
+    str(p) for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN, Provenance.CONSENSUS)
 ]
 STOP_SET_SIZE = 1000
 RANK_BATCH = 100

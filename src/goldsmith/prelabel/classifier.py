@@ -142,9 +142,7 @@ class LoopClassifier:
             prior = np.ones(k) / (len(y) + k)
             prior[seen[0]] = (len(y) + 1) / (len(y) + k)
             return "prior", prior, seen
-        lr = LogisticRegression(
-            C=self.C, max_iter=self.max_iter, class_weight=self.class_weight
-        )
+        lr = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight)
         method = self._method(int(counts.min()))
         if method == "none":
             return method, lr.fit(X, y), seen

@@ -54,8 +54,7 @@ from goldsmith.weak.span_matrix import to_char_spans, to_token_spans
 
 AGENT = "label-model:"
 _HUMAN = [
-    str(p)
-    for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN, Provenance.CONSENSUS)
+    str(p) for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN, Provenance.CONSENSUS)
 ]
 
 
