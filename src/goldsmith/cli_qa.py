@@ -71,13 +71,19 @@ def round_close(
 def qa_agreement(
     project: ProjectOpt = Path("."),
     round_: Annotated[int | None, typer.Option("--round", help="Round (default: latest).")] = None,
+    question: Annotated[
+        str | None, typer.Option(help="Question (default: the first); any kind.")
+    ] = None,
     as_json: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
     """Agreement per label and per annotator pair, with 95 % bootstrap intervals."""
     with clean_errors(), Project.open(project, db_url=db) as proj:
-        report = proj.qa_report(number=round_)
-    keys = ("round", "agreement_metric", "agreement", "agreement_by_label", "pairwise")
+        report = proj.agreement(question=question, number=round_)
+    keys = [
+        *("round", "question", "kind", "agreement_metric", "agreement"),
+        *("agreement_by_label", "pairwise", "agreement_all", "agreement_notes"),
+    ]
     data = {k: report.get(k) for k in keys}
     if as_json:
         typer.echo(json.dumps(data, indent=2, default=str))
@@ -93,8 +99,8 @@ def qa_agreement(
     for label, est in (data["agreement_by_label"] or {}).items():
         table.add_row(label, _est(est))
     stdout.print(table)
-    pairs = Table(title="per annotator pair (Cohen's kappa)")
-    for col in ("a", "b", "kappa (95 % CI)", "items"):
+    pairs = Table(title="per annotator pair")
+    for col in ("a", "b", "agreement", "items"):
         pairs.add_column(col)
     for p in data["pairwise"] or []:
         pairs.add_row(p["a"], p["b"], _est(p), str(p.get("n", "")))

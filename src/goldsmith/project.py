@@ -551,6 +551,15 @@ class Project:
         report, _, _ = _rounds.round_report(self.store, self.task, number=number, n_boot=n_boot)
         return report
 
+    def agreement(
+        self, *, question: str | None = None, number: int | None = None, n_boot: int = 1000
+    ) -> dict[str, Any]:
+        """Inter-annotator agreement on ``question`` (any kind) for round ``number`` (the
+        latest), per label and per annotator pair, with bootstrap intervals."""
+        return _rounds.question_agreement(
+            self.store, self.task, question=question, number=number, n_boot=n_boot
+        )
+
     def write_qa_report(self, path: str | Path, *, number: int | None = None) -> Path:
         """Write the self-contained HTML QA report of a round to ``path``."""
         data = self.qa_report(number=number)
@@ -628,6 +637,8 @@ class Project:
                 "guideline_version": tx.latest_guideline_version(),
                 "imports": len(tx.list_imports()),
                 "active_learning": _loop.loop_state(tx.get_meta(_loop.META_KEY)),
+                "reviews_open": tx.review_counts(),
+                "round": tx.open_round(),
             }
 
     # ------------------------------------------------------------------ data out

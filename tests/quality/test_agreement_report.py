@@ -169,7 +169,7 @@ def test_items_with_one_rating_do_not_count() -> None:
 
 def test_fleiss_with_unequal_numbers_of_ratings_by_hand() -> None:
     # P_1 = 1 (a, a, a), P_2 = 0 (a, b): P_bar = 0.5; p = (4/5, 1/5): P_e = 0.68
-    R = [[0, 0], [0, 1], [0, np.nan]]
+    R = np.array([[0, 0], [0, 1], [0, np.nan]])
     assert fleiss_kappa(R) == pytest.approx((0.5 - 0.68) / (1 - 0.68))
     report = agreement_report(
         [(1, "x", "a"), (1, "y", "a"), (1, "z", "a"), (2, "x", "a"), (2, "y", "b")],

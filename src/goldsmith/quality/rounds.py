@@ -19,13 +19,13 @@ from goldsmith.errors import ConflictError, SchemaError
 from goldsmith.prelabel.embed import Embedder
 from goldsmith.prelabel.vectors import embed_records
 from goldsmith.quality import resolve
-from goldsmith.quality.agreement import agreement_report
+from goldsmith.quality.agreement import METRIC_TITLES, agreement_report
 from goldsmith.quality.annotators import annotator_confusions, gold_accuracy
 from goldsmith.quality.collect import Responses, collect_responses, label_question
 from goldsmith.quality.honeypots import GOLD_RATE_KEY
 from goldsmith.quality.label_issues import find_issues, out_of_fold_proba
 from goldsmith.quality.report_data import QAReportData
-from goldsmith.schema import FinalLabel, Provenance, Task
+from goldsmith.schema import FinalLabel, Provenance, ResponseStatus, Task
 from goldsmith.store import Store
 
 Method = Literal["dawid-skene", "majority"]
@@ -205,30 +205,64 @@ def queue_label_issues(
 
 
 def _agreement(data: Responses, *, n_boot: int, seed: int) -> dict[str, Any]:
-    """Agreement in the report's shape: overall, per label and per annotator pair."""
     result = agreement_report(
         data.triples, kind="label", labels=list(data.labels), n_boot=n_boot, seed=seed
     )
+    return _shape(result)
+
+
+def _shape(result: dict[str, Any]) -> dict[str, Any]:
+    """Agreement in the report's shape: overall, per label and per annotator pair."""
     metric = result["metric"]
     return {
-        "agreement_metric": _METRIC_NAMES.get(metric, metric),
+        "agreement_metric": METRIC_TITLES.get(metric, metric),
         "agreement": _estimate(result["overall"].get(metric)),
         "agreement_by_label": {k: _estimate(v) for k, v in result["per_label"].items()},
         "pairwise": [
-            {"a": p["a"], "b": p["b"], **_estimate(p["metrics"].get("cohen_kappa", p))}
+            {"a": p["a"], "b": p["b"], **_estimate(p["metrics"].get(p["metric"], p)), "n": p["n"]}
             for p in result["per_pair"]
         ],
         "agreement_notes": result["notes"],
-        "agreement_all": {k: _estimate(v) for k, v in result["overall"].items()},
+        "agreement_all": {
+            METRIC_TITLES.get(k, k): _estimate(v) for k, v in result["overall"].items()
+        },
     }
 
 
-_METRIC_NAMES = {
-    "krippendorff_alpha": "Krippendorff's alpha",
-    "alpha": "Krippendorff's alpha",
-    "fleiss_kappa": "Fleiss' kappa",
-    "cohen_kappa": "Cohen's kappa",
-}
+def question_agreement(
+    store: Store,
+    task: Task,
+    *,
+    question: str | None = None,
+    number: int | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Agreement on any kind of question (spans, text, rating, preference, multi-label
+    too) over a round's records, or every answered record before the first round."""
+    q = task.question(question)
+    with store.read() as tx:
+        has_rounds = bool(tx.list_rounds())
+    info: dict[str, Any] = {}
+    if has_rounds:
+        info, ids = round_records(store, number)
+    else:
+        with store.read() as tx:
+            ids = list(tx.records_with_responses(status=ResponseStatus.SUBMITTED))
+    with store.read() as tx:
+        answers = tx.responses_for(ids, status=ResponseStatus.SUBMITTED)
+    triples = [(r.record_id, r.user, r.values[q.name]) for r in answers if q.name in r.values]
+    labels = getattr(q, "labels", None)
+    if q.kind == "rating":
+        labels = list(range(q.min, q.max + 1))
+    result = agreement_report(
+        triples,
+        kind=q.kind,
+        labels=None if labels is None else list(labels),
+        n_boot=n_boot,
+        seed=seed,
+    )
+    return {"round": info.get("number"), "question": q.name, "kind": q.kind, **_shape(result)}
 
 
 def _estimate(est: Any) -> dict[str, Any]:

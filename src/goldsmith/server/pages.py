@@ -1,23 +1,36 @@
-"""The server-rendered pages: login, the project overview and the annotate view.
+"""The server-rendered pages: login, the project overview, the annotate view, and the
+reviewer's pages (the review queue and the QA report of the latest round).
 
-The annotate view is a shell; ``static/annotate.js`` fills it from the REST API using the
-session cookie and the CSRF token embedded in the page.
+The annotate and review views are shells; ``static/annotate.js`` and ``static/review.js``
+fill them from the REST API using the session cookie and the CSRF token embedded in the page.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import hmac
 import json
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from goldsmith.access import credentials
-from goldsmith.errors import AuthenticationError, NotFoundError, RateLimitedError
+from goldsmith.errors import (
+    AuthenticationError,
+    GoldsmithError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
 from goldsmith.project import Project
-from goldsmith.schema import Role
+from goldsmith.quality import figures as qa_figures
+from goldsmith.quality.report import report_figures
+from goldsmith.schema import Role, User
 from goldsmith.server.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -25,6 +38,7 @@ from goldsmith.server.auth import (
     authenticator,
 )
 from goldsmith.server.payloads import task_payload
+from goldsmith.server.policies import QualityPolicy
 from goldsmith.server.render import markdown_html
 from goldsmith.server.runner import StoreRunner
 from goldsmith.server.settings import ServerSettings
@@ -205,3 +219,151 @@ async def annotate(request: Request) -> Response:
             "guideline_version": version,
         },
     )
+
+
+# ---------------------------------------------------------------- reviewers' pages
+
+QA_BOOT = 200  # bootstrap resamples of an open round's intervals (as /api/v1/qa/annotators)
+FigureName = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,40}\.png$")]
+
+
+def _refused(request: Request, principal: Principal, exc: PermissionDeniedError) -> Response:
+    """The 403 page: the layout with the policy's reason."""
+    return _templates(request).TemplateResponse(
+        request,
+        "base.html",
+        {"user": principal.user, "csrf_token": principal.csrf, "refusal": str(exc)},
+        status_code=403,
+    )
+
+
+@router.get("/review", response_class=HTMLResponse)
+async def review(request: Request) -> Response:
+    principal = await _principal(request)
+    if principal is None:
+        return _to_login()
+    try:
+        QualityPolicy.review(principal.user)
+    except PermissionDeniedError as exc:
+        return _refused(request, principal, exc)
+    project: Project = request.app.state.project
+    return _templates(request).TemplateResponse(
+        request,
+        "review.html",
+        {
+            "user": principal.user,
+            "csrf_token": principal.csrf,
+            "task_json": script_json(task_payload(project.task)),
+        },
+    )
+
+
+@dataclass
+class _FigureCache:
+    """The figures of the latest report data drawn, keyed by a digest of that data, so a page
+    and its images draw them once. One lock: matplotlib work never runs twice at once."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    key: str = ""
+    figures: dict[str, bytes] = field(default_factory=dict)
+
+
+async def _qa_figures(request: Request, data: dict[str, Any]) -> dict[str, bytes]:
+    cache: _FigureCache | None = getattr(request.app.state, "qa_figures", None)
+    if cache is None:
+        cache = request.app.state.qa_figures = _FigureCache()
+    key = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    async with cache.lock:
+        if cache.key != key:
+            cache.figures = await run_in_threadpool(report_figures, data)
+            cache.key = key
+        return cache.figures
+
+
+_FIGURE_TITLES = {
+    "agreement": "Agreement by label",
+    "annotators": "Annotator accuracy (gold and Dawid-Skene)",
+    "confusion": "Confusion matrix",
+    "distribution": "Label distribution",
+    "trends": "Trends across rounds",
+}
+
+
+def _figure_entry(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What an ``<img>`` of figure ``name`` needs: its URL name, a title and its pixel size."""
+    stem = name.removesuffix(".png")
+    kind = "confusion" if stem.startswith("confusion") else stem
+    width, height = qa_figures.SIZES.get(kind, (7.0, 4.0))
+    title = _FIGURE_TITLES.get(kind, stem)
+    if kind == "confusion":  # confusion-N.png draws data["confusions"][N - 1]
+        suffix = stem.removeprefix("confusion-")
+        n = int(suffix) if suffix.isdigit() else 0
+        matrices = data.get("confusions") or []
+        sub = matrices[n - 1].get("title") if 0 < n <= len(matrices) else None
+        title += f": {sub}" if sub else f" {n}"
+    return {
+        "name": name,
+        "title": title,
+        "width": round(width * qa_figures.DPI),
+        "height": round(height * qa_figures.DPI),
+    }
+
+
+def _annotator_rows(project: Project, stats: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The report's annotators with their live paused flag (a closed round's report is
+    frozen), plus paused annotators the report does not list, so each can be resumed."""
+    with project.store.read() as tx:
+        users: list[User] = tx.list_users()
+        paused = {u.name: bool(tx.is_paused(u.name)) for u in users}
+    rows = [{**a, "paused": paused.get(a["name"], bool(a.get("paused")))} for a in stats]
+    listed = {a["name"] for a in stats}
+    rows += [{"name": n, "paused": True} for n, p in paused.items() if p and n not in listed]
+    return rows
+
+
+@router.get("/qa", response_class=HTMLResponse)
+async def qa(request: Request) -> Response:
+    principal = await _principal(request)
+    if principal is None:
+        return _to_login()
+    try:
+        QualityPolicy.scores(principal.user)
+    except PermissionDeniedError as exc:
+        return _refused(request, principal, exc)
+    project: Project = request.app.state.project
+    runner: StoreRunner = request.app.state.runner
+    data: dict[str, Any] = {}
+    figures: dict[str, bytes] = {}
+    error = None
+    try:
+        data = await runner.read(project.qa_report, n_boot=QA_BOOT)
+        figures = await _qa_figures(request, data)
+    except GoldsmithError as exc:
+        error = str(exc)
+    rows = await runner.read(_annotator_rows, project, list(data.get("annotators") or []))
+    return _templates(request).TemplateResponse(
+        request,
+        "qa.html",
+        {
+            "user": principal.user,
+            "csrf_token": principal.csrf,
+            "error": error,
+            "d": data,
+            "figures": [_figure_entry(name, data) for name in figures],
+            "annotators": rows,
+        },
+    )
+
+
+@router.get("/qa/figures/{name}")
+async def qa_figure(name: FigureName, request: Request) -> Response:
+    """One PNG figure of the latest round's report (reviewers and owners)."""
+    principal = await authenticator(request).principal(request)
+    QualityPolicy.scores(principal.user)
+    project: Project = request.app.state.project
+    runner: StoreRunner = request.app.state.runner
+    data = await runner.read(project.qa_report, n_boot=QA_BOOT)
+    png = (await _qa_figures(request, data)).get(name)
+    if png is None:
+        raise NotFoundError(f"the QA report has no figure {name!r}")
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})

@@ -219,6 +219,55 @@ function saveDraft(keepalive = false) {
 const flushDraft = () => (S.draftTimer ? saveDraft() : S.saving);
 addEventListener("pagehide", () => S.draftTimer && saveDraft(true));
 
+// ----------------------------------------------------------------------------- feedback
+
+// Reviewers' decisions on records this user answered otherwise: shown once on load, until
+// dismissed (button or Esc), which marks them seen on the server. `data-state` on the banner
+// says "loaded" when the fetch is done and "seen" once the server has the dismissal.
+const FB = { ids: [], box: null };
+
+async function loadFeedback() {
+  FB.box = el("section", { class: "feedback", id: "feedback", "aria-label": "Feedback from reviewers", hidden: true });
+  $("#error").before(FB.box);
+  try {
+    const items = await api("GET", "/feedback");
+    FB.ids = items.map((f) => f.id);
+    if (items.length) renderFeedback(items);
+  } catch {
+    // informational: it stays unseen and shows again on the next visit
+  }
+  FB.box.dataset.state = "loaded";
+}
+
+function renderFeedback(items) {
+  const head = el("div", { class: "feedback-head" },
+    el("h2", {}, items.length === 1 ? "Feedback from a reviewer" : `Feedback from reviewers (${items.length})`),
+    el("button", { type: "button", class: "ghost", id: "feedback-dismiss", onmousedown: keepSelection, onclick: dismissFeedback },
+      "Dismiss ", el("kbd", {}, "Esc")));
+  const list = el("ul", { class: "feedback-list" }, items.map((f) =>
+    el("li", { "data-record": f.record_id },
+      el("span", { class: "feedback-record" }, `Record ${f.record_id}`),
+      el("span", { class: "feedback-message" }, f.message))));
+  FB.box.replaceChildren(head, list);
+  FB.box.setAttribute("role", "status");
+  FB.box.hidden = false;
+}
+
+async function dismissFeedback() {
+  const ids = FB.ids;
+  if (!ids.length) return;
+  FB.ids = [];
+  FB.box.hidden = true;
+  try {
+    await api("POST", "/feedback/seen", { ids });
+    FB.box.dataset.state = "seen";
+  } catch (e) { // show it again so that it is not lost
+    FB.ids = ids;
+    FB.box.hidden = false;
+    showError(e);
+  }
+}
+
 // ----------------------------------------------------------------------------- navigation
 
 /** Run one navigation action at a time; errors land in the alert and nothing is lost. */
@@ -826,7 +875,7 @@ function buildHelp() {
     row([KEYS.back], "Back to your previous record"),
     row([KEYS.help], "Show or hide this help"),
     MULTI ? row(["Tab", "Shift+Tab"], "Next / previous question") : null,
-    row(["Esc"], "Close this help, or leave a text box"),
+    row(["Esc"], "Close this help, leave a text box, or dismiss reviewers' feedback"),
   ];
   const parts = [table("Everywhere", general)];
   task.questions.forEach((q) => {
@@ -884,6 +933,7 @@ function onKey(e) {
   if (ctrl && matches(e, KEYS.submit)) submit();
   else if (e.altKey || (ctrl && !e.key.startsWith("Arrow"))) handled = false; // browser shortcuts
   else if (matches(e, KEYS.help)) toggleHelp();
+  else if (e.key === "Escape" && FB.ids.length) dismissFeedback();
   else if (S.busy) handled = e.key === KEYS.submit || matches(e, KEYS.skip) || matches(e, KEYS.back);
   else if (matches(e, KEYS.submit)) submit();
   else if (matches(e, KEYS.skip)) skip();
@@ -909,6 +959,7 @@ function start() {
   for (const [sel, fn] of Object.entries(clicks)) $(sel).addEventListener("click", fn);
   addEventListener("resize", () => { for (const f of S.fields.values()) f.drawCaret(); });
   refreshProgress();
+  loadFeedback();
   run(loadNext);
 }
 

@@ -1,0 +1,305 @@
+// The reviewer's module: the review queue (/review) and the Resume buttons of the QA page
+// (/qa). One vanilla ES module, no build step, no dependencies. Every write carries the
+// session's CSRF token; user content only ever goes into the page as text.
+//
+// Review flow: GET /reviews?status=open (highest priority first) -> show the first item ->
+// a accepts the proposal, 1-9 then Enter sets a label, r rejects (POST /reviews/{id}, with
+// the comment) -> the next item; when the local list runs out it is fetched again.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+
+/** Build an element. Children are nodes or strings (always text, never HTML). */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat(2)) if (c != null && c !== false) node.append(c);
+  return node;
+}
+
+// ----------------------------------------------------------------------------- API
+
+const CSRF = $('meta[name="csrf-token"]')?.content ?? "";
+
+class ApiError extends Error {
+  constructor(status, code, message) { super(message); Object.assign(this, { status, code }); }
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRF-Token"] = CSRF;
+  let res;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method, headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "network", "Could not reach the server. Check the connection and try again.");
+  }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = data?.error ?? {};
+    throw new ApiError(res.status, err.code ?? `http_${res.status}`, err.message ?? res.statusText);
+  }
+  return data;
+}
+
+function showError(err) {
+  const more = err.status === 401 ? el("a", { href: "/login" }, "Log in again") : null;
+  const lead = err.status === undefined ? "Not yet: " : "Error: ";
+  $("#error").replaceChildren(el("span", {}, el("strong", {}, lead), err.message || String(err), more && " ", more));
+}
+const clearError = () => $("#error").replaceChildren();
+
+// ----------------------------------------------------------------------------- QA page
+
+async function resume(button) {
+  const name = button.dataset.name;
+  button.disabled = true;
+  try {
+    await api("POST", `/users/${encodeURIComponent(name)}/resume`);
+    button.closest("tr").querySelector(".state").replaceChildren(el("span", { class: "badge status-active" }, "active"));
+    button.remove();
+    clearError();
+  } catch (e) {
+    button.disabled = false;
+    showError(e);
+  }
+}
+
+function startQa() {
+  for (const b of document.querySelectorAll("button.resume")) b.addEventListener("click", () => resume(b));
+}
+
+// ----------------------------------------------------------------------------- review: state
+
+const DIGITS = [..."1234567890"];
+const PAGE = 100;
+const KINDS = {
+  disagreement: "disagreement",
+  low_confidence: "low confidence",
+  gold: "gold check failed",
+  issue: "suspected label error",
+};
+const DONE = { accept: "accepted", edit: "set", reject: "rejected" };
+
+const R = {
+  task: null,
+  queue: [], // open items not yet decided here; queue[0] is on screen
+  pick: null, // the label picked for an edit
+  busy: false,
+};
+
+const show = (v) => (v == null ? "—" : typeof v === "string" ? v : JSON.stringify(v));
+const questionOf = (item) => R.task.questions.find((q) => q.name === item.question) ?? { name: item.question, kind: "?" };
+const labelsOf = (item) => {
+  const q = questionOf(item);
+  return q.kind === "label" ? q.labels : [];
+};
+
+let noteTimer = 0;
+function note(text) { // a passing message in the polite status region
+  $("#note").textContent = text;
+  clearTimeout(noteTimer);
+  noteTimer = setTimeout(() => ($("#note").textContent = ""), 4000);
+}
+
+function setBusy(on) {
+  R.busy = on;
+  $("#review").setAttribute("aria-busy", String(on));
+}
+
+// ----------------------------------------------------------------------------- review: drawing
+
+function fieldEl(name, v) {
+  if (Array.isArray(v) && v.every((m) => m && typeof m === "object" && "content" in m)) {
+    return el("ol", { class: "chat" }, v.map((m) => el("li", { class: "msg", "data-role": String(m.role ?? "") },
+      el("div", { class: "msg-role" }, String(m.role ?? "")),
+      el("div", { class: "msg-content" }, String(m.content ?? "")))));
+  }
+  const text = v == null ? "" : typeof v === "string" ? v : JSON.stringify(v, null, 2);
+  return el("div", { class: "text", "data-field": name }, text);
+}
+
+function renderRecord(item) {
+  const fields = item.fields ?? {};
+  const names = R.task.fields.map((f) => f.name).filter((n) => n in fields);
+  const titles = Object.fromEntries(R.task.fields.map((f) => [f.name, f.title || f.name]));
+  $("#record").replaceChildren(...(names.length ? names : Object.keys(fields)).map((n) =>
+    el("section", { class: "field", "aria-label": titles[n] ?? n },
+      el("h2", { class: "field-title" }, titles[n] ?? n), fieldEl(n, fields[n]))));
+}
+
+function proposalText(item) {
+  const d = item.detail ?? {};
+  const p = d.proposed;
+  switch (item.kind) {
+    case "disagreement": return p == null ? "No consensus (a tie): pick the label." : `Consensus: ${show(p)}`;
+    case "low_confidence": return `Consensus, with low confidence: ${show(p)}`;
+    case "gold": return `Gold answer: ${show(p)}. Accept confirms it; setting a label corrects the gold.`;
+    case "issue": {
+      const quality = d.quality == null ? "" : ` (label quality ${Number(d.quality).toFixed(2)})`;
+      return `Suggested label: ${show(p)}. Current label: ${show(d.given)}${quality}.`;
+    }
+    default: return p == null ? "Nothing proposed." : `Proposed: ${show(p)}`;
+  }
+}
+
+function renderAnswers(item) {
+  const d = item.detail ?? {};
+  const wrong = new Set(d.wrong ?? []);
+  const rows = Object.entries(d.answers ?? {}).map(([who, v]) => {
+    const differs = wrong.has(who) || (d.proposed != null && JSON.stringify(v) !== JSON.stringify(d.proposed));
+    return el("tr", { "data-annotator": who },
+      el("th", { scope: "row" }, who),
+      el("td", { class: "answer-value" }, show(v)),
+      el("td", {}, differs ? el("span", { class: "badge status-differs" }, wrong.has(who) ? "wrong" : "differs") : null));
+  });
+  $("#answers").replaceChildren(...(rows.length ? rows
+    : [el("tr", {}, el("td", { class: "muted", colspan: 3 }, "No annotator answers recorded for this item."))]));
+}
+
+function renderLabels(item) {
+  const labels = labelsOf(item);
+  const proposed = item.detail?.proposed;
+  const buttons = labels.map((lab, j) => el("button", {
+    type: "button", class: `option${lab === proposed ? " proposed" : ""}`, role: "radio", "data-value": lab,
+    "aria-checked": "false", "aria-keyshortcuts": DIGITS[j] ?? null, onclick: () => pick(lab),
+  }, DIGITS[j] ? el("kbd", {}, DIGITS[j]) : null, el("span", {}, lab)));
+  $("#labels").replaceChildren(...(buttons.length ? buttons
+    : [el("p", { class: "muted" }, `A ${questionOf(item).kind} question: set its value through the API.`)]));
+}
+
+function pick(label) {
+  R.pick = label;
+  for (const b of document.querySelectorAll("#labels [role=radio]")) b.setAttribute("aria-checked", String(b.dataset.value === label));
+}
+
+function render(item) {
+  clearError();
+  R.pick = null;
+  $("#loading").hidden = true;
+  $("#workspace").hidden = !item;
+  $("#done").hidden = !!item;
+  if (document.activeElement === $("#comment")) $("#comment").blur();
+  if (!item) {
+    $("#review-meta").textContent = "";
+    $("#done-title").focus();
+    return;
+  }
+  const waiting = R.queue.length >= PAGE ? `${PAGE}+` : String(R.queue.length);
+  $("#review-meta").replaceChildren(`Record ${item.record_id}`, el("span", { class: "muted" }, ` · item ${item.id} · ${waiting} waiting`));
+  const q = questionOf(item);
+  $("#question-title").textContent = q.title || q.name;
+  $("#kind").textContent = KINDS[item.kind] ?? item.kind;
+  $("#kind").dataset.kind = item.kind;
+  $("#priority").textContent = `priority ${Number(item.priority ?? 0).toFixed(2)}`;
+  $("#proposal").textContent = proposalText(item);
+  $("#accept-button").disabled = item.detail?.proposed == null;
+  $("#comment").value = "";
+  renderRecord(item);
+  renderAnswers(item);
+  renderLabels(item);
+  scrollTo({ top: 0 });
+}
+
+// ----------------------------------------------------------------------------- review: actions
+
+async function refill() {
+  R.queue = await api("GET", `/reviews?status=open&limit=${PAGE}`);
+}
+
+/** Run one action at a time; errors land in the alert and the item stays on screen. */
+async function run(fn) {
+  if (R.busy) return;
+  setBusy(true);
+  try { await fn(); } catch (e) { showError(e); } finally { setBusy(false); }
+}
+
+const load = () => run(async () => {
+  await refill();
+  render(R.queue[0] ?? null);
+});
+
+const decide = (action) => run(async () => {
+  const item = R.queue[0];
+  if (!item) return;
+  const body = { action };
+  if (action === "accept" && item.detail?.proposed == null) {
+    throw new Error("nothing is proposed for this item: pick a label (1–9), then press Enter.");
+  }
+  if (action === "edit") {
+    if (R.pick == null) throw new Error("pick a label first (1–9), then press Enter.");
+    body.value = R.pick;
+  }
+  const comment = $("#comment").value.trim();
+  if (comment) body.comment = comment;
+  try {
+    await api("POST", `/reviews/${item.id}`, body);
+    note(`Item ${item.id} ${DONE[action]}${action === "edit" ? ` to “${body.value}”` : ""}.`);
+  } catch (e) {
+    if (e.status !== 409) throw e;
+    note(`Item ${item.id} was already decided by someone else.`);
+  }
+  R.queue.shift();
+  if (!R.queue.length) await refill();
+  render(R.queue[0] ?? null);
+});
+
+function later() {
+  if (R.busy || !R.queue.length) return;
+  if (R.queue.length === 1) return note("This is the only open item.");
+  R.queue.push(R.queue.shift());
+  render(R.queue[0]);
+}
+
+function onKey(e) {
+  if (e.isComposing) return;
+  const t = e.target;
+  const ctrl = e.ctrlKey || e.metaKey;
+  if (t instanceof Element && t.matches("textarea, input, select")) {
+    if (e.key === "Escape") { e.preventDefault(); t.blur(); }
+    else if (ctrl && e.key === "Enter") { e.preventDefault(); decide("edit"); }
+    return;
+  }
+  if (e.altKey || ctrl || !R.queue.length) return;
+  // a control reached with Tab keeps its own Enter/Space
+  if (t instanceof Element && t.closest("a, button") && (e.key === "Enter" || e.key === " ")) return;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  const labels = labelsOf(R.queue[0]);
+  const j = DIGITS.indexOf(key);
+  let handled = true;
+  if (R.busy) handled = key === "Enter";
+  else if (key === "Enter") decide("edit");
+  else if (key === "a") decide("accept");
+  else if (key === "r") decide("reject");
+  else if (key === "s") later();
+  else if (key === "c") $("#comment").focus();
+  else if (j >= 0 && j < labels.length) pick(labels[j]);
+  else handled = false;
+  if (handled) e.preventDefault();
+}
+
+function startReview() {
+  R.task = JSON.parse($("#task").textContent);
+  document.addEventListener("keydown", onKey);
+  // a click must not leave focus on a button, where Enter would press it again
+  $("#review").addEventListener("mousedown", (e) => e.target.closest("button") && e.preventDefault());
+  const clicks = {
+    "#accept-button": () => decide("accept"), "#edit-button": () => decide("edit"),
+    "#reject-button": () => decide("reject"), "#skip-button": later, "#done-refresh": load,
+  };
+  for (const [sel, fn] of Object.entries(clicks)) $(sel).addEventListener("click", fn);
+  load();
+}
+
+// ----------------------------------------------------------------------------- start
+
+if ($("#review")) startReview();
+else if ($("#qa")) startQa();
