@@ -507,4 +507,10 @@ def test_openapi_lists_every_route(api_env: Any) -> None:
         ("GET", "/api/v1/users"),
         ("POST", "/api/v1/users"),
         ("POST", "/api/v1/users/{name}/keys"),
+        ("GET", "/api/v1/reviews"),
+        ("POST", "/api/v1/reviews/{review_id}"),
+        ("GET", "/api/v1/feedback"),
+        ("POST", "/api/v1/feedback/seen"),
+        ("GET", "/api/v1/qa/annotators"),
+        ("POST", "/api/v1/users/{name}/resume"),
     }

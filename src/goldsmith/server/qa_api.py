@@ -23,7 +23,7 @@ class DecisionIn(BaseModel):
 
 
 class SeenIn(BaseModel):
-    ids: list[int] = Field(max_length=1000)
+    ids: list[Annotated[int, Field(ge=1, le=2**53)]] = Field(max_length=1000)
 
 
 def _jsonable(item: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +37,7 @@ async def list_reviews(
     run: Run,
     status: Annotated[str | None, Query(max_length=16)] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**53)] = 0,
 ) -> list[dict[str, Any]]:
     """Review items (disagreements, low-confidence consensus, gold failures, suspected
     errors), highest priority first, each with its record's fields."""

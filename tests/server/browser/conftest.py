@@ -95,6 +95,15 @@ class Session:
             self.page.keyboard.press(key)
 
 
+def log_in(page: Page, url: str, user: str, password: str = PASSWORD) -> None:
+    """Log ``user`` in through the real ``/login`` form; the page lands on the overview."""
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
@@ -156,11 +165,7 @@ def open_page(browser: Browser, tmp_path: Path) -> Iterator[OpenPage]:
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         sessions.append(errors)
-        page.goto(f"{server.url}/login")
-        page.fill("input[name=username]", user)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{server.url}/")
+        log_in(page, server.url, user, password)
         page.goto(f"{server.url}/annotate")
         expect(page.locator("#app")).to_have_attribute("aria-busy", "false")
         return Session(page, server, root, errors)
@@ -171,4 +176,53 @@ def open_page(browser: Browser, tmp_path: Path) -> Iterator[OpenPage]:
     for s in servers:
         s.stop()
     uncaught = [e for errors in sessions for e in errors]
+    assert not uncaught, f"uncaught errors in the page: {uncaught}"
+
+
+@dataclass
+class Site:
+    """A live server over one project that several users visit, each in their own context."""
+
+    server: LiveServer
+    root: Path
+    browser: Browser
+    contexts: list[BrowserContext]
+    errors: list[str]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def login(self, user: str) -> Page:
+        """A fresh browser context with ``user`` logged in (created with ``PASSWORD``)."""
+        context = self.browser.new_context(viewport={"width": 1280, "height": 900})
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda exc: self.errors.append(f"{user}: {exc}"))
+        log_in(page, self.url, user)
+        return page
+
+
+@pytest.fixture
+def serve(browser: Browser) -> Iterator[Callable[..., Site]]:
+    """``serve(project, users={name: role})``: add the users (password ``PASSWORD``), close
+    ``project`` and serve it; each user logs in with ``site.login(name)``."""
+    sites: list[Site] = []
+
+    def _serve(proj: Project, users: dict[str, str] | None = None) -> Site:
+        for name, role in (users or {}).items():
+            proj.add_user(name, role=role, password=PASSWORD)
+        root = proj.root
+        proj.close()
+        site = Site(LiveServer(root).start(), root, browser, [], [])
+        sites.append(site)
+        return site
+
+    yield _serve
+    for site in sites:
+        for c in site.contexts:
+            c.close()
+        site.server.stop()
+    uncaught = [e for site in sites for e in site.errors]
     assert not uncaught, f"uncaught errors in the page: {uncaught}"
