@@ -82,9 +82,8 @@ def test_gold_is_never_revealed_to_annotators(make_api_env: Any) -> None:
 
 def test_feedback_ids_out_of_range_are_invalid_not_a_crash(api_env: Any, api_error: Any) -> None:
     """Found by schemathesis: an id past SQLite's 64-bit integers used to raise a 500."""
-    huge = env_post = api_env.api("POST", "/feedback/seen", "alice", json={"ids": [2**63]})
+    huge = api_env.api("POST", "/feedback/seen", "alice", json={"ids": [2**63]})
     assert api_error(huge) == (422, "invalid")
-    assert env_post.status_code == 422
     assert api_error(api_env.api("GET", "/reviews?offset=9223372036854775808", "rita")) == (
         422,
         "invalid",
