@@ -61,6 +61,14 @@ def test_review_flow_and_feedback_over_the_api(make_api_env: Any, api_error: Any
     assert len(env.ok("GET", "/feedback", "alice")) == 1
     env.ok("POST", "/feedback/seen", "alice", json={"ids": [mine[0]["id"]]})
     assert env.ok("GET", "/feedback", "alice") == []
+    with env.project() as p:
+        p.set_paused("alice", True)
+    scores = {a["name"]: a for a in env.ok("GET", "/qa/annotators", "rita")}
+    assert scores["alice"]["paused"] is True and scores["bob"]["paused"] is False
+    env.ok("POST", "/users/alice/resume", "olive")
+    assert {a["name"]: a["paused"] for a in env.ok("GET", "/qa/annotators", "rita")}[
+        "alice"
+    ] is False
     rows = env.query("SELECT value, provenance FROM final_labels WHERE record_id = :r", r=rid)
     assert [(r[0], r[1]) for r in rows] in ([("onco", "review")], [('"onco"', "review")])
 

@@ -96,7 +96,14 @@ async def annotator_scores(user: Me, project: Proj, run: Run) -> list[dict[str, 
     they are paused: reviewers and owners only."""
     QualityPolicy.scores(user)
     report = await run.read(project.qa_report, n_boot=200)
-    return list(report.get("annotators") or [])
+    rows = list(report.get("annotators") or [])
+    live = await run.read(_paused, project, [r["name"] for r in rows])
+    return [{**r, "paused": live[r["name"]]} for r in rows]  # now, not when the round closed
+
+
+def _paused(project: Any, names: list[str]) -> dict[str, bool]:
+    with project.store.read() as tx:
+        return {name: tx.is_paused(name) for name in names}
 
 
 @router.post("/users/{name}/resume")
