@@ -5,6 +5,7 @@ Command names are a contract that other tools script against: add options, never
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shlex
 import sys
@@ -368,6 +369,30 @@ def label_model_fit(
 app.registered_commands.extend(cli_loop.loop_app.registered_commands)  # embed, queue, ...
 app.add_typer(cli_qa.round_app, name="round")
 app.add_typer(cli_qa.qa_app, name="qa")
+
+
+# --------------------------------------------------------------------------- data hygiene
+
+pii_app = typer.Typer(help="Personal information in the records.", no_args_is_help=True)
+app.add_typer(pii_app, name="pii")
+
+
+@pii_app.command("scan")
+def pii_scan(
+    project: ProjectOpt = Path("."),
+    kinds: Annotated[
+        str | None, typer.Option(help="Comma-separated kinds (default: all), e.g. EMAIL,PHONE.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    db: DbOpt = None,
+) -> None:
+    """Count PII per kind in every record's text, with examples whose PII is masked."""
+    with clean_errors(), Project.open(project, db_url=db) as proj:
+        report = proj.pii_scan(kinds=csv_list(kinds) or None)
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(report), indent=2))
+        return
+    stdout.print(report.to_text(), highlight=False)
 
 
 # --------------------------------------------------------------------------- users and server

@@ -7,6 +7,7 @@ server and the SDK call these methods and hold no logic of their own.
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from goldsmith.ingest import pipeline as _ingest
 from goldsmith.ingest import rows as _rows
 from goldsmith.ingest.options import ImportOptions, ImportReport
 from goldsmith.ingest.rows import AddReport
+from goldsmith.pii import Redactor, ScanReport
 from goldsmith.prelabel.embed import Embedder, make_embedder
 from goldsmith.prelabel.llm import LLMClient, LLMConfig
 from goldsmith.prelabel.llm_cache import DEFAULT_CACHE
@@ -59,6 +61,7 @@ from goldsmith.weak.lf import LF
 from goldsmith.weak.loader import load_lf_file
 from goldsmith.weak.run import ApplyReport
 
+PII_SALT_ENV = "GOLDSMITH_PII_SALT"
 LLM_CONFIDENT = 0.8
 """Calibrated confidence from which ``simulate --with-llm`` trusts an LLM suggestion."""
 
@@ -423,6 +426,23 @@ class Project:
                 tx.set_meta("strategy", strategy)
         return report
 
+    def redactor(self) -> Redactor:
+        """The PII redactor of this project (``settings.redact_mode``; the salt of ``hash``
+        and ``fake`` comes from ``GOLDSMITH_PII_SALT``)."""
+        return Redactor(self.task.settings.redact_mode, salt=os.environ.get(PII_SALT_ENV))
+
+    def pii_scan(self, *, kinds: Sequence[str] | None = None) -> ScanReport:
+        """Count the PII in every record's text fields, per kind, with masked examples."""
+        with self.store.read() as tx:
+            texts = [
+                value
+                for batch in tx.iter_records()
+                for r in batch
+                for value in r.fields.values()
+                if isinstance(value, str)
+            ]
+        return Redactor(kinds=kinds).scan(texts)
+
     def prelabel_llm(
         self,
         config: LLMConfig,
@@ -440,6 +460,8 @@ class Project:
         calibrate its confidence on gold, and route: confident answers become final labels
         with provenance llm, the others go to the front of the queue. Answers are cached in
         ``.goldsmith/llm-cache.sqlite``, so a rerun or a resumed run pays only for new ones."""
+        if redact is None and self.task.settings.redact_before_llm:
+            redact = self.redactor()
         with LLMClient(config, cache=self.root / DEFAULT_CACHE) as client:
             return prelabel_with_llm(
                 self.store,

@@ -256,6 +256,7 @@ class Settings(_Strict):
     blind: bool = True  # annotators never see other annotators' responses
     keys: Keymap = Keymap()
     redact_before_llm: bool = True
+    redact_mode: Literal["mask", "hash", "fake"] = "mask"  # hash/fake: salt in GOLDSMITH_PII_SALT
     pause_below: float | None = Field(default=None, ge=0.0, le=1.0)  # gold accuracy floor
     pause_min_gold: int = Field(default=5, ge=1)  # gold answers before anyone is paused
     system_prompt: str | None = None

@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 import tomli_w
-from openai_server import OpenAIServer, Reply, record_text
 
 from goldsmith.config import CONFIG_NAME
-from goldsmith.errors import ConfigError
 from goldsmith.prelabel.llm import LLMConfig
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance
+from openai_server import OpenAIServer, Reply, record_text
 
 DATA = Path(__file__).resolve().parents[3] / "shared/data/finance/financial_phrasebank"
 LABELS = ("positive", "negative", "neutral")
@@ -116,17 +115,12 @@ def test_llm_prelabel_calibrates_routes_and_caches(fin: tuple[Project, dict[str,
     assert item is not None and item.record.id in doubtful
 
 
-def test_llm_prelabel_refuses_to_send_unredacted_text(
-    fin: tuple[Project, dict[str, str]],
-) -> None:
+def test_llm_prelabel_passes_a_custom_redactor(fin: tuple[Project, dict[str, str]]) -> None:
     p, truth = fin
     _set_redaction(p.root, True)
     p = Project.open(p.root)
     with OpenAIServer(_policy(truth)) as server:
         config = LLMConfig(model="test-model", base_url=server.url, api_key="sk-test")
-        with pytest.raises(ConfigError, match="redact"):
-            p.prelabel_llm(config, limit=5)
-        assert server.chat == []  # nothing left the machine
         report = p.prelabel_llm(config, limit=5, calibrate_on=0, redact=lambda t: t.upper())
     p.close()
     assert report.n_ok == 5
@@ -134,3 +128,48 @@ def test_llm_prelabel_refuses_to_send_unredacted_text(
         asked = record_text(logged.body)  # type: ignore[arg-type]
         sentence = next(t for t in truth if t.upper() in asked)
         assert sentence != sentence.upper() and sentence not in asked
+
+
+PLANTED = {
+    "email": "jane.roe@stmarys-hospital.org",
+    "phone": "+44 20 7946 0958",
+    "ssn": "123-45-6789",
+    "card": "4111 1111 1111 1111",
+    "mrn": "MRN 00482913",
+    "name": "Dr. Eleanor Whitfield",
+}
+
+
+def test_no_planted_pii_reaches_the_llm(tmp_path: Path) -> None:
+    """With redact_before_llm (the default) every prompt goes through the project's PII
+    redactor: records and few-shot examples alike; nothing planted reaches the server."""
+    root = tmp_path / "pii"
+    with Project.init(root, labels=LABELS) as p:
+        texts = [
+            f"{PLANTED['name']} ({PLANTED['email']}, {PLANTED['phone']}) reported a profit rise.",
+            f"Patient SSN {PLANTED['ssn']}, card {PLANTED['card']}, {PLANTED['mrn']}: sales fell.",
+            "The company kept its guidance unchanged for the year.",
+            "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn.",
+        ]
+        p.add_records([{"fields": {"text": t}} for t in texts])
+        with p.store.write() as tx:  # the PII-laden records are examples too
+            tx.set_final_labels(
+                [
+                    FinalLabel(1, "label", "positive", Provenance.GOLD),
+                    FinalLabel(2, "label", "negative", Provenance.GOLD),
+                ]
+            )
+        assert p.task.settings.redact_before_llm is True  # the default of a new project
+
+        def policy(body: dict[str, Any], index: int) -> Reply:
+            return Reply(json.dumps({"label": "neutral"}), 0.9)
+
+        with OpenAIServer(policy) as server:
+            config = LLMConfig(model="test-model", base_url=server.url, api_key="sk-test")
+            report = p.prelabel_llm(config, calibrate_on=2, shots=2)
+        assert report.n_ok == 4 and server.chat
+        sent = json.dumps([m.body for m in server.chat])
+        for kind, value in PLANTED.items():
+            assert value not in sent, kind
+            assert value.split()[-1] not in sent, kind  # not even the last part
+        assert "[EMAIL_1]" in sent and "[PERSON_1]" in sent
