@@ -211,3 +211,66 @@ def simulate(
             str(row.get("labels_to_target") or "not reached"),
         )
     stdout.print(table)
+
+
+@loop_app.command()
+def augment(
+    project: ProjectOpt = Path("."),
+    method: Annotated[
+        str, typer.Option(help="template (rules), paraphrase or counterfactual (LLM).")
+    ] = "template",
+    per_record: Annotated[int, typer.Option(help="Outputs per labeled record.")] = 2,
+    with_: Annotated[
+        str | None, typer.Option("--with", help="llm: generate through an LLM endpoint.")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="LLM endpoint.")] = None,
+    model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
+    budget_tokens: Annotated[int | None, typer.Option(help="LLM token budget.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many parent records.")] = None,
+    evaluate: Annotated[
+        bool,
+        typer.Option(help="Measure held-out macro-F1 with and without the synthetic records."),
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    db: DbOpt = None,
+) -> None:
+    """Synthetic examples from the labeled records, filtered and marked synthetic."""
+    with clean_errors(), Project.open(project, db_url=db) as proj:
+        if evaluate:
+            rows = proj.evaluate_augmentation(seed=seed)
+            table = Table(title="held-out macro-F1, with minus without synthetic records")
+            for col in ("labels", "without", "with", "difference (95 % CI)"):
+                table.add_column(col, justify="right")
+            for r in rows:
+                table.add_row(
+                    str(r.budget),
+                    f"{r.f1_real:.3f}",
+                    f"{r.f1_augmented:.3f}",
+                    f"{r.diff:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]",
+                )
+            stdout.print(table)
+            return
+        llm = None
+        if with_ == "llm":
+            if not model:
+                raise ConfigError("--with llm needs --model NAME (and usually --base-url URL)")
+            llm = LLMConfig(
+                model=model, base_url=base_url, token_budget=budget_tokens, confidence="none"
+            )
+        elif with_ is not None:
+            raise ConfigError(f"--with must be llm, got {with_!r}")
+        report = proj.augment(
+            method,
+            per_record=per_record,
+            llm=llm,
+            limit=limit,
+            seed=seed,
+            progress=RichProgress(),
+        )
+    rejected = ", ".join(f"{k} {v}" for k, v in sorted(report.rejected.items())) or "none"
+    console.print(
+        f"{report.method}: {report.n_generated} generated from {report.n_parents} labeled "
+        f"records, {report.n_kept} kept as synthetic (rejected: {rejected})"
+        + (f"; {report.tokens} tokens" if report.tokens else "")
+        + (f"; stopped: {report.stopped}" if report.stopped else "")
+    )

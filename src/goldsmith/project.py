@@ -20,6 +20,8 @@ from goldsmith.active.loop import LoopReport
 from goldsmith.active.simulate import simulate as _simulate
 from goldsmith.annotation import queue as _queue
 from goldsmith.annotation.queue import Item
+from goldsmith.augment import run as _augment
+from goldsmith.augment.evaluate import AugmentEvalRow
 from goldsmith.errors import ConfigError, SchemaError
 from goldsmith.export import run as _export
 from goldsmith.export import validate as _validate
@@ -549,6 +551,49 @@ class Project:
             and (s.score if s.score is not None else 1.0) >= min_score
         ]
         return [p[0] for p in pairs], [p[1] for p in pairs]
+
+    # ------------------------------------------------------------------ augmentation
+
+    def augment(
+        self,
+        method: str,
+        *,
+        per_record: int = 2,
+        llm: LLMConfig | None = None,
+        limit: int | None = None,
+        seed: int = 0,
+        progress: Progress = SILENT,
+    ) -> _augment.AugmentReport:
+        """Generate synthetic examples from the labeled records (``template``, or with an
+        LLM ``paraphrase`` / ``counterfactual``), filter them, and store those that pass
+        with provenance ``synthetic``. LLM prompts go through the project's PII redactor."""
+        redact = self.redactor() if self.task.settings.redact_before_llm else None
+        client = LLMClient(llm, cache=self.root / DEFAULT_CACHE) if llm else None
+        try:
+            return _augment.augment_project(
+                self.store,
+                self.task,
+                self.embedder(),
+                method=method,
+                per_record=per_record,
+                client=client,
+                redact=redact,
+                limit=limit,
+                seed=seed,
+                progress=progress,
+            )
+        finally:
+            if client is not None:
+                client.close()
+
+    def evaluate_augmentation(
+        self, *, budgets: tuple[int, ...] = (50, 100, 200), repeats: int = 10, seed: int = 0
+    ) -> list[AugmentEvalRow]:
+        """Held-out macro-F1 with and without the synthetic records, per label budget, with
+        a 95 % interval on the difference."""
+        return _augment.evaluate_project(
+            self.store, self.task, self.embedder(), budgets=budgets, repeats=repeats, seed=seed
+        )
 
     # ------------------------------------------------------------------ quality
 

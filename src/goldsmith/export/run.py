@@ -19,6 +19,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from goldsmith.errors import ExportError
 from goldsmith.export import prompts
 from goldsmith.export.card import CardInfo, write_card
@@ -28,7 +30,7 @@ from goldsmith.export.options import ExportOptions, ExportReport
 from goldsmith.export.plan import SplitPlan, plan_splits, stratum
 from goldsmith.export.validate import validate_file
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import FinalLabel, Question, Record, Task
+from goldsmith.schema import FinalLabel, Provenance, Question, Record, Task
 from goldsmith.store import Store, StoreTx
 
 MAX_SOURCES = 1000  # distinct source files listed in the card
@@ -159,7 +161,31 @@ def _plan(
     progress.start("Reading final labels")
     plan = plan_splits(keys(), options.split, seed=options.seed)
     progress.finish()
+    if Provenance.SYNTHETIC in options.provenance:
+        plan = _synthetic_in_train(tx, question.name, plan)
     return plan
+
+
+def _synthetic_in_train(tx: StoreTx, question: str, plan: SplitPlan) -> SplitPlan:
+    """Synthetic records go to the training split, and only when their parent is there: a
+    paraphrase of a test record in training would leak it. The others are not exported."""
+    ids = [
+        rid
+        for batch in tx.iter_label_keys(question, provenance=[Provenance.SYNTHETIC])
+        for rid, _, _ in batch
+    ]
+    if not ids:
+        return plan
+    parents = tx.synthetic_parents(ids)
+    in_plan = plan.splits_of([parents.get(r, -1) for r in ids])
+    train = np.asarray(
+        [r for r, split in zip(ids, in_plan.tolist(), strict=True) if split == 0], dtype=np.int64
+    )
+    keep = ~np.isin(plan.ids, np.asarray(ids, dtype=np.int64))  # planned like real ones: undo
+    all_ids = np.concatenate([plan.ids[keep], train])
+    assignment = np.concatenate([plan.assignment[keep], np.zeros(train.size, dtype=np.int64)])
+    order = np.argsort(all_ids, kind="stable")
+    return SplitPlan(plan.names, all_ids[order], assignment[order])
 
 
 def _label_names(question: Question, value: Any) -> list[str]:

@@ -501,6 +501,18 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
             yield [(recs[i], labels[i]) for i in ids]
             last = ids[-1]
 
+    def synthetic_parents(self, record_ids: Sequence[int]) -> dict[int, int]:
+        """The parent record of each synthetic record (``metadata.synthetic``)."""
+        out: dict[int, int] = {}
+        for part in _chunks(list(record_ids)):
+            q = select(records.c.id, records.c.metadata).where(records.c.id.in_(part))
+            for rid, meta in self._conn.execute(q):
+                info = (meta or {}).get("synthetic") if isinstance(meta, dict) else None
+                parent = info.get("parent_record_id") if isinstance(info, dict) else None
+                if parent is not None:
+                    out[int(rid)] = int(parent)
+        return out
+
     def iter_label_keys(
         self,
         question: str,

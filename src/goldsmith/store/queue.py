@@ -368,6 +368,13 @@ class QueueTx:
         self._conn.execute(stmt, [{"rid": int(r), "rank": float(v)} for r, v in ranks])
         return len(ranks)
 
+    def close_records(self, record_ids: Sequence[int]) -> None:
+        """Take records out of the annotation queue (e.g. synthetic ones, labeled at birth)."""
+        ids = sorted(set(record_ids))
+        for i in range(0, len(ids), 900):
+            q = update(records).where(records.c.id.in_(ids[i : i + 900]))
+            self._conn.execute(q.values(queue_done=True))
+
     def done_records(self) -> set[int]:
         """Ids of the records that have all the submitted responses they need."""
         rows = self._conn.execute(select(records.c.id).where(records.c.queue_done.is_(True)))

@@ -1,0 +1,129 @@
+"""Augmenting a project: stored as synthetic with a parent, out of the queue, exported only to
+the training split beside their parent, LLM prompts redacted, and measured by --evaluate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from goldsmith.cli import app
+from goldsmith.export.options import ExportOptions
+from goldsmith.prelabel.llm import LLMConfig
+from goldsmith.project import Project
+from goldsmith.schema import FinalLabel, Provenance
+from openai_server import OpenAIServer, Reply
+
+DATA = Path(__file__).resolve().parents[3] / "shared/data/finance/financial_phrasebank"
+LABELS = ("positive", "negative", "neutral")
+
+
+def _sentences(n: int) -> list[tuple[str, str]]:
+    with (DATA / "Sentences_AllAgree.txt").open(encoding="latin-1") as fh:
+        rows = [line.strip().rpartition("@")[::2] for line in fh]
+    return [(t, lab) for t, lab in rows if t][:n]
+
+
+@pytest.fixture
+def fin(tmp_path: Path) -> Project:
+    rows = _sentences(300)
+    p = Project.init(tmp_path / "fin", labels=LABELS)
+    p.add_records([{"fields": {"text": t}} for t, _ in rows])
+    with p.store.write() as tx:
+        tx.set_final_labels(
+            [FinalLabel(i + 1, "label", lab, Provenance.HUMAN) for i, (_, lab) in enumerate(rows)]
+        )
+    return p
+
+
+def test_template_augmentation_is_stored_marked_and_kept_out_of_test(
+    fin: Project, tmp_path: Path
+) -> None:
+    report = fin.augment("template", per_record=2, limit=120)
+    assert report.n_parents == 120 and report.n_generated == 240
+    assert 0 < report.n_kept <= 240 and report.n_kept == len(report.record_ids)
+    assert sum(report.rejected.values()) + report.n_kept >= report.n_generated - 5
+    with fin.store.read() as tx:
+        kept = tx.get_records(report.record_ids)
+        finals = {f.record_id: f for f in tx.final_labels_for(report.record_ids)}
+        parents = tx.synthetic_parents(report.record_ids)
+        done = tx.done_records()
+    assert all(finals[r].provenance == Provenance.SYNTHETIC for r in report.record_ids)
+    assert all(r.metadata["synthetic"]["method"] == "template" for r in kept)
+    assert set(parents.values()) <= set(range(1, 121))
+    assert set(report.record_ids) <= done  # never served to annotators
+    with fin.store.read() as tx:  # a parent's label is its synthetic child's label
+        parent_label = dict(tx.final_values("label", ["human"]))
+    assert all(finals[r].value == parent_label[parents[r]] for r in report.record_ids)
+
+    out = tmp_path / "out"
+    prov = (Provenance.HUMAN, Provenance.SYNTHETIC)
+    exp = fin.export(ExportOptions(fmt="csv", out=out, split=(0.6, 0.2, 0.2), provenance=prov))
+    split_of: dict[int, str] = {}
+    for name, path in exp.files.items():
+        for line in Path(path).read_text(encoding="utf-8").splitlines()[1:]:
+            split_of[int(line.split(",")[0])] = name
+    synthetic = [r for r in report.record_ids if r in split_of]
+    assert synthetic and all(split_of[r] == "train" for r in synthetic)
+    assert all(split_of[parents[r]] == "train" for r in synthetic)  # beside its parent
+    dropped = [r for r in report.record_ids if r not in split_of]
+    assert all(split_of.get(parents[r]) != "train" for r in dropped)  # parent held out
+
+    rows = fin.evaluate_augmentation(budgets=(50, 100), repeats=3)
+    assert [r.budget for r in rows] == [50, 100]
+    assert all(r.ci_low <= r.diff <= r.ci_high for r in rows)
+    fin.close()
+
+
+def test_llm_paraphrase_through_the_shared_client_with_redaction(tmp_path: Path) -> None:
+    p = Project.init(tmp_path / "small", labels=LABELS)
+    texts = [
+        "Call jane.roe@example.org: the company's profits rose sharply this year.",
+        "Net sales fell by 12 % compared with the previous quarter.",
+        "The board will meet again in the spring to discuss the plan.",
+    ]
+    p.add_records([{"fields": {"text": t}} for t in texts])
+    with p.store.write() as tx:
+        tx.set_final_labels(
+            [FinalLabel(i + 1, "label", lab, Provenance.HUMAN) for i, lab in enumerate(LABELS)]
+        )
+    outputs = iter(
+        [
+            "Profit at the company went up a great deal over the year.",
+            "Sales dropped by twelve percent against the quarter before.",
+            "The directors plan to gather again in spring to review it.",
+        ]
+    )
+
+    def policy(body: dict[str, Any], index: int) -> Reply:  # fills what the schema asks
+        schema = body["response_format"]["json_schema"]["schema"]
+        return Reply(json.dumps({key: next(outputs) for key in schema["required"]}))
+
+    with OpenAIServer(policy) as server:
+        config = LLMConfig(
+            model="test-model", base_url=server.url, api_key="sk-test", confidence="none"
+        )
+        report = p.augment("paraphrase", per_record=1, llm=config)
+        sent = json.dumps([m.body for m in server.chat])
+        n_sent = len(server.chat)
+        again = p.augment("paraphrase", per_record=1, llm=config)
+        assert len(server.chat) == n_sent  # the rerun came from the cache
+    assert report.n_generated == 3 and again.tokens == 0
+    assert "jane.roe@example.org" not in sent and "[EMAIL_1]" in sent
+    p.close()
+
+
+def test_augment_cli(fin: Project) -> None:
+    root = fin.root
+    fin.close()
+    out = CliRunner().invoke(app, ["augment", "-p", str(root), "--limit", "60"])
+    assert out.exit_code == 0, out.output
+    assert "template: 120 generated from 60 labeled records" in out.output
+    ev = CliRunner().invoke(app, ["augment", "-p", str(root), "--evaluate"])
+    assert ev.exit_code == 0, ev.output
+    assert "with minus without" in ev.output
+    bad = CliRunner().invoke(app, ["augment", "-p", str(root), "--method", "paraphrase"])
+    assert bad.exit_code == 1 and "needs an LLM" in bad.output
