@@ -395,6 +395,28 @@ def pii_scan(
     stdout.print(report.to_text(), highlight=False)
 
 
+@app.command()
+def dedup(
+    project: ProjectOpt = Path("."),
+    near: Annotated[
+        float,
+        typer.Option(
+            help="Jaccard similarity (of character 5-grams) from which two "
+            "records are near duplicates."
+        ),
+    ] = 0.8,
+    db: DbOpt = None,
+) -> None:
+    """Group near-duplicate records (MinHash LSH); exports keep each group in one split."""
+    with clean_errors(), Project.open(project, db_url=db) as proj:
+        found = proj.dedup(near=near)
+    n_groups = len(set(found.groups.values()))
+    console.print(
+        f"{len(found.groups)} of {len(found.record_ids)} records fall in {n_groups} "
+        f"near-duplicate groups at Jaccard >= {near}"
+    )
+
+
 # --------------------------------------------------------------------------- users and server
 
 
@@ -519,6 +541,10 @@ def export(
         console.print(f"{name}: {report.counts.get(name, 0)} example(s) -> {path}")
     if report.card:
         console.print(f"dataset card: {report.card}")
+    if report.leakage:
+        console.print(
+            f"near-duplicate pairs across splits: {report.leakage.get('pairs_crossing', 0)}"
+        )
 
 
 @app.command()

@@ -22,6 +22,7 @@ from goldsmith.annotation import queue as _queue
 from goldsmith.annotation.queue import Item
 from goldsmith.augment import run as _augment
 from goldsmith.augment.evaluate import AugmentEvalRow
+from goldsmith.dedup.store import StoreDedupResult, assign_near_dup_groups
 from goldsmith.errors import ConfigError, SchemaError
 from goldsmith.export import run as _export
 from goldsmith.export import validate as _validate
@@ -551,6 +552,13 @@ class Project:
             and (s.score if s.score is not None else 1.0) >= min_score
         ]
         return [p[0] for p in pairs], [p[1] for p in pairs]
+
+    # ------------------------------------------------------------------ data hygiene
+
+    def dedup(self, *, near: float = 0.8, seed: int = 0) -> StoreDedupResult:
+        """Group near-duplicate records (MinHash LSH, verified by exact Jaccard at ``near``)
+        and store the groups; exports keep each group inside one split."""
+        return assign_near_dup_groups(self.store, threshold=near, seed=seed)
 
     # ------------------------------------------------------------------ augmentation
 

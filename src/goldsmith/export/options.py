@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from goldsmith.schema import Provenance
 
@@ -51,3 +51,4 @@ class ExportReport:
     card: Path | None = None
     validated: bool = False
     skipped: int = 0  # labeled records without a final value for the exported question
+    leakage: dict[str, Any] = field(default_factory=dict)  # near duplicates across splits

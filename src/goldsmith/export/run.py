@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from goldsmith.dedup.leakage import leakage_report
 from goldsmith.errors import ExportError
 from goldsmith.export import prompts
 from goldsmith.export.card import CardInfo, write_card
@@ -147,6 +148,8 @@ def _plan(
 ) -> SplitPlan:
     """First pass: (record id, stratum, group) of each exportable record, then the splits."""
 
+    groups: dict[int, int] = {}
+
     def keys() -> Iterator[tuple[int, str, Any]]:
         for batch in tx.iter_label_keys(
             question.name,
@@ -155,6 +158,8 @@ def _plan(
             batch_size=READ_BATCH,
         ):
             for record_id, value, group in batch:
+                if group is not None:
+                    groups[record_id] = int(group)
                 yield record_id, stratum(question, value), group
             progress.advance(len(batch))
 
@@ -163,6 +168,11 @@ def _plan(
     progress.finish()
     if Provenance.SYNTHETIC in options.provenance:
         plan = _synthetic_in_train(tx, question.name, plan)
+    report.leakage = leakage_report(
+        [groups.get(int(r), -1) for r in plan.ids],
+        [plan.names[int(a)] for a in plan.assignment],
+        ids=[int(r) for r in plan.ids],
+    )
     return plan
 
 
