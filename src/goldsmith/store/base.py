@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -288,11 +288,16 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
             yield batch
             last = batch[-1].id  # type: ignore[assignment]
 
-    def set_dup_groups(self, groups: dict[int, int]) -> None:
-        for rid, gid in groups.items():
-            self._conn.execute(update(records).where(records.c.id == rid).values(dup_group=gid))
-
-    # ------------------------------------------------------------------ guidelines
+    def set_dup_groups(self, groups: Mapping[int, int | None]) -> None:
+        """Set ``records.dup_group`` per record id (None clears it), in one batched UPDATE."""
+        if not groups:
+            return
+        stmt = (
+            update(records)
+            .where(records.c.id == bindparam("rid"))
+            .values(dup_group=bindparam("gid"))
+        )
+        self._conn.execute(stmt, [{"rid": int(r), "gid": g} for r, g in groups.items()])
 
     def add_guideline(self, text: str) -> int:
         """Store a new guideline version (unless identical to the latest); return its number."""
