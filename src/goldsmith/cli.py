@@ -124,6 +124,13 @@ def import_(
     batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 5000,
     encoding: Annotated[str, typer.Option(help="Text encoding of the file.")] = "utf-8",
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter.")] = None,
+    redact: Annotated[
+        str | None,
+        typer.Option(
+            help="Redact PII in text fields before storing: mask, hash or fake (hash and "
+            "fake take their salt from GOLDSMITH_PII_SALT)."
+        ),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Import records (and any labels) from a file, all-or-nothing, skipping exact duplicates."""
@@ -151,6 +158,7 @@ def import_(
             batch_size=batch_size,
             encoding=encoding,
             delimiter=delimiter,
+            redact=redact,
         )
         with Project.open(project, db_url=db) as proj:
             report = proj.import_records(path, options, progress=RichProgress())
@@ -166,6 +174,9 @@ def import_(
             f"{report.n_labels} label(s) as {labels_as.value}, {report.n_rejected} rejected"
             + (f" (see {report.rejected_path})" if report.rejected_path else "")
         )
+        if redact:
+            found = ", ".join(f"{k} {n}" for k, n in sorted(report.pii.items())) or "none"
+            console.print(f"PII redacted ({redact}): {found}")
 
 
 @app.command()

@@ -40,6 +40,8 @@ class ImportOptions:
     batch_size: int = 5000
     encoding: str = "utf-8"
     delimiter: str | None = None  # csv: ',' / tsv: '\t' by default
+    redact: str | None = None  # PII in text fields: None (keep), "mask", "hash" or "fake"
+    redact_salt: str | None = None  # hash/fake (else GOLDSMITH_PII_SALT); never stored
 
 
 @dataclass(slots=True)
@@ -56,3 +58,4 @@ class ImportReport:
     n_rejected: int = 0
     n_labels: int = 0
     rejected_path: Path | None = None
+    pii: dict[str, int] = field(default_factory=dict)  # redacted findings per kind

@@ -11,18 +11,20 @@ an ``imports`` row.
 from __future__ import annotations
 
 import codecs
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from goldsmith.errors import InputError
+from goldsmith.errors import ConfigError, InputError
 from goldsmith.ingest.formats import FormatRegistry, default_formats, detect_format
 from goldsmith.ingest.mapping import ImportItem, Row
 from goldsmith.ingest.options import ImportOptions, ImportReport, LabelsAs
 from goldsmith.ingest.readers import ReadContext
 from goldsmith.ingest.rejects import RejectSink
+from goldsmith.pii import Redactor, map_spans
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import (
     FinalLabel,
@@ -30,6 +32,7 @@ from goldsmith.schema import (
     Record,
     Response,
     ResponseStatus,
+    SpansQuestion,
     Suggestion,
     SuggestionKind,
     Task,
@@ -94,6 +97,10 @@ def import_file(
         with RejectSink(options.skip_invalid) as rejects, store.write() as tx:
             ctx = ReadContext(file=source, options=options, reject=rejects.reject)
             writer = _Writer(tx, options, source, agent=f"import:{path.name}")
+            writer.redactor = _redactor(options)
+            writer.span_fields = {
+                q.name: q.field for q in task.questions if isinstance(q, SpansQuestion)
+            }
             import_id = tx.start_import(source, fmt.name, _options_json(options))
             writer.import_id = import_id
             batch: list[ImportItem] = []
@@ -125,6 +132,7 @@ def import_file(
                 n_rejected=rejects.count,
                 n_labels=writer.n_labels,
                 rejected_path=options.skip_invalid if rejects.count else None,
+                pii=dict(writer.pii),
             )
             tx.finish_import(
                 import_id,
@@ -146,9 +154,20 @@ def _guarded(rows: Iterator[tuple[int, Row]], source: str) -> Iterator[tuple[int
         raise InputError(f"cannot read it: {exc.strerror or exc}", file=source) from exc
 
 
+def _redactor(options: ImportOptions) -> Redactor | None:
+    if options.redact is None:
+        return None
+    if options.redact not in ("mask", "hash", "fake"):
+        raise ConfigError(f"--redact must be mask, hash or fake, got {options.redact!r}")
+    salt = options.redact_salt or os.environ.get("GOLDSMITH_PII_SALT")
+    return Redactor(options.redact, salt=salt)  # type: ignore[arg-type]
+
+
 def _options_json(options: ImportOptions) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields(options):
+        if f.name == "redact_salt":  # a secret: never stored with the import
+            continue
         value = getattr(options, f.name)
         if isinstance(value, Path):
             value = str(value)
@@ -176,11 +195,17 @@ class _Writer:
     n_labels: int = 0
     _guideline: int | None = None
     _guideline_read: bool = False
+    redactor: Redactor | None = None
+    span_fields: dict[str, str] = field(default_factory=dict)  # span question -> its field
+    pii: dict[str, int] = field(default_factory=dict)
 
     def write(self, items: list[ImportItem]) -> None:
         if not items:
             return
         self.n_items += len(items)
+        if self.redactor is not None:
+            for item in items:
+                self._redact(item)
         hashes = [content_hash(it.fields) for it in items]
         existing = self.tx.existing_hashes(hashes)
         seen: set[str] = set()
@@ -206,6 +231,22 @@ class _Writer:
         ids = self.tx.insert_records(records, import_id=self.import_id)
         self.n_inserted += len(ids)
         self._labels(kept, ids)
+
+    def _redact(self, item: ImportItem) -> None:
+        """Redact PII in the item's text fields and re-map span labels on them."""
+        assert self.redactor is not None
+        for name, value in list(item.fields.items()):
+            if not isinstance(value, str):
+                continue
+            done = self.redactor.redact(value)
+            if not done.spans:
+                continue
+            item.fields[name] = done.text
+            for span in done.spans:
+                self.pii[span.kind] = self.pii.get(span.kind, 0) + 1
+            for lab in item.labels:
+                if self.span_fields.get(lab.question) == name and isinstance(lab.value, list):
+                    lab.value = map_spans(lab.value, done.offset_map)
 
     def _guideline_version(self) -> int | None:
         if not self._guideline_read:
