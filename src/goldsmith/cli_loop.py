@@ -217,7 +217,8 @@ def simulate(
 def augment(
     project: ProjectOpt = Path("."),
     method: Annotated[
-        str, typer.Option(help="template (rules), paraphrase or counterfactual (LLM).")
+        str,
+        typer.Option(help="template or entity-swap (rules), paraphrase or counterfactual (LLM)."),
     ] = "template",
     per_record: Annotated[int, typer.Option(help="Outputs per labeled record.")] = 2,
     with_: Annotated[

@@ -127,3 +127,35 @@ def test_augment_cli(fin: Project) -> None:
     assert "with minus without" in ev.output
     bad = CliRunner().invoke(app, ["augment", "-p", str(root), "--method", "paraphrase"])
     assert bad.exit_code == 1 and "needs an LLM" in bad.output
+
+
+def test_entity_swap_keeps_spans_aligned(tmp_path: Path) -> None:
+    diseases = ["breast cancer", "type 2 diabetes", "asthma", "migraine"]
+    genes = ["BRCA1", "TP53", "EGFR"]
+    rows = []
+    for i in range(12):
+        d, g = diseases[i % 4], genes[i % 3]
+        text = f"Case {i}: {g} variants and {d} in 😀 family {i}."
+        spans = [
+            {"start": text.index(g), "end": text.index(g) + len(g), "label": "Gene"},
+            {"start": text.index(d), "end": text.index(d) + len(d), "label": "Disease"},
+        ]
+        rows.append((text, spans))
+    with Project.init(tmp_path / "ner", template="ner", labels=["Disease", "Gene"]) as p:
+        p.add_records([{"fields": {"text": t}} for t, _ in rows])
+        with p.store.write() as tx:
+            tx.set_final_labels(
+                [FinalLabel(i + 1, "spans", s, Provenance.HUMAN) for i, (_, s) in enumerate(rows)]
+            )
+        report = p.augment("entity-swap", per_record=2)
+        assert report.n_generated > 0 and report.n_kept > 0
+        with p.store.read() as tx:
+            made = {r.id: r for r in tx.get_records(report.record_ids)}
+            finals = tx.final_labels_for(report.record_ids)
+    forms = {"Disease": set(diseases), "Gene": set(genes)}
+    assert finals and all(f.provenance == Provenance.SYNTHETIC for f in finals)
+    for f in finals:
+        text = made[f.record_id].fields["text"]
+        assert text not in {t for t, _ in rows}  # something was swapped
+        for span in f.value:
+            assert text[span["start"] : span["end"]] in forms[span["label"]]

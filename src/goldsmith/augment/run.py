@@ -21,7 +21,7 @@ from goldsmith.active.loop import labeled_targets
 from goldsmith.augment.evaluate import AugmentEvalRow, evaluate_augmentation
 from goldsmith.augment.filters import filter_synthetic
 from goldsmith.augment.llm import counterfactual, paraphrase
-from goldsmith.augment.rules import template_augment
+from goldsmith.augment.rules import entity_swap, template_augment
 from goldsmith.augment.synthetic import Synthetic
 from goldsmith.errors import SchemaError
 from goldsmith.prelabel.classifier import LoopClassifier
@@ -30,11 +30,11 @@ from goldsmith.prelabel.llm import LLMClient
 from goldsmith.prelabel.prompt import Redact
 from goldsmith.prelabel.vectors import embed_records, record_text
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import FinalLabel, LabelQuestion, Provenance, Record, Task
+from goldsmith.schema import FinalLabel, LabelQuestion, Provenance, Record, SpansQuestion, Task
 from goldsmith.store import Store
 
-Method = Literal["template", "paraphrase", "counterfactual"]
-METHODS: tuple[str, ...] = ("template", "paraphrase", "counterfactual")
+Method = Literal["template", "paraphrase", "counterfactual", "entity-swap"]
+METHODS: tuple[str, ...] = ("template", "paraphrase", "counterfactual", "entity-swap")
 
 
 @dataclass
@@ -67,6 +67,8 @@ def augment_project(
     """Generate synthetic examples from the labeled records and store those that pass."""
     if method not in METHODS:
         raise SchemaError(f"unknown augmentation method {method!r}; use one of {list(METHODS)}")
+    if method == "entity-swap":
+        return _entity_swap_project(store, task, per_record=per_record, limit=limit, seed=seed)
     q = task.question()
     if not isinstance(q, LabelQuestion):
         raise SchemaError("augmentation of a project needs a label question (the first one)")
@@ -118,6 +120,55 @@ def augment_project(
     )
 
 
+def _entity_swap_project(
+    store: Store, task: Task, *, per_record: int, limit: int | None, seed: int
+) -> AugmentReport:
+    """Entity swap on a spans question: each labeled entity is replaced by another surface
+    form of its label seen in the labeled data; spans are re-mapped (code points)."""
+    q = task.question()
+    if not isinstance(q, SpansQuestion):
+        raise SchemaError("entity-swap needs a spans question (the first one), e.g. template ner")
+    human = [str(p) for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN)]
+    with store.read() as tx:
+        labeled: dict[int, list[dict[str, Any]]] = {
+            rid: list(value) if isinstance(value, list) else []
+            for rid, value in tx.final_values(q.name, [*human, str(Provenance.CONSENSUS)])
+        }
+        parents = tx.get_records(sorted(labeled)[:limit] if limit else sorted(labeled))
+        existing = [record_text(r) for batch in tx.iter_records() for r in batch]
+    gazetteer: dict[str, set[str]] = {}
+    for rec in parents:
+        text = str(rec.fields.get(q.field, ""))
+        for span in labeled.get(rec.id or 0, []):
+            gazetteer.setdefault(span["label"], set()).add(text[span["start"] : span["end"]])
+    forms = {label: sorted(v) for label, v in gazetteer.items()}
+    rng = np.random.default_rng(seed)
+    made: list[Synthetic] = []
+    for rec in parents:
+        for _ in range(per_record):
+            syn = entity_swap(
+                rec,
+                labeled[rec.id or 0] or [],
+                gazetteer=forms,
+                rng=rng,
+                field=q.field,
+                question=q.name,
+            )
+            if syn is not None:
+                made.append(syn)
+    kept = filter_synthetic([s.text for s in made], existing=existing)
+    passed = [s for s, ok in zip(made, kept.keep.tolist(), strict=True) if ok]
+    ids = _store_values(store, q.name, passed)
+    return AugmentReport(
+        method="entity-swap",
+        n_parents=len(parents),
+        n_generated=len(made),
+        n_kept=len(ids),
+        rejected=dict(kept.rejected),
+        record_ids=ids,
+    )
+
+
 def _filter(
     store: Store,
     task: Task,
@@ -147,6 +198,10 @@ def _filter(
 
 
 def _store(store: Store, q: LabelQuestion, kept: list[Synthetic]) -> list[int]:
+    return _store_values(store, q.name, kept)
+
+
+def _store_values(store: Store, question: str, kept: list[Synthetic]) -> list[int]:
     with store.write() as tx:
         seen = tx.existing_hashes([s.to_record().content_hash for s in kept])
         unique: dict[str, Synthetic] = {}
@@ -159,7 +214,7 @@ def _store(store: Store, q: LabelQuestion, kept: list[Synthetic]) -> list[int]:
         tx.close_records(ids)  # labeled already: never served to annotators
         tx.set_final_labels(
             [
-                FinalLabel(rid, q.name, s.values[q.name], Provenance.SYNTHETIC)
+                FinalLabel(rid, question, s.values[question], Provenance.SYNTHETIC)
                 for rid, s in zip(ids, kept, strict=True)
             ]
         )
