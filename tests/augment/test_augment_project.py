@@ -159,3 +159,46 @@ def test_entity_swap_keeps_spans_aligned(tmp_path: Path) -> None:
         assert text not in {t for t, _ in rows}  # something was swapped
         for span in f.value:
             assert text[span["start"] : span["end"]] in forms[span["label"]]
+
+
+def test_self_instruct_for_an_sft_task(tmp_path: Path) -> None:
+    pairs = [
+        ("Summarise: revenue grew 8 % on higher volumes.", "Revenue rose 8 %."),
+        ("Summarise: the plant closes in May; 40 jobs go.", "A plant closure costs 40 jobs."),
+        ("Summarise: dividends stay unchanged this year.", "The dividend is unchanged."),
+    ]
+    n = iter(range(1000))
+
+    def policy(body: dict[str, Any], index: int) -> Reply:  # fills every key with new text
+        keys = list(body["response_format"]["json_schema"]["schema"]["properties"])
+        return Reply(
+            json.dumps(
+                {
+                    k: f"Summarise item {next(n)}: the company said that its orders for the "
+                    "quarter were higher than in the year before."
+                    for k in keys
+                }
+            )
+        )
+
+    with Project.init(tmp_path / "sft", template="sft") as p:
+        p.add_records([{"fields": {"prompt": q}} for q, _ in pairs])
+        with p.store.write() as tx:
+            tx.set_final_labels(
+                [
+                    FinalLabel(i + 1, "response", a, Provenance.HUMAN)
+                    for i, (_, a) in enumerate(pairs)
+                ]
+            )
+        with OpenAIServer(policy) as server:
+            config = LLMConfig(
+                model="test-model", base_url=server.url, api_key="sk-test", confidence="none"
+            )
+            report = p.augment("self-instruct", per_record=2, llm=config)
+        assert report.n_generated >= 2 and report.n_kept >= 1
+        with p.store.read() as tx:
+            finals = tx.final_labels_for(report.record_ids)
+            made = tx.get_records(report.record_ids)
+    assert all(f.provenance == Provenance.SYNTHETIC and f.question == "response" for f in finals)
+    assert all(r.metadata["synthetic"]["method"] == "self-instruct" for r in made)
+    assert all(r.fields["prompt"] for r in made)

@@ -20,7 +20,7 @@ import numpy as np
 from goldsmith.active.loop import labeled_targets
 from goldsmith.augment.evaluate import AugmentEvalRow, evaluate_augmentation
 from goldsmith.augment.filters import filter_synthetic
-from goldsmith.augment.llm import counterfactual, paraphrase
+from goldsmith.augment.llm import counterfactual, evol_instruct, paraphrase, self_instruct
 from goldsmith.augment.rules import entity_swap, template_augment
 from goldsmith.augment.synthetic import Synthetic
 from goldsmith.errors import SchemaError
@@ -33,8 +33,17 @@ from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import FinalLabel, LabelQuestion, Provenance, Record, SpansQuestion, Task
 from goldsmith.store import Store
 
-Method = Literal["template", "paraphrase", "counterfactual", "entity-swap"]
-METHODS: tuple[str, ...] = ("template", "paraphrase", "counterfactual", "entity-swap")
+Method = Literal[
+    "template", "paraphrase", "counterfactual", "entity-swap", "self-instruct", "evol-instruct"
+]
+METHODS: tuple[str, ...] = (
+    "template",
+    "paraphrase",
+    "counterfactual",
+    "entity-swap",
+    "self-instruct",
+    "evol-instruct",
+)
 
 
 @dataclass
@@ -69,6 +78,17 @@ def augment_project(
         raise SchemaError(f"unknown augmentation method {method!r}; use one of {list(METHODS)}")
     if method == "entity-swap":
         return _entity_swap_project(store, task, per_record=per_record, limit=limit, seed=seed)
+    if method in ("self-instruct", "evol-instruct"):
+        return _instruct_project(
+            store,
+            task,
+            method,
+            per_record=per_record,
+            client=client,
+            redact=redact,
+            limit=limit,
+            progress=progress,
+        )
     q = task.question()
     if not isinstance(q, LabelQuestion):
         raise SchemaError("augmentation of a project needs a label question (the first one)")
@@ -166,6 +186,79 @@ def _entity_swap_project(
         n_kept=len(ids),
         rejected=dict(kept.rejected),
         record_ids=ids,
+    )
+
+
+def _instruct_project(
+    store: Store,
+    task: Task,
+    method: str,
+    *,
+    per_record: int,
+    client: LLMClient | None,
+    redact: Redact | None,
+    limit: int | None,
+    progress: Progress,
+) -> AugmentReport:
+    """New prompt/response pairs for an SFT task (a text question), from its labeled pairs:
+    self-instruct writes new ones in their style, evol-instruct harder versions of each."""
+    q = task.question()
+    if q.kind != "text":
+        raise SchemaError(f"{method} needs an SFT task (a text question first), e.g. template sft")
+    if client is None:
+        raise SchemaError(f"--method {method} needs an LLM: pass --with llm and --model")
+    prompt_field = task.fields[0].name
+    human = [str(p) for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN)]
+    with store.read() as tx:
+        answers = dict(tx.final_values(q.name, [*human, str(Provenance.CONSENSUS)]))
+        parents = tx.get_records(sorted(answers)[:limit] if limit else sorted(answers))
+        existing = [record_text(r) for batch in tx.iter_records() for r in batch]
+        _, guidelines = tx.guideline() if tx.latest_guideline_version() else (None, "")
+    seeds = [
+        {"prompt": r.fields.get(prompt_field, ""), "response": answers[r.id], "id": r.id}
+        for r in parents
+        if r.id is not None
+    ]
+    if not seeds:
+        raise SchemaError(f"{method} needs labeled prompt/response pairs; none found")
+    if method == "self-instruct":
+        run = self_instruct(
+            client,
+            task,
+            guidelines,
+            seeds,
+            requests=max(1, len(seeds) // 3),
+            per_request=per_record,
+            prompt_field=prompt_field,
+            response_question=q.name,
+            redact=redact,
+            progress=progress,
+        )
+    else:
+        run = evol_instruct(
+            client,
+            task,
+            guidelines,
+            seeds,
+            per_record=per_record,
+            prompt_field=prompt_field,
+            response_question=q.name,
+            redact=redact,
+            progress=progress,
+        )
+    made = run.synthetics
+    kept = filter_synthetic([s.text for s in made], existing=existing)
+    passed = [s for s, ok in zip(made, kept.keep.tolist(), strict=True) if ok]
+    ids = _store_values(store, q.name, passed)
+    return AugmentReport(
+        method=method,
+        n_parents=len(parents),
+        n_generated=len(made),
+        n_kept=len(ids),
+        rejected=dict(kept.rejected),
+        record_ids=ids,
+        tokens=run.tokens,
+        stopped=run.stopped,
     )
 
 
