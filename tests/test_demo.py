@@ -37,6 +37,8 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     assert annotation["retrains"] >= 1  # the classifier retrained while the server ran
     weak = summary["weak_supervision"]
     assert weak["lfs"] == 4 and 0.3 < weak["coverage"] < 0.9 and weak["suggestions"] > 1000
+    hygiene = summary["hygiene"]
+    assert isinstance(hygiene["pii_findings"], dict) and hygiene["near_duplicate_records"] >= 0
     quality = summary["quality"]
     assert 0 < quality["label_issues"] <= 50
     html = Path(quality["report"]).read_text(encoding="utf-8")

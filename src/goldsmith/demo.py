@@ -1,14 +1,15 @@
 """``goldsmith demo``: the whole loop, as far as it has been built, on real data.
 
 Today, on the medical abstracts: create a project and set guidelines; import the abstracts
-with their corpus labels as suggestions of agent ``import`` (the answer key that the simulated
-annotators replay); apply keyword labeling functions and fit the label model (its labels
-become suggestions); embed the records and let the model in the loop order the queue; serve
-the project and let simulated annotators work the queue over the REST API with the SDK while
-the classifier retrains in the background; resolve final labels and promote a stratified
-10 % to gold; flag suspected label errors with cleanlab and write the QA report; retrain,
-and simulate random against margin sampling to draw learning curves; export ``openai-chat``
-and ``parquet`` with 80/10/10 splits, validate, and summarise.
+with their corpus labels as suggestions of agent ``import`` (the answer key that the
+simulated annotators replay); scan them for PII and group near duplicates; apply keyword
+labeling functions and fit the label model (its labels become suggestions); embed the
+records and let the model in the loop order the queue; serve the project and let simulated
+annotators work the queue over the REST API with the SDK while the classifier retrains in
+the background; resolve final labels and promote a stratified 10 % to gold; flag suspected
+label errors with cleanlab and write the QA report; retrain, and simulate random against
+margin sampling to draw learning curves; export ``openai-chat`` and ``parquet`` with
+80/10/10 splits, validate, and summarise.
 """
 
 from __future__ import annotations
@@ -99,6 +100,19 @@ def run_demo(
             f"({report.n_duplicates} exact duplicates skipped, carrying "
             f"{report.n_duplicate_labels} labels that were not stored)"
         )
+        pii = project.pii_scan()
+        near = project.dedup(near=0.8)
+        hygiene = {
+            "pii_findings": dict(pii.counts),
+            "near_duplicate_records": len(near.groups),
+            "near_duplicate_groups": len(set(near.groups.values())),
+        }
+        log(
+            f"      PII scan: {pii.n_with_pii} of {pii.n_texts} abstracts with a finding "
+            f"({', '.join(f'{k} {n}' for k, n in sorted(pii.counts.items())) or 'none'}); "
+            f"{hygiene['near_duplicate_records']} abstracts in "
+            f"{hygiene['near_duplicate_groups']} near-duplicate groups (kept in one split)"
+        )
         applied = project.apply_lfs(demo_lfs(), progress=progress)
         fit = project.fit_label_model("label-model")
         totals = project.lf_report()["totals"]
@@ -182,6 +196,7 @@ def run_demo(
             "inserted": report.n_inserted,
             "duplicates": report.n_duplicates,
         },
+        "hygiene": hygiene,
         "weak_supervision": weak,
         "quality": {
             "label_issues": len(issues),
