@@ -37,9 +37,10 @@ def load_item(tx: StoreTx, record_id: int, user: str, now: float) -> Item:
     )
 
 
-def _lease(tx: StoreTx, task: Task, user: str, now: float) -> int | None:
-    """The next record for ``user`` (a honeypot at the gold rate); a paused user gets none."""
-    if tx.is_paused(user):
+def _lease(tx: StoreTx, task: Task, user: str, now: float, *, checked: bool = False) -> int | None:
+    """The next record for ``user`` (a honeypot at the gold rate); a paused user gets none
+    (``checked``: the caller already made sure they are not paused)."""
+    if not checked and tx.is_paused(user):
         raise PermissionDeniedError(
             f"{user} is paused: the gold checks of your recent answers fell below the "
             "project's threshold; a reviewer can resume you after going over the feedback"
@@ -141,7 +142,7 @@ def answer_and_next(
             return response, None
         if tx.is_paused(user):
             return response, None  # the answer is kept; the next request says why
-        rid = _lease(tx, task, user, now)
+        rid = _lease(tx, task, user, now, checked=True)
         return response, None if rid is None else load_item(tx, rid, user, now)
 
 
