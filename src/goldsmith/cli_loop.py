@@ -228,6 +228,13 @@ def augment(
     model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
     budget_tokens: Annotated[int | None, typer.Option(help="LLM token budget.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many parent records.")] = None,
+    lfs: Annotated[
+        Path | None,
+        typer.Option(
+            help="The project's LF file (already applied): the label model joins the "
+            "label-consistency filter."
+        ),
+    ] = None,
     evaluate: Annotated[
         bool,
         typer.Option(help="Measure held-out macro-F1 with and without the synthetic records."),

@@ -570,11 +570,14 @@ class Project:
         llm: LLMConfig | None = None,
         limit: int | None = None,
         seed: int = 0,
+        lfs: str | Path | Sequence[LF] | None = None,
         progress: Progress = SILENT,
     ) -> _augment.AugmentReport:
         """Generate synthetic examples from the labeled records (``template``, or with an
         LLM ``paraphrase`` / ``counterfactual``), filter them, and store those that pass
-        with provenance ``synthetic``. LLM prompts go through the project's PII redactor."""
+        with provenance ``synthetic``. LLM prompts go through the project's PII redactor.
+        With ``lfs`` (a file such as ``lfs.py``, already applied) the label model joins the
+        label-consistency filter."""
         redact = self.redactor() if self.task.settings.redact_before_llm else None
         client = LLMClient(llm, cache=self.root / DEFAULT_CACHE) if llm else None
         try:
@@ -588,6 +591,7 @@ class Project:
                 redact=redact,
                 limit=limit,
                 seed=seed,
+                lfs=load_lf_file(lfs) if isinstance(lfs, str | Path) else list(lfs or ()),
                 progress=progress,
             )
         finally:

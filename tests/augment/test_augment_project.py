@@ -7,14 +7,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from goldsmith.augment.label_check import label_model_proba
 from goldsmith.cli import app
 from goldsmith.export.options import ExportOptions
 from goldsmith.prelabel.llm import LLMConfig
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance
+from goldsmith.weak.loader import load_lf_file
 from openai_server import OpenAIServer, Reply
 
 DATA = Path(__file__).resolve().parents[3] / "shared/data/finance/financial_phrasebank"
@@ -202,3 +205,61 @@ def test_self_instruct_for_an_sft_task(tmp_path: Path) -> None:
     assert all(f.provenance == Provenance.SYNTHETIC and f.question == "response" for f in finals)
     assert all(r.metadata["synthetic"]["method"] == "self-instruct" for r in made)
     assert all(r.fields["prompt"] for r in made)
+
+
+def test_the_label_model_joins_the_label_check(tmp_path: Path) -> None:
+    """A counterfactual that keeps its negative wording is contradicted by the keyword LFs:
+    with --lfs the label model rejects it, without them it may pass."""
+    rows = [(f"Net sales fell and the loss grew in unit {i}.", "negative") for i in range(20)]
+    rows += [(f"Operating profit rose strongly in unit {i}.", "positive") for i in range(20)]
+    rows += [(f"The meeting is held in unit {i} on Tuesday.", "neutral") for i in range(20)]
+    lfs = tmp_path / "lfs.py"
+    lfs.write_text(
+        "from goldsmith.weak import keyword_lf\n"
+        'neg = keyword_lf("negative", ["fell", "decreased"])\n'
+        'neg_loss = keyword_lf("negative", ["loss", "widened"], name="neg_loss")\n'
+        'pos = keyword_lf("positive", ["rose", "increased", "profit"])\n',
+        encoding="utf-8",
+    )
+    outputs = iter(range(1000))
+
+    def policy(body: dict[str, Any], index: int) -> Reply:  # the "flip" keeps the bad news
+        keys = list(body["response_format"]["json_schema"]["schema"]["properties"])
+        return Reply(
+            json.dumps(
+                {k: f"Net sales fell sharply again in region {next(outputs)}." for k in keys}
+            )
+        )
+
+    with Project.init(tmp_path / "cf", labels=LABELS) as p:
+        p.add_records([{"fields": {"text": t}} for t, _ in rows])
+        with p.store.write() as tx:
+            tx.set_final_labels(
+                [
+                    FinalLabel(i + 1, "label", lab, Provenance.HUMAN)
+                    for i, (_, lab) in enumerate(rows)
+                ]
+            )
+        p.apply_lfs(lfs, workers=1)
+        with OpenAIServer(policy) as server:
+            config = LLMConfig(
+                model="test-model", base_url=server.url, api_key="sk-test", confidence="none"
+            )
+            checked = p.augment(
+                "counterfactual", per_record=1, llm=config, limit=20, lfs=lfs, seed=1
+            )
+        proba = label_model_proba(
+            p.store,
+            p.task,
+            load_lf_file(lfs),
+            ["Net sales fell and the loss widened.", "Profit rose.", "A meeting on Tuesday."],
+            field="text",
+        )
+    # two agreeing LFs make the label model confident; one vote alone does not (about 0.71)
+    assert proba[0].argmax() == LABELS.index("negative") and proba[0].max() > 0.9
+    assert proba[1].argmax() == LABELS.index("positive") and proba[1].max() < 0.9
+    assert np.allclose(proba[2], 1 / 3)  # no vote: no opinion
+    # every output reads negative; those meant to be positive or neutral are contradicted
+    assert checked.n_generated == 40
+    assert checked.rejected.get("label", 0) >= 30
+    assert checked.n_kept <= 10

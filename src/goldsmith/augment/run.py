@@ -12,6 +12,7 @@ few label budgets, with and without them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ import numpy as np
 from goldsmith.active.loop import labeled_targets
 from goldsmith.augment.evaluate import AugmentEvalRow, evaluate_augmentation
 from goldsmith.augment.filters import filter_synthetic
+from goldsmith.augment.label_check import label_model_proba
 from goldsmith.augment.llm import counterfactual, evol_instruct, paraphrase, self_instruct
 from goldsmith.augment.rules import entity_swap, template_augment
 from goldsmith.augment.synthetic import Synthetic
@@ -32,6 +34,7 @@ from goldsmith.prelabel.vectors import embed_records, record_text
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import FinalLabel, LabelQuestion, Provenance, Record, SpansQuestion, Task
 from goldsmith.store import Store
+from goldsmith.weak.lf import LF
 
 Method = Literal[
     "template", "paraphrase", "counterfactual", "entity-swap", "self-instruct", "evol-instruct"
@@ -71,9 +74,13 @@ def augment_project(
     redact: Redact | None = None,
     limit: int | None = None,
     seed: int = 0,
+    lfs: Sequence[LF] = (),
     progress: Progress = SILENT,
 ) -> AugmentReport:
-    """Generate synthetic examples from the labeled records and store those that pass."""
+    """Generate synthetic examples from the labeled records and store those that pass.
+
+    With ``lfs`` (the project's labeling functions, already applied) the label model joins
+    the in-the-loop classifier in the label-consistency filter."""
     if method not in METHODS:
         raise SchemaError(f"unknown augmentation method {method!r}; use one of {list(METHODS)}")
     if method == "entity-swap":
@@ -126,7 +133,7 @@ def augment_project(
             progress=progress,
         )
         made, tokens, stopped = run.synthetics, run.tokens, run.stopped
-    kept = _filter(store, task, embedder, q, made, targets)
+    kept = _filter(store, task, embedder, q, made, targets, lfs=lfs, seed=seed)
     ids = _store(store, q, [s for s, ok in zip(made, kept.keep.tolist(), strict=True) if ok])
     return AugmentReport(
         method=method,
@@ -269,6 +276,9 @@ def _filter(
     q: LabelQuestion,
     made: list[Synthetic],
     targets: dict[int, Any],
+    *,
+    lfs: Sequence[LF] = (),
+    seed: int = 0,
 ) -> Any:
     """Near-duplicates of existing texts, and labels the in-the-loop classifier confidently
     contradicts (it is fitted on the labeled records' embeddings)."""
@@ -287,6 +297,9 @@ def _filter(
         y = np.array([targets[i] for i in ids], dtype=np.int64)
         model = LoopClassifier(n_classes=len(q.labels)).fit(X, y)
         probas.append(model.predict_proba(embedder.encode(texts)))
+    if made and lfs:
+        field_name = task.fields[0].name
+        probas.append(label_model_proba(store, task, lfs, texts, field=field_name, seed=seed))
     return filter_synthetic(texts, existing=existing, intended=intended, probas=probas)
 
 
