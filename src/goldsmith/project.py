@@ -499,7 +499,7 @@ class Project:
         """Replay the human-grade labels as the annotator through each strategy; write
         ``curves.csv`` and ``curves.png`` into ``out`` and return the summary (area under the
         learning curve against random, labels needed for 95 % of the all-labels macro-F1)."""
-        q = _loop._question(self.task, question)
+        q = _loop.loop_question(self.task, question)
         targets = _loop.labeled_targets(self.store, self.task, q.name)
         if len(targets) < 2 * max(seed_size, 2):
             raise SchemaError(
@@ -508,7 +508,7 @@ class Project:
         ids = sorted(targets)
         X = embed_records(self.store, self.embedder(), ids, progress=progress).vectors
         k = len(q.labels)
-        y = _loop._target_array([targets[i] for i in ids], k, q.kind == "multilabel")
+        y = _loop.target_array([targets[i] for i in ids], k, q.kind == "multilabel")
         weak = self._machine_labels(q.name, ids, "label-model:", 0.0) if with_weak else None
         llm = self._machine_labels(q.name, ids, "llm:", LLM_CONFIDENT) if with_llm else None
         result = _simulate(
@@ -663,9 +663,27 @@ class Project:
     def reviews(
         self, *, status: str | None = "open", limit: int = 100, offset: int = 0
     ) -> list[dict[str, Any]]:
-        """Review items, highest priority first."""
+        """Review items, highest priority first, each with its record's ``fields``."""
         with self.store.read() as tx:
-            return tx.list_reviews(status=status, limit=limit, offset=offset)
+            items = tx.list_reviews(status=status, limit=limit, offset=offset)
+            fields = tx.record_texts([i["record_id"] for i in items])
+        return [{**i, "fields": fields.get(i["record_id"], {})} for i in items]
+
+    def annotator_scores(
+        self, report: dict[str, Any] | None = None, *, n_boot: int = 200
+    ) -> list[dict[str, Any]]:
+        """Each annotator's scores from ``report`` (default: the latest QA report), with
+        whether they are paused now (a closed round's report is frozen), plus paused
+        annotators it does not list, so each can be resumed."""
+        data = self.qa_report(n_boot=n_boot) if report is None else report
+        rows = list(data.get("annotators") or [])
+        with self.store.read() as tx:
+            paused = {u.name: tx.is_paused(u.name) for u in tx.list_users()}
+        out = [{**r, "paused": paused.get(r["name"], bool(r.get("paused")))} for r in rows]
+        listed = {r["name"] for r in rows}
+        return out + [
+            {"name": n, "paused": True} for n, p in paused.items() if p and n not in listed
+        ]
 
     def decide_review(
         self,
@@ -694,6 +712,11 @@ class Project:
             if mark_seen:
                 tx.mark_feedback_seen(user, [f["id"] for f in items])
             return items
+
+    def mark_feedback_seen(self, user: str, ids: Sequence[int]) -> int:
+        """Mark some of ``user``'s feedback seen (others' ids are ignored)."""
+        with self.store.write() as tx:
+            return tx.mark_feedback_seen(user, ids)
 
     def set_paused(self, name: str, paused: bool) -> None:
         """Pause or resume an annotator (paused annotators get no records)."""

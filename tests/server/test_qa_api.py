@@ -78,7 +78,7 @@ def test_gold_is_never_revealed_to_annotators(make_api_env: Any) -> None:
     with env.project() as p, p.store.write() as tx:
         tx.set_final_labels([FinalLabel(env.record_ids[0], "label", "neuro", Provenance.GOLD)])
         tx.set_honeypots([env.record_ids[0]])
-        tx.set_meta("gold_rate", 0.99)
+        tx.set_meta("gold_rate", 1.0)  # every lease a gold check: deterministic
     item = env.next("alice")
     assert item["record"]["id"] == env.record_ids[0]  # a gold check, looking like any record
     assert "neuro" not in str(item) and "gold" not in str(item).lower()

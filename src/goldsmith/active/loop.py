@@ -84,7 +84,7 @@ def labeled_targets(store: Store, task: Task, question: str | None = None) -> di
     submitted responses (the most frequent answer), so labels submitted while serving teach
     the model before they are resolved.
     """
-    q = _question(task, question)
+    q = loop_question(task, question)
     index = {label: i for i, label in enumerate(q.labels)}
     multilabel = isinstance(q, MultiLabelQuestion)
 
@@ -142,7 +142,7 @@ def retrain(
         Told about embedding.
     """
     started = time.perf_counter()
-    q = _question(task, question)
+    q = loop_question(task, question)
     query = get_strategy(strategy)
     embedded = embed_records(store, embedder, progress=progress)
     ids, X = embedded.record_ids, embedded.vectors
@@ -157,7 +157,7 @@ def retrain(
     n_suggestions = 0
     if len(targets) >= 2:
         rows = np.fromiter((row_of[r] for r in targets), dtype=np.int64, count=len(targets))
-        y = _target_array(list(targets.values()), k, multilabel)
+        y = target_array(list(targets.values()), k, multilabel)
         model = LoopClassifier(n_classes=k, multilabel=multilabel, random_state=seed)
         proba = model.fit(X[rows], y).predict_proba(X)
         n_suggestions = _write_suggestions(
@@ -212,7 +212,8 @@ def loop_state(state: Any) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _question(task: Task, name: str | None) -> LabelQuestion | MultiLabelQuestion:
+def loop_question(task: Task, name: str | None) -> LabelQuestion | MultiLabelQuestion:
+    """The label or multi-label question ``name`` (the first when None)."""
     q = task.question(name)
     if not isinstance(q, LabelQuestion | MultiLabelQuestion):
         raise SchemaError(
@@ -222,7 +223,8 @@ def _question(task: Task, name: str | None) -> LabelQuestion | MultiLabelQuestio
     return q
 
 
-def _target_array(values: list[Any], k: int, multilabel: bool) -> npt.NDArray[np.int64]:
+def target_array(values: list[Any], k: int, multilabel: bool) -> npt.NDArray[np.int64]:
+    """Class indices, or an (n, k) 0/1 indicator matrix of label-index sets."""
     if not multilabel:
         return np.asarray(values, dtype=np.int64)
     Y = np.zeros((len(values), k), dtype=np.int64)

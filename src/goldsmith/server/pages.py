@@ -30,7 +30,7 @@ from goldsmith.errors import (
 from goldsmith.project import Project
 from goldsmith.quality import figures as qa_figures
 from goldsmith.quality.report import report_figures
-from goldsmith.schema import Role, User
+from goldsmith.schema import Role
 from goldsmith.server.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -309,18 +309,6 @@ def _figure_entry(name: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _annotator_rows(project: Project, stats: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The report's annotators with their live paused flag (a closed round's report is
-    frozen), plus paused annotators the report does not list, so each can be resumed."""
-    with project.store.read() as tx:
-        users: list[User] = tx.list_users()
-        paused = {u.name: bool(tx.is_paused(u.name)) for u in users}
-    rows = [{**a, "paused": paused.get(a["name"], bool(a.get("paused")))} for a in stats]
-    listed = {a["name"] for a in stats}
-    rows += [{"name": n, "paused": True} for n, p in paused.items() if p and n not in listed]
-    return rows
-
-
 @router.get("/qa", response_class=HTMLResponse)
 async def qa(request: Request) -> Response:
     principal = await _principal(request)
@@ -340,7 +328,7 @@ async def qa(request: Request) -> Response:
         figures = await _qa_figures(request, data)
     except GoldsmithError as exc:
         error = str(exc)
-    rows = await runner.read(_annotator_rows, project, list(data.get("annotators") or []))
+    rows = await runner.read(project.annotator_scores, data)
     return _templates(request).TemplateResponse(
         request,
         "qa.html",

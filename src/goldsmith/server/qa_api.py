@@ -43,14 +43,7 @@ async def list_reviews(
     errors), highest priority first, each with its record's fields."""
     QualityPolicy.review(user)
     items = await run.read(project.reviews, status=status, limit=limit, offset=offset)
-    texts = await run.read(_texts, project, [i["record_id"] for i in items])
-    return [_jsonable({**i, "fields": texts.get(i["record_id"], {})}) for i in items]
-
-
-def _texts(project: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
-    with project.store.read() as tx:
-        out: dict[int, dict[str, Any]] = tx.record_texts(ids)
-        return out
+    return [_jsonable(i) for i in items]
 
 
 @router.post("/reviews/{review_id}")
@@ -80,14 +73,7 @@ async def my_feedback(user: Me, project: Proj, run: Run) -> list[dict[str, Any]]
 @router.post("/feedback/seen")
 async def feedback_seen(body: SeenIn, user: Me, project: Proj, run: Run) -> dict[str, int]:
     """Mark some of the caller's feedback as seen."""
-    n = await run.write(_mark_seen, project, user.name, body.ids)
-    return {"marked": n}
-
-
-def _mark_seen(project: Any, name: str, ids: list[int]) -> int:
-    with project.store.write() as tx:
-        n: int = tx.mark_feedback_seen(name, ids)
-        return n
+    return {"marked": await run.write(project.mark_feedback_seen, user.name, body.ids)}
 
 
 @router.get("/qa/annotators")
@@ -95,15 +81,7 @@ async def annotator_scores(user: Me, project: Proj, run: Run) -> list[dict[str, 
     """Each annotator's gold accuracy (with its interval), Dawid-Skene accuracy and whether
     they are paused: reviewers and owners only."""
     QualityPolicy.scores(user)
-    report = await run.read(project.qa_report, n_boot=200)
-    rows = list(report.get("annotators") or [])
-    live = await run.read(_paused, project, [r["name"] for r in rows])
-    return [{**r, "paused": live[r["name"]]} for r in rows]  # now, not when the round closed
-
-
-def _paused(project: Any, names: list[str]) -> dict[str, bool]:
-    with project.store.read() as tx:
-        return {name: tx.is_paused(name) for name in names}
+    return list(await run.read(project.annotator_scores))
 
 
 @router.post("/users/{name}/resume")
