@@ -39,6 +39,7 @@ TOP = {
     "goldsmith.cli",
     "goldsmith.cli_loop",
     "goldsmith.cli_qa",
+    "goldsmith.cli_train",
     "goldsmith._cli_common",
     "goldsmith.demo",
     "goldsmith._console",

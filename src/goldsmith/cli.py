@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 from rich.table import Table
 
-from goldsmith import cli_loop, cli_qa
+from goldsmith import cli_loop, cli_qa, cli_train
 from goldsmith import demo as _demo
 from goldsmith._cli_common import DbOpt, ProjectOpt, QuestionOpt, clean_errors, csv_list
 from goldsmith._console import RichProgress, console, stdout
@@ -26,7 +25,8 @@ from goldsmith.export.splits import parse_fractions
 from goldsmith.ingest.options import ImportOptions, LabelsAs
 from goldsmith.project import Project
 from goldsmith.schema import Provenance, Role
-from goldsmith.server import ServerSettings, create_app
+from goldsmith.server import ServerSettings
+from goldsmith.server.app import serve as serve_app
 
 app = typer.Typer(
     help="goldsmith: turn raw domain text into measured fine-tuning datasets.",
@@ -380,6 +380,8 @@ def label_model_fit(
 app.registered_commands.extend(cli_loop.loop_app.registered_commands)  # embed, queue, ...
 app.add_typer(cli_qa.round_app, name="round")
 app.add_typer(cli_qa.qa_app, name="qa")
+app.add_typer(cli_train.train_app, name="train")
+app.registered_commands.extend(cli_train.eval_app.registered_commands)  # eval
 
 
 # --------------------------------------------------------------------------- data hygiene
@@ -487,6 +489,12 @@ def serve(
             "this many submitted answers (0: never)."
         ),
     ] = 0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes (use more than 1 with PostgreSQL; see docs/deploy.md)."
+        ),
+    ] = 1,
     db: DbOpt = None,
 ) -> None:
     """Serve the annotation page at / and the REST API at /api/v1 (OpenAPI at /docs)."""
@@ -498,8 +506,13 @@ def serve(
         secure_cookies=secure_cookies,
         retrain_every=retrain_every,
     )
-    console.print(f"goldsmith serving {project.resolve()} at http://{host}:{port}/")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    if workers < 1:
+        raise typer.BadParameter(f"--workers must be at least 1, not {workers}")
+    console.print(
+        f"goldsmith serving {project.resolve()} at http://{host}:{port}/ "
+        f"({workers} worker{'s' if workers > 1 else ''})"
+    )
+    serve_app(settings, host=host, port=port, workers=workers)
 
 
 # --------------------------------------------------------------------------- export

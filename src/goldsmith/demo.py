@@ -9,7 +9,9 @@ annotators work the queue over the REST API with the SDK while the classifier re
 the background; resolve final labels and promote a stratified 10 % to gold; flag suspected
 label errors with cleanlab and write the QA report; retrain, and simulate random against
 margin sampling to draw learning curves; export ``openai-chat`` and ``parquet`` with
-80/10/10 splits, validate, and summarise.
+80/10/10 splits and validate; train the classifier on the final labels and score it on
+held-out gold, plus (with the ``train`` extra) a short LoRA SFT of a tiny base model scored
+base against tuned; summarise.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from goldsmith.project import Project
 from goldsmith.schema import Role
 from goldsmith.server import ServerSettings, create_app
 from goldsmith.server.background import serving
+from goldsmith.train._hf import available as hf_available
+from goldsmith.train.sft import LoraSettings
+from goldsmith.train.tiny import build_tiny_model
 from goldsmith.weak import LF, keyword_lf
 
 LABELS = ("neoplasms", "digestive", "nervous", "cardiovascular", "general")
@@ -83,9 +88,9 @@ def run_demo(
     started = time.perf_counter()
     project_dir = root / "clin"
     with Project.init(project_dir, name="clin", labels=LABELS) as project:
-        log(f"[1/9] project created in {project_dir}")
+        log(f"[1/10] project created in {project_dir}")
         version = project.set_guidelines(GUIDELINES)
-        log(f"[2/9] guidelines v{version} set")
+        log(f"[2/10] guidelines v{version} set")
         report = project.import_records(
             data,
             ImportOptions(
@@ -96,7 +101,7 @@ def run_demo(
             progress=progress,
         )
         log(
-            f"[3/9] imported {report.n_inserted} abstracts with their labels as suggestions "
+            f"[3/10] imported {report.n_inserted} abstracts with their labels as suggestions "
             f"({report.n_duplicates} exact duplicates skipped, carrying "
             f"{report.n_duplicate_labels} labels that were not stored)"
         )
@@ -122,13 +127,13 @@ def run_demo(
             "suggestions": fit.n_suggestions,
         }
         log(
-            f"[4/9] {weak['lfs']} keyword LFs cover {weak['coverage']:.0%} of the abstracts; "
+            f"[4/10] {weak['lfs']} keyword LFs cover {weak['coverage']:.0%} of the abstracts; "
             f"the label model suggested a label for {fit.n_suggestions}"
         )
         embedded = project.embed("tfidf", progress=progress)
         cold = project.retrain(strategy="margin", progress=progress)
         log(
-            f"[5/9] {len(embedded.record_ids)} abstracts embedded ({embedded.model_id}); "
+            f"[5/10] {len(embedded.record_ids)} abstracts embedded ({embedded.model_id}); "
             f"no labels yet, so the queue starts in {cold.strategy} order"
         )
         keys = [project.create_api_key(_add(project, f"annotator-{i}")) for i in range(3)]
@@ -136,7 +141,7 @@ def run_demo(
         project_dir, keys, progress=progress, retrain_every=RETRAIN_EVERY
     )
     log(
-        f"[6/9] {annotation['annotators']} annotators submitted {annotation['submitted']} "
+        f"[6/10] {annotation['annotators']} annotators submitted {annotation['submitted']} "
         f"responses through the server in {annotation['seconds']} s "
         f"({annotation['submits_per_second']} submits/s); the classifier retrained "
         f"{annotation['retrains']} times in the background"
@@ -147,7 +152,7 @@ def run_demo(
         issues = project.label_issues(limit=50, seed=seed)
         qa_html = project.write_qa_report(root / "qa.html")
         log(
-            f"[7/9] {resolved} final labels resolved, {n_gold} promoted to gold; cleanlab "
+            f"[7/10] {resolved} final labels resolved, {n_gold} promoted to gold; cleanlab "
             f"flagged {len(issues)} suspected label errors for review; QA report in {qa_html}"
         )
         loop = project.retrain(strategy="margin", seed=seed)
@@ -163,7 +168,7 @@ def run_demo(
         )
         margin = curves["strategies"]["margin"]
         log(
-            f"[8/9] learning curves in {root / 'curves'}: margin's area under the curve is "
+            f"[8/10] learning curves in {root / 'curves'}: margin's area under the curve is "
             f"{margin['aulc_vs_random']:.3f}x random's (macro-F1 with all labels "
             f"{curves['full_f1']:.3f})"
         )
@@ -187,7 +192,22 @@ def run_demo(
                 "validated": rep.validated,
                 "card": str(rep.card),
             }
-        log(f"[9/9] exported openai-chat and parquet to {root / 'export'}")
+        log(f"[9/10] exported openai-chat and parquet to {root / 'export'}")
+        trained = train_and_evaluate(project, root / "models", seed=seed, progress=progress)
+        clf = trained["classifier"]
+        log(
+            f"[10/10] classifier trained on {clf['n_train']} final labels, scored on "
+            f"{clf['n_test']} held-out gold abstracts: macro-F1 {clf['macro_f1']:.3f} (majority "
+            f"class {clf['majority_macro_f1']:.3f}); report in {clf['report']}"
+        )
+        if "sft" in trained:
+            sft = trained["sft"]
+            log(
+                f"       tiny LoRA SFT ({sft['steps']} steps): accuracy on {sft['n']} held-out "
+                f"gold base {sft['base_accuracy']:.3f} -> tuned {sft['tuned_accuracy']:.3f}"
+            )
+        else:
+            log("       (pip install 'goldsmith[train]' adds a tiny LoRA SFT run here)")
         status = project.status()
     return {
         "project": str(project_dir),
@@ -215,8 +235,44 @@ def run_demo(
         "provenance": status["provenance"],
         "labels": status["labels"],
         "exports": exports,
+        "training": trained,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def train_and_evaluate(
+    project: Project, out: Path, *, seed: int, progress: Progress = SILENT
+) -> dict[str, Any]:
+    """Train the classifier on the final labels and score it on held-out gold; with the
+    ``train`` extra, also a short LoRA SFT of a tiny base model built from the abstracts."""
+    manifest, report = project.train_classifier(out / "classifier", seed=seed, progress=progress)
+    row = report.rows["classifier"]
+    result: dict[str, Any] = {
+        "classifier": {
+            "n_train": manifest.data["n_train"],
+            "n_test": report.n,
+            "macro_f1": row["macro_f1"],
+            "accuracy": row["accuracy"],
+            "majority_macro_f1": report.rows["majority class"]["macro_f1"],
+            "data_version": manifest.data["version"],
+            "report": str(out / "classifier" / "eval" / "eval-test.html"),
+        }
+    }
+    if not hf_available():
+        return result
+    texts = [str(r.fields.get("text", "")) for r in project.records(limit=2000)]
+    base = build_tiny_model([*texts, *LABELS], out / "tiny-base", seed=seed)
+    settings = LoraSettings(max_steps=30, batch_size=16, learning_rate=5e-3, max_length=160)
+    sft = project.train_llm(out / "sft", base, settings=settings, progress=progress)
+    evaluation, _ = project.evaluate(out / "sft", limit=40, max_new_tokens=8, progress=progress)
+    result["sft"] = {
+        "steps": sft.train_metrics["steps"],
+        "n": evaluation.n,
+        "base_accuracy": evaluation.rows["base"]["accuracy"],
+        "tuned_accuracy": evaluation.rows["tuned"]["accuracy"],
+        "report": str(out / "sft" / "eval" / "eval-test.html"),
+    }
+    return result
 
 
 def _add(project: Project, name: str) -> str:

@@ -56,6 +56,12 @@ from goldsmith.schema import (
     User,
 )
 from goldsmith.store import Store
+from goldsmith.train import evaluate as _evaluate
+from goldsmith.train import run as _train
+from goldsmith.train.data import WeightPolicy
+from goldsmith.train.evaluate import EvalReport
+from goldsmith.train.manifest import ModelManifest
+from goldsmith.train.report import write_eval
 from goldsmith.weak import fit as _fit
 from goldsmith.weak import report as _report
 from goldsmith.weak import run as _weak
@@ -385,12 +391,14 @@ class Project:
 
     # ------------------------------------------------------------------ model in the loop
 
+    def embedder_spec(self) -> str:
+        """The spec of the embedder last used (``tfidf`` at first)."""
+        with self.store.read() as tx:
+            return str(tx.get_meta("embedder") or "tfidf")
+
     def embedder(self, spec: str | None = None) -> Embedder:
         """The embedder ``spec`` names or, by default, the one last used (``tfidf`` at first)."""
-        if spec is None:
-            with self.store.read() as tx:
-                spec = tx.get_meta("embedder") or "tfidf"
-        return make_embedder(str(spec))
+        return make_embedder(spec or self.embedder_spec())
 
     def embed(self, spec: str | None = None, *, progress: Progress = SILENT) -> Embedded:
         """Embed every record with ``spec`` (cached per record and model id) and make it the
@@ -748,6 +756,59 @@ class Project:
     def export(self, options: ExportOptions, *, progress: Progress = SILENT) -> ExportReport:
         """Write final labels in ``options.fmt`` with splits and a dataset card."""
         return _export.export(self.store, self.task, options, progress=progress)
+
+    # ------------------------------------------------------------------ train and evaluate
+
+    def train_classifier(
+        self,
+        out: str | Path,
+        *,
+        question: str | None = None,
+        embedder: str | None = None,
+        policy: WeightPolicy | None = None,
+        test_fraction: float = 0.3,
+        seed: int = 0,
+        progress: Progress = SILENT,
+    ) -> tuple[ModelManifest, EvalReport]:
+        """Train the embeddings + calibrated LR classifier into ``out``; evaluate it on
+        held-out gold (see :mod:`goldsmith.train.run`)."""
+        spec = embedder or self.embedder_spec()
+        return _train.train_classifier(
+            self.store, self.task, self.task.name, out, make_embedder(spec), spec,
+            question=question, policy=policy, test_fraction=test_fraction, seed=seed,
+            progress=progress,
+        )  # fmt: skip
+
+    def train_llm(self, out: str | Path, base_model: str | Path, **options: Any) -> ModelManifest:
+        """LoRA SFT (``kind="sft"``) or DPO (``kind="dpo"``) of ``base_model`` on the labels;
+        ``options`` are those of :func:`goldsmith.train.run.train_llm`."""
+        return _train.train_llm(self.store, self.task, self.task.name, out, base_model, **options)
+
+    def evaluate(
+        self,
+        model: str | Path,
+        *,
+        split: str = "test",
+        out: str | Path | None = None,
+        limit: int | None = None,
+        max_new_tokens: int = 32,
+        progress: Progress = SILENT,
+    ) -> tuple[EvalReport, dict[str, Path]]:
+        """Score a trained model folder on held-out gold and write its report (JSON, HTML,
+        figures) into ``out`` (default ``<model>/eval``)."""
+        manifest = ModelManifest.load(model)
+        if manifest.kind == "classifier":
+            embedder = make_embedder(str(manifest.params.get("embedder", "tfidf")))
+            report = _evaluate.evaluate_classifier(
+                self.store, self.task, model, embedder, split=split, progress=progress
+            )
+        else:
+            report = _evaluate.evaluate_llm(
+                self.store, self.task, model, split=split, limit=limit,
+                max_new_tokens=max_new_tokens, progress=progress,
+            )  # fmt: skip
+        losses = manifest.train_metrics.get("losses", [])
+        return report, write_eval(report, out or Path(model) / "eval", losses=losses)
 
     @staticmethod
     def validate(path: str | Path, fmt: str, *, max_tokens: int = 16_384) -> int:

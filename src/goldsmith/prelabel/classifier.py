@@ -101,14 +101,25 @@ class LoopClassifier:
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike) -> LoopClassifier:
-        """Fit on features ``X`` (n, d) and labels ``y`` (n,) or, if multilabel, (n, k)."""
-        with threadpool_limits(1, user_api="blas"):
-            return self._fit(np.asarray(X, dtype=np.float64), np.asarray(y))
+    def fit(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
+    ) -> LoopClassifier:
+        """Fit on features ``X`` (n, d) and labels ``y`` (n,) or, if multilabel, (n, k).
 
-    def _fit(self, Xa: FloatArray, ya: npt.NDArray[Any]) -> LoopClassifier:
+        ``sample_weight`` (n,) scales each example's loss (with ``class_weight`` on top), for
+        example down-weighting machine labels next to human ones.
+        """
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        with threadpool_limits(1, user_api="blas"):
+            return self._fit(np.asarray(X, dtype=np.float64), np.asarray(y), w)
+
+    def _fit(
+        self, Xa: FloatArray, ya: npt.NDArray[Any], w: FloatArray | None = None
+    ) -> LoopClassifier:
         if Xa.ndim != 2 or len(Xa) != len(ya) or len(Xa) == 0:
             raise ValueError(f"X must be (n, d) and y have n rows; got {Xa.shape}, {ya.shape}")
+        if w is not None and (w.shape != (len(Xa),) or (w < 0).any()):
+            raise ValueError(f"sample_weight must be (n,) and >= 0; got shape {w.shape}")
         if self.multilabel:
             if ya.ndim != 2:
                 raise ValueError("multilabel=True needs y as an (n, k) 0/1 indicator matrix")
@@ -116,7 +127,7 @@ class LoopClassifier:
             if ya.shape[1] != k:
                 raise ValueError(f"y has {ya.shape[1]} label columns, n_classes is {k}")
             ind = (ya > 0).astype(np.int64)
-            self.models_ = [self._fit_single(Xa, ind[:, j], 2) for j in range(k)]
+            self.models_ = [self._fit_single(Xa, ind[:, j], 2, w) for j in range(k)]
             self.method_: Any = [m[0] for m in self.models_]
             self.classes_: IntArray = np.arange(k, dtype=np.int64)
         else:
@@ -130,12 +141,14 @@ class LoopClassifier:
                 yi = np.searchsorted(self.classes_, yi)
             else:
                 self.classes_ = np.arange(self.n_classes, dtype=np.int64)
-            self.model_ = self._fit_single(Xa, yi, len(self.classes_))
+            self.model_ = self._fit_single(Xa, yi, len(self.classes_), w)
             self.method_ = self.model_[0]
         self.n_features_in_ = Xa.shape[1]
         return self
 
-    def _fit_single(self, X: FloatArray, y: IntArray, k: int) -> tuple[str, Any, IntArray]:
+    def _fit_single(
+        self, X: FloatArray, y: IntArray, k: int, w: FloatArray | None = None
+    ) -> tuple[str, Any, IntArray]:
         """One model over column indices ``0..k-1``: (method, estimator or prior, seen)."""
         seen, counts = np.unique(y, return_counts=True)
         if len(seen) == 1:  # nothing to discriminate: a Laplace-smoothed class prior
@@ -145,12 +158,12 @@ class LoopClassifier:
         lr = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight)
         method = self._method(int(counts.min()))
         if method == "none":
-            return method, lr.fit(X, y), seen
+            return method, lr.fit(X, y, sample_weight=w), seen
         folds = StratifiedKFold(
             n_splits=min(self.cv, int(counts.min())), shuffle=True, random_state=self.random_state
         )
         cal = CalibratedClassifierCV(lr, method=method, cv=folds)
-        return method, cal.fit(X, y), seen
+        return method, cal.fit(X, y, sample_weight=w), seen
 
     def _method(self, min_count: int) -> str:
         if self.method == "none" or min_count < 2 or self.cv < 2:

@@ -1,0 +1,1 @@
+"""Train and evaluate models on the project's labels (see the modules)."""

@@ -1,0 +1,119 @@
+"""``goldsmith train classifier``: record embeddings + calibrated logistic regression.
+
+The classifier is the model in the loop (:class:`~goldsmith.prelabel.classifier.
+LoopClassifier`) fitted once on every usable final label, each weighted by its provenance
+(:class:`~goldsmith.train.data.WeightPolicy`), and scored on held-out gold. The folder it
+writes holds ``classifier.pkl`` (the fitted model), the manifest and a model card; the
+embeddings come from the project's store cache, so the model is evaluated and applied inside
+its project.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from goldsmith.errors import ConfigError, SchemaError
+from goldsmith.prelabel.classifier import LoopClassifier
+from goldsmith.prelabel.embed import Embedder
+from goldsmith.prelabel.vectors import embed_records
+from goldsmith.progress import SILENT, Progress
+from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Question, Task
+from goldsmith.store import Store
+from goldsmith.train.data import Example, TrainingSet
+from goldsmith.train.manifest import ModelManifest
+
+MODEL_FILE = "classifier.pkl"
+
+
+@dataclass(frozen=True, slots=True)
+class FittedClassifier:
+    """A fitted classifier with what it needs to predict label names."""
+
+    model: LoopClassifier
+    labels: tuple[str, ...]
+    multilabel: bool
+    embedder: str  # the embedder spec
+    embedder_id: str  # the model id of the vectors it was trained on
+
+    def predict_labels(self, X: npt.ArrayLike) -> list[Any]:
+        """Label names (single-label) or sorted label lists (multilabel), one per row."""
+        pred = self.model.predict(X)
+        if self.multilabel:
+            return [[self.labels[j] for j in np.flatnonzero(row)] for row in pred]
+        return [self.labels[int(i)] for i in pred]
+
+
+def classifier_question(task: Task, name: str | None) -> LabelQuestion | MultiLabelQuestion:
+    q: Question = task.question(name)
+    if not isinstance(q, LabelQuestion | MultiLabelQuestion):
+        raise SchemaError(
+            f"question {q.name!r} is a {q.kind} question; a classifier needs a label or "
+            "multilabel question (use 'goldsmith train sft' for the others)"
+        )
+    return q
+
+
+def embed_examples(
+    store: Store, embedder: Embedder, examples: list[Example], *, progress: Progress = SILENT
+) -> tuple[str, npt.NDArray[np.float32]]:
+    """Vectors of ``examples`` in their order, through the store's cache (every record is
+    embedded, so a corpus embedder's fit and id match the model in the loop's)."""
+    embedded = embed_records(store, embedder, progress=progress)
+    row_of = {int(r): i for i, r in enumerate(embedded.record_ids.tolist())}
+    rows = [row_of[e.record_id] for e in examples]
+    return embedded.model_id, embedded.vectors[rows]
+
+
+def fit_classifier(
+    store: Store,
+    data: TrainingSet,
+    embedder: Embedder,
+    spec: str,
+    *,
+    C: float = 3.0,
+    seed: int = 0,
+    progress: Progress = SILENT,
+) -> FittedClassifier:
+    """Fit on ``data.train`` with provenance weights as sample weights."""
+    q = data.question
+    if not isinstance(q, LabelQuestion | MultiLabelQuestion):
+        raise SchemaError(f"question {q.name!r}: a classifier needs a label or multilabel one")
+    multilabel = isinstance(q, MultiLabelQuestion)
+    model_id, X = embed_examples(store, embedder, data.train, progress=progress)
+    index = {label: i for i, label in enumerate(q.labels)}
+    if multilabel:
+        y = np.zeros((len(data.train), len(q.labels)), dtype=np.int64)
+        for i, e in enumerate(data.train):
+            y[i, [index[v] for v in e.value]] = 1
+    else:
+        y = np.array([index[e.value] for e in data.train], dtype=np.int64)
+    w = np.array([e.weight for e in data.train], dtype=np.float64)
+    model = LoopClassifier(n_classes=len(q.labels), multilabel=multilabel, C=C, random_state=seed)
+    model.fit(X, y, sample_weight=w)
+    return FittedClassifier(model, tuple(q.labels), multilabel, spec, model_id)
+
+
+def save_classifier(folder: Path, fitted: FittedClassifier) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MODEL_FILE
+    tmp = path.with_suffix(".partial")
+    tmp.write_bytes(pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.replace(path)
+    return path
+
+
+def load_classifier(folder: str | Path, manifest: ModelManifest) -> FittedClassifier:
+    """The fitted classifier of a model folder (a pickle: load only folders you trust)."""
+    path = Path(folder) / MODEL_FILE
+    if manifest.kind != "classifier" or not path.is_file():
+        raise ConfigError(f"{folder}: not a classifier folder (no {MODEL_FILE})")
+    fitted = pickle.loads(path.read_bytes())
+    if not isinstance(fitted, FittedClassifier):
+        raise ConfigError(f"{path}: does not hold a goldsmith classifier")
+    return fitted
