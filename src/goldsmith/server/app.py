@@ -1,12 +1,21 @@
 """``create_app(settings)``: the FastAPI application over one project. Nothing happens at
-import time; the project, store and worker threads open when the app starts serving."""
+import time; the project, store and worker threads open when the app starts serving.
+
+:func:`serve` runs it under uvicorn: in this process, or with ``workers > 1`` in that many
+worker processes, each building its own app from the settings passed in the environment
+(:func:`app_from_env`). Several workers are meant for PostgreSQL: their transactions run
+concurrently there (row locks keep the queue right, see ``goldsmith.store.queue``); on SQLite
+they would take turns at the one database lock.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -18,7 +27,7 @@ from goldsmith.server.auth import Authenticator
 from goldsmith.server.headers import SecurityHeaders
 from goldsmith.server.retrainer import Retrainer
 from goldsmith.server.runner import StoreRunner
-from goldsmith.server.settings import ServerSettings
+from goldsmith.server.settings import ENV_SETTINGS, ServerSettings
 
 HERE = Path(__file__).parent
 
@@ -56,3 +65,42 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process: settings from ``$GOLDSMITH_SERVER_SETTINGS`` (JSON)."""
+    text = os.environ.get(ENV_SETTINGS)
+    if not text:
+        raise RuntimeError(f"${ENV_SETTINGS} is not set: start workers with goldsmith serve")
+    return create_app(ServerSettings.from_json(text))
+
+
+def serve(
+    settings: ServerSettings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    log_level: str = "warning",
+) -> None:
+    """Serve until interrupted; ``workers > 1`` runs that many uvicorn worker processes.
+
+    Uvicorn's supervisor binds the socket once and restarts a worker that dies. The project
+    is opened here first, so pending migrations run once, before any worker starts (workers
+    opening a stale store together would race to upgrade it).
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        return
+    Project.open(settings.project_root, db_url=settings.db_url).close()
+    os.environ[ENV_SETTINGS] = settings.to_json()  # inherited by the worker processes
+    uvicorn.run(
+        f"{__name__}:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+    )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
+
+ENV_SETTINGS = "GOLDSMITH_SERVER_SETTINGS"  # how `serve --workers N` hands settings to workers
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +27,18 @@ class ServerSettings:
     read_workers: int = 8
     key_cache_seconds: float = 10.0  # how long a checked API key is trusted without a lookup
     retrain_every: int = 0  # retrain the model in the loop after this many submits; 0 = never
+
+    def to_json(self) -> str:
+        """The settings as JSON, for worker processes (:meth:`from_json` reads it back)."""
+        data: dict[str, Any] = asdict(self)
+        data["project_root"] = str(self.project_root)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerSettings:
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown server setting(s) {unknown}")
+        return cls(**{**data, "project_root": Path(data["project_root"])})

@@ -2,8 +2,28 @@
 
 A record is open until it has ``overlap`` submitted responses (``records.queue_done``). A lease
 reserves an open record for one annotator until it expires. Leasing and submitting run in
-write transactions: SQLite serialises them with ``BEGIN IMMEDIATE``; PostgreSQL takes a
-transaction-scoped advisory lock for leasing and a row lock on the record for submitting.
+write transactions. SQLite serialises them with ``BEGIN IMMEDIATE`` (one writer), so the
+plain statements are enough there.
+
+PostgreSQL runs them concurrently (several connections, several server workers) under READ
+COMMITTED, with these locks, always taken in this order so that two transactions never wait
+on each other in a cycle:
+
+1. a transaction-scoped advisory lock per user (:meth:`QueueTx._lock_user`): one user's
+   requests run one after the other, so a user holds one live lease, as on SQLite;
+2. the record's row (``FOR UPDATE``): submitting waits for it; leasing takes the candidate
+   with ``FOR UPDATE SKIP LOCKED``, so concurrent leasers pass each other's records by instead
+   of queueing behind them;
+3. lease and response rows (the writes themselves).
+
+A row lock alone does not make leasing safe: the candidate select judges "fewer than
+``overlap`` holders" on the snapshot its statement started with, and a record whose lock was
+released just before the select reached it (by a leaser that had not changed the record row)
+is locked and returned on that stale judgement. So the lease is written by a second statement,
+``INSERT ... SELECT ... WHERE <still open>``, which takes a new snapshot while the row lock is
+held: it sees every lease and submit committed before, and none can commit on that record
+until this transaction ends. The candidate select and this insert replace the select and the
+insert that leasing needs anyway, so PostgreSQL runs no more statements than before.
 """
 
 from __future__ import annotations
@@ -25,7 +45,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,7 +63,8 @@ from goldsmith.store.tables import (
     users,
 )
 
-_LEASE_LOCK = 0x601D5  # advisory lock id that serialises leasing on PostgreSQL
+_USER_LOCK = 0x601D5  # advisory lock class: (class, hashtext(user)) serialises one user
+_LEASE_TRIES = 16  # candidates tried when each turns out taken (only under a race; see above)
 _ANSWERED = (str(ResponseStatus.SUBMITTED), str(ResponseStatus.DISCARDED))
 
 
@@ -114,14 +134,15 @@ class _Statements:
             .scalar_subquery()
         )
         honeypot = select(honeypots.c.record_id).where(honeypots.c.record_id == records.c.id)
-        self.next_open = (
+        is_open = (
+            records.c.queue_done == false(),
+            ~answered,
+            ~honeypot.exists(),  # honeypots are served by their own draw, to everyone
+            records.c.n_submitted + others < bindparam("overlap"),
+        )
+        next_open = (
             select(records.c.id)
-            .where(
-                records.c.queue_done == false(),
-                ~answered,
-                ~honeypot.exists(),  # honeypots are served by their own draw, to everyone
-                records.c.n_submitted + others < bindparam("overlap"),
-            )
+            .where(*is_open)
             .order_by(records.c.queue_rank, records.c.id)
             .limit(1)
         )
@@ -129,6 +150,21 @@ class _Statements:
         self.upsert_lease = lease.on_conflict_do_update(
             index_elements=["record_id", "user"], set_={"expires_at": lease.excluded.expires_at}
         )
+        if dialect != "postgresql":
+            self.next_open = next_open
+        else:  # see the module docstring: lock the candidate, then re-check it while locked
+            self.next_open = next_open.with_for_update(skip_locked=True, of=records)
+            still_open = select(records.c.id, user, bindparam("until", type_=Float())).where(
+                records.c.id == rid, *is_open
+            )
+            lease_if_open = insert(leases).from_select(
+                ["record_id", "user", "expires_at"], still_open
+            )
+            self.lease_if_open = lease_if_open.on_conflict_do_update(
+                index_elements=["record_id", "user"],
+                set_={"expires_at": lease_if_open.excluded.expires_at},
+            ).returning(leases.c.record_id)
+            self.lock_user = select(func.pg_advisory_xact_lock(_USER_LOCK, func.hashtext(user)))
         self.lease_expiry = select(leases.c.expires_at).where(
             leases.c.record_id == rid, leases.c.user == user, leases.c.expires_at > now
         )
@@ -142,6 +178,7 @@ class _Statements:
         )
         locked = select(records.c.n_submitted).where(records.c.id == rid)
         self.lock_record = locked.with_for_update() if dialect == "postgresql" else locked
+        self.find_record = locked  # the same without the lock (SQLite has no row locks)
         self.latest_guidelines = select(func.max(guidelines.c.version))
         self.is_honeypot = select(honeypots.c.record_id).where(honeypots.c.record_id == rid)
         self.paused = select(users.c.paused).where(users.c.name == user)
@@ -234,8 +271,9 @@ class QueueTx:
         (a draw in [0, 1), given when the caller decided this one is a gold check) a
         honeypot the user has not answered comes first, if any is left.
         """
-        if self.dialect == "postgresql":
-            self._conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LEASE_LOCK})
+        postgres = self.dialect == "postgresql"
+        if postgres:
+            self._lock_user(user)
         sql, args, conn = self._sql, {"user": user, "now": now}, self._conn
         held = sql.held.scalar(conn, args)
         if held is None:
@@ -244,11 +282,34 @@ class QueueTx:
                 gold = self.lease_honeypot(user, ttl=ttl, now=now, draw=honeypot)
                 if gold is not None:
                     return int(gold)
+            if postgres:
+                return self._lease_open_pg(user, overlap=overlap, ttl=ttl, now=now)
             held = sql.next_open.scalar(conn, {**args, "overlap": overlap})
             if held is None:
                 return None
         sql.upsert_lease.run(conn, {"rid": int(held), "user": user, "until": now + ttl})
         return int(held)
+
+    def _lock_user(self, user: str) -> None:
+        """PostgreSQL: serialise ``user``'s queue writes until the transaction ends (once)."""
+        locked: set[str] = self.__dict__.setdefault("_locked_users", set())
+        if user not in locked:
+            self._sql.lock_user.scalar(self._conn, {"user": user})
+            locked.add(user)
+
+    def _lease_open_pg(self, user: str, *, overlap: int, ttl: float, now: float) -> int | None:
+        """Lock the first open record nobody else has locked, then lease it if still open."""
+        sql, conn = self._sql, self._conn
+        args = {"user": user, "now": now, "overlap": overlap, "until": now + ttl}
+        for _ in range(_LEASE_TRIES):
+            rid = sql.next_open.scalar(conn, args)
+            if rid is None:
+                return None
+            if sql.lease_if_open.scalar(conn, {**args, "rid": int(rid)}) is not None:
+                return int(rid)
+            # taken by a transaction that committed between our snapshot and our lock: the
+            # next select's fresh snapshot sees it, so it offers another record
+        return None
 
     def is_honeypot(self, record_id: int) -> bool:
         return self._sql.is_honeypot.scalar(self._conn, {"rid": record_id}) is not None
@@ -286,8 +347,11 @@ class QueueTx:
     # ------------------------------------------------------------------ answering
 
     def require_record(self, record_id: int) -> None:
-        """Raise NotFoundError unless the record exists (a hot-path statement)."""
-        if self._sql.lock_record.scalar(self._conn, {"rid": record_id}) is None:
+        """Raise NotFoundError unless the record exists (a hot-path statement).
+
+        No lock is taken: :meth:`answer` takes the user's lock before the record's.
+        """
+        if self._sql.find_record.scalar(self._conn, {"rid": record_id}) is None:
             raise NotFoundError(f"no record {record_id}")
 
     def response_of(self, user: str, record_id: int) -> Response | None:
@@ -306,6 +370,8 @@ class QueueTx:
         """
         rid, user, sql = response.record_id, response.user, self._sql
         conn = self._conn
+        if self.dialect == "postgresql":
+            self._lock_user(user)  # before the record's lock: the order leasing takes them in
         n_submitted = sql.lock_record.scalar(conn, {"rid": rid})
         if n_submitted is None:
             raise NotFoundError(f"no record {rid}")
