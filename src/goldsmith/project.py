@@ -56,12 +56,7 @@ from goldsmith.schema import (
     User,
 )
 from goldsmith.store import Store
-from goldsmith.train import evaluate as _evaluate
-from goldsmith.train import run as _train
-from goldsmith.train.data import WeightPolicy
-from goldsmith.train.evaluate import EvalReport
-from goldsmith.train.manifest import ModelManifest
-from goldsmith.train.report import write_eval
+from goldsmith.train.front import TrainFront
 from goldsmith.weak import fit as _fit
 from goldsmith.weak import report as _report
 from goldsmith.weak import run as _weak
@@ -75,7 +70,7 @@ LLM_CONFIDENT = 0.8
 """Calibrated confidence from which ``simulate --with-llm`` trusts an LLM suggestion."""
 
 
-class Project:
+class Project(TrainFront):
     """A project folder: its task (``goldsmith.toml``) and its store."""
 
     def __init__(self, cfg: _config.ProjectConfig, store: Store) -> None:
@@ -756,59 +751,6 @@ class Project:
     def export(self, options: ExportOptions, *, progress: Progress = SILENT) -> ExportReport:
         """Write final labels in ``options.fmt`` with splits and a dataset card."""
         return _export.export(self.store, self.task, options, progress=progress)
-
-    # ------------------------------------------------------------------ train and evaluate
-
-    def train_classifier(
-        self,
-        out: str | Path,
-        *,
-        question: str | None = None,
-        embedder: str | None = None,
-        policy: WeightPolicy | None = None,
-        test_fraction: float = 0.3,
-        seed: int = 0,
-        progress: Progress = SILENT,
-    ) -> tuple[ModelManifest, EvalReport]:
-        """Train the embeddings + calibrated LR classifier into ``out``; evaluate it on
-        held-out gold (see :mod:`goldsmith.train.run`)."""
-        spec = embedder or self.embedder_spec()
-        return _train.train_classifier(
-            self.store, self.task, self.task.name, out, make_embedder(spec), spec,
-            question=question, policy=policy, test_fraction=test_fraction, seed=seed,
-            progress=progress,
-        )  # fmt: skip
-
-    def train_llm(self, out: str | Path, base_model: str | Path, **options: Any) -> ModelManifest:
-        """LoRA SFT (``kind="sft"``) or DPO (``kind="dpo"``) of ``base_model`` on the labels;
-        ``options`` are those of :func:`goldsmith.train.run.train_llm`."""
-        return _train.train_llm(self.store, self.task, self.task.name, out, base_model, **options)
-
-    def evaluate(
-        self,
-        model: str | Path,
-        *,
-        split: str = "test",
-        out: str | Path | None = None,
-        limit: int | None = None,
-        max_new_tokens: int = 32,
-        progress: Progress = SILENT,
-    ) -> tuple[EvalReport, dict[str, Path]]:
-        """Score a trained model folder on held-out gold and write its report (JSON, HTML,
-        figures) into ``out`` (default ``<model>/eval``)."""
-        manifest = ModelManifest.load(model)
-        if manifest.kind == "classifier":
-            embedder = make_embedder(str(manifest.params.get("embedder", "tfidf")))
-            report = _evaluate.evaluate_classifier(
-                self.store, self.task, model, embedder, split=split, progress=progress
-            )
-        else:
-            report = _evaluate.evaluate_llm(
-                self.store, self.task, model, split=split, limit=limit,
-                max_new_tokens=max_new_tokens, progress=progress,
-            )  # fmt: skip
-        losses = manifest.train_metrics.get("losses", [])
-        return report, write_eval(report, out or Path(model) / "eval", losses=losses)
 
     @staticmethod
     def validate(path: str | Path, fmt: str, *, max_tokens: int = 16_384) -> int:
