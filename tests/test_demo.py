@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from goldsmith.cli import app
+from goldsmith.train.extra import available as hf_available
 
 DATA = (
     Path(__file__).resolve().parents[1].parent
@@ -68,6 +69,16 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     parquet = summary["exports"]["parquet"]
     assert set(parquet["files"]) == {"train", "validation", "test"}
     assert Path(parquet["card"]).read_text(encoding="utf-8").count("goldsmith demo") == 1
+    clf = summary["training"]["classifier"]
+    assert clf["n_test"] == pytest.approx(0.3 * 277, abs=3)  # held-out gold
+    assert clf["n_train"] == 2770 - clf["n_test"]
+    assert 0.4 < clf["macro_f1"] < 0.9 and clf["macro_f1"] > clf["majority_macro_f1"] + 0.2
+    assert Path(clf["report"]).is_file()
+    sft = summary["training"].get("sft")
+    assert (sft is not None) == hf_available()  # the tiny SFT runs with the train extra
+    if sft is not None:
+        assert sft["n"] == 40 and sft["steps"] == 30
+        assert sft["tuned_accuracy"] > sft["base_accuracy"]
 
 
 def test_demo_names_missing_data(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from goldsmith.project import Project
 from goldsmith.schema import Role
 from goldsmith.server import ServerSettings, create_app
 from goldsmith.server.background import serving
-from goldsmith.train._hf import available as hf_available
+from goldsmith.train.extra import available as hf_available
 from goldsmith.train.sft import LoraSettings
 from goldsmith.train.tiny import build_tiny_model
 from goldsmith.weak import LF, keyword_lf
@@ -262,7 +262,7 @@ def train_and_evaluate(
         return result
     texts = [str(r.fields.get("text", "")) for r in project.records(limit=2000)]
     base = build_tiny_model([*texts, *LABELS], out / "tiny-base", seed=seed)
-    settings = LoraSettings(max_steps=30, batch_size=16, learning_rate=5e-3, max_length=160)
+    settings = LoraSettings(max_steps=30, batch_size=16, learning_rate=5e-3, max_length=256)
     sft = project.train_llm(out / "sft", base, settings=settings, progress=progress)
     evaluation, _ = project.evaluate(out / "sft", limit=40, max_new_tokens=8, progress=progress)
     result["sft"] = {

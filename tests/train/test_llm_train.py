@@ -13,8 +13,8 @@ import pytest
 
 from goldsmith import FinalLabel, InputError, MissingExtraError, Project, Provenance, Record
 from goldsmith.schema import content_hash
-from goldsmith.train._hf import require
-from goldsmith.train.chat import read_export
+from goldsmith.train.chat import fit_rows, read_export
+from goldsmith.train.extra import require
 from goldsmith.train.sft import LoraSettings
 
 pytest.importorskip("trl")
@@ -188,7 +188,7 @@ def test_missing_extra_names_the_install_command() -> None:
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_gpu_training_uses_bf16_and_checkpointing(tuned: tuple[Project, Path, Path]) -> None:
-    from goldsmith.train._hf import device_settings  # noqa: PLC0415
+    from goldsmith.train.extra import device_settings  # noqa: PLC0415
 
     project, base, _ = tuned
     assert device_settings() == {
@@ -198,3 +198,33 @@ def test_gpu_training_uses_bf16_and_checkpointing(tuned: tuple[Project, Path, Pa
     }
     m = project.train_llm(project.root / "gpu", base, settings=LoraSettings(max_steps=2))
     assert m.train_metrics["device"] == "cuda"
+
+
+def test_long_prompts_are_cut_never_the_answer(tuned: tuple[Project, Path, Path]) -> None:
+    # the demo's first tiny SFT run trained on rows whose answers had been truncated away
+    # and scored prompts longer than any it saw: tuned accuracy 0.0
+    _, base, _ = tuned
+    tokenizer = require("transformers").AutoTokenizer.from_pretrained(base)
+    long_text = "Operating profit rose sharply in the quarter. " * 60
+    rows = [
+        {
+            "prompt": [
+                {"role": "system", "content": "Classify the text."},
+                {"role": "user", "content": long_text},
+            ],
+            "completion": [{"role": "assistant", "content": "positive"}],
+        },
+        {
+            "prompt": [{"role": "user", "content": "short"}],
+            "completion": [{"role": "assistant", "content": "neutral"}],
+        },
+    ]
+    fitted = fit_rows(tokenizer, rows, 96)
+    assert fitted[1] == rows[1]  # short rows are untouched
+    cut = fitted[0]
+    assert cut["completion"] == rows[0]["completion"]
+    assert cut["prompt"][0] == rows[0]["prompt"][0]
+    assert long_text.startswith(cut["prompt"][1]["content"][:40])
+    text = tokenizer.apply_chat_template(cut["prompt"] + cut["completion"], tokenize=False)
+    assert len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= 96
+    assert text.rstrip().endswith("positive<|im_end|>")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith.errors import ConfigError
-from goldsmith.train._hf import require
+from goldsmith.train.extra import require
 from goldsmith.train.gguf import load_gguf
 
 

@@ -13,7 +13,6 @@ Preference rows (DPO) are ``{"prompt": [...], "chosen": [assistant], "rejected":
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +114,30 @@ def _row(file: Path, n: int, line: str) -> Row:
     )
 
 
-def iter_prompts(rows: list[Row]) -> Iterator[list[dict[str, Any]]]:
+def fit_rows(tokenizer: Any, rows: list[Row], max_length: int) -> list[Row]:
+    """Shorten the last user message of each row whose rendered form (prompt and its longest
+    answer) is over ``max_length`` tokens, so the answer is never what gets cut.
+
+    Training and evaluation both call this with the model's ``max_length``, so the tuned
+    model is scored on prompts shaped like the ones it learned from.
+    """
+    out: list[Row] = []
     for row in rows:
-        yield row["prompt"]
+        answers = [row[k] for k in ("completion", "chosen", "rejected") if k in row]
+        excess = max(_length(tokenizer, row["prompt"] + a) for a in answers) - max_length
+        users = [i for i, m in enumerate(row["prompt"]) if m.get("role") == "user"]
+        if excess <= 0 or not users:
+            out.append(row)
+            continue
+        i = users[-1]
+        ids = tokenizer(str(row["prompt"][i]["content"]), add_special_tokens=False)["input_ids"]
+        keep = max(0, len(ids) - excess - 2)  # 2: tokens may merge differently at the cut
+        prompt = list(row["prompt"])
+        prompt[i] = {**prompt[i], "content": tokenizer.decode(ids[:keep])}
+        out.append({**row, "prompt": prompt})
+    return out
+
+
+def _length(tokenizer: Any, messages: list[dict[str, Any]]) -> int:
+    text = tokenizer.apply_chat_template(messages, tokenize=False)
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])

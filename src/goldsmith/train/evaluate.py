@@ -29,7 +29,7 @@ from goldsmith.prelabel.embed import Embedder
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Question, RatingQuestion, Task
 from goldsmith.store import Store
-from goldsmith.train.chat import preference_rows, sft_rows
+from goldsmith.train.chat import fit_rows, preference_rows, sft_rows
 from goldsmith.train.classifier import embed_examples, load_classifier
 from goldsmith.train.data import Example, TrainingSet, WeightPolicy, build_training_set
 from goldsmith.train.generate import (
@@ -169,8 +169,9 @@ def evaluate_llm(
     model, tokenizer = load_tuned(manifest.base_model, Path(folder) / manifest.adapter)
     report = EvalReport(manifest.kind, q.name, split, len(examples), labels=_label_names(q))
     report.data = manifest.data
+    max_length = int(manifest.params.get("max_length", 512))
     if manifest.kind == "dpo":
-        rows = preference_rows(task, q, examples)
+        rows = fit_rows(tokenizer, preference_rows(task, q, examples), max_length)
         with adapter_off(model):
             base = preference_accuracy(model, tokenizer, rows)
         tuned = preference_accuracy(model, tokenizer, rows)
@@ -179,7 +180,7 @@ def evaluate_llm(
             "tuned": {"preference_accuracy": tuned, "pairs": len(rows)},
         }
         return report
-    rows = sft_rows(task, q, examples)
+    rows = fit_rows(tokenizer, sft_rows(task, q, examples), max_length)
     prompts_ = [r["prompt"] for r in rows]
 
     def answers() -> list[str]:

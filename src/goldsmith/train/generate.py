@@ -18,8 +18,8 @@ from goldsmith.errors import SchemaError
 from goldsmith.prelabel.structured import AnswerFormat
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, Question, RatingQuestion
-from goldsmith.train._hf import quiet, require
 from goldsmith.train.base_model import load_base
+from goldsmith.train.extra import quiet, require
 
 Messages = list[dict[str, Any]]
 

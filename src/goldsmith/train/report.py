@@ -50,6 +50,17 @@ def _excerpt(text: Any) -> str:
     return s if len(s) <= EXCERPT else s[: EXCERPT - 1] + "…"
 
 
+def _finite(value: Any) -> Any:
+    """NaN (an undefined score) as null, so the JSON is strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def loss_curve(losses: list[dict[str, float]]) -> bytes:
     """Training loss by step."""
     fig = Figure(figsize=(7.0, 3.5), dpi=100, layout="constrained")
@@ -117,7 +128,10 @@ def write_eval(
     images = report_figures(report, losses or [])
     stem = folder / f"eval-{report.split}"
     paths = {"json": stem.with_suffix(".json"), "html": stem.with_suffix(".html")}
-    paths["json"].write_text(json.dumps(report.as_dict(), indent=2, default=str) + "\n", "utf-8")
+    paths["json"].write_text(
+        json.dumps(_finite(report.as_dict()), indent=2, default=str, allow_nan=False) + "\n",
+        "utf-8",
+    )
     title = f"Evaluation of the {report.kind} on {report.question!r}"
     paths["html"].write_text(render(report, images, title=title), "utf-8")
     for name, data in images.items():

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith.progress import SILENT, Progress
-from goldsmith.train._hf import device_settings, quiet, require
 from goldsmith.train.base_model import load_base
-from goldsmith.train.chat import Row
+from goldsmith.train.chat import Row, fit_rows
+from goldsmith.train.extra import device_settings, quiet, require
 
 LogFn = Callable[[dict[str, float]], None]
 
@@ -161,7 +161,9 @@ def train_sft(
         trainer = trl.SFTTrainer(
             model=model,
             args=config,
-            train_dataset=datasets.Dataset.from_list(rows),
+            train_dataset=datasets.Dataset.from_list(
+                fit_rows(tokenizer, rows, settings.max_length)
+            ),
             processing_class=tokenizer,
             peft_config=_lora(settings),
             callbacks=[_callback(progress, log)],
@@ -193,7 +195,9 @@ def train_dpo(
         trainer = trl.DPOTrainer(
             model=model,
             args=config,
-            train_dataset=datasets.Dataset.from_list(rows),
+            train_dataset=datasets.Dataset.from_list(
+                fit_rows(tokenizer, rows, settings.max_length)
+            ),
             processing_class=tokenizer,
             peft_config=_lora(settings),
             callbacks=[_callback(progress, log)],
