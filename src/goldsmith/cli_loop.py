@@ -31,6 +31,18 @@ StrategyOpt = Annotated[
 ]
 
 
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        help="local, or ray (extra 'ray'): the same results, as resumable Ray jobs "
+        "(see docs/scale.md)."
+    ),
+]
+RayAddressOpt = Annotated[
+    str | None, typer.Option(help="Ray cluster to use, e.g. auto (default: start a local one).")
+]
+
+
 @loop_app.command()
 def embed(
     project: ProjectOpt = Path("."),
@@ -41,11 +53,13 @@ def embed(
             "(extra embed). Becomes the project's embedder."
         ),
     ] = "tfidf",
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Embed every record (cached per record and model; only new records cost)."""
     with clean_errors(), Project.open(project, db_url=db) as proj:
-        done = proj.embed(embedder, progress=RichProgress())
+        done = proj.embed(embedder, engine=engine, ray_address=ray_address, progress=RichProgress())
     console.print(
         f"{len(done.record_ids)} records embedded with [bold]{done.model_id}[/] "
         f"({done.n_computed} computed now, the rest cached)"
@@ -69,12 +83,19 @@ def queue(
     strategy: StrategyOpt = None,
     question: QuestionOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Retrain the model in the loop and set the order in which `next` serves records."""
     with clean_errors(), Project.open(project, db_url=db) as proj:
         report = proj.retrain(
-            strategy=strategy, question=question, seed=seed, progress=RichProgress()
+            strategy=strategy,
+            question=question,
+            seed=seed,
+            engine=engine,
+            ray_address=ray_address,
+            progress=RichProgress(),
         )
     _print_loop(report)
 
@@ -112,6 +133,8 @@ def prelabel(
     ] = "json_schema",
     question: QuestionOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Prelabel records; suggestions carry a calibrated confidence and their agent.
@@ -121,7 +144,14 @@ def prelabel(
     """
     with clean_errors(), Project.open(project, db_url=db) as proj:
         if with_ == "classifier":
-            _print_loop(proj.retrain(question=question, seed=seed, progress=RichProgress()))
+            report = proj.retrain(
+                question=question,
+                seed=seed,
+                engine=engine,
+                ray_address=ray_address,
+                progress=RichProgress(),
+            )
+            _print_loop(report)
             return
         if with_ != "llm":
             raise ConfigError(f"--with must be classifier or llm, got {with_!r}")
@@ -134,7 +164,7 @@ def prelabel(
             concurrency=concurrency,
             response_format=response_format,  # type: ignore[arg-type]
         )
-        report = proj.prelabel_llm(
+        llm = proj.prelabel_llm(
             config,
             question=question,
             limit=limit,
@@ -142,22 +172,24 @@ def prelabel(
             shots=shots,
             threshold=threshold,
             seed=seed,
+            engine=engine,
+            ray_address=ray_address,
             progress=RichProgress(),
         )
     console.print(
-        f"{report.model}: {report.n_ok} answered, {report.n_failed} failed, "
-        f"{report.n_not_sent} not sent; {report.tokens} tokens paid"
-        + (f"; stopped: {report.stopped}" if report.stopped else "")
+        f"{llm.model}: {llm.n_ok} answered, {llm.n_failed} failed, "
+        f"{llm.n_not_sent} not sent; {llm.tokens} tokens paid"
+        + (f"; stopped: {llm.stopped}" if llm.stopped else "")
     )
-    if report.ece_raw is not None:
+    if llm.ece_raw is not None:
         console.print(
-            f"calibrated on {report.n_calibration} gold answers (accuracy "
-            f"{report.gold_accuracy:.3f}): ECE {report.ece_raw:.3f} raw -> "
-            f"{report.ece_calibrated:.3f} calibrated (held out)"
+            f"calibrated on {llm.n_calibration} gold answers (accuracy "
+            f"{llm.gold_accuracy:.3f}): ECE {llm.ece_raw:.3f} raw -> "
+            f"{llm.ece_calibrated:.3f} calibrated (held out)"
         )
     console.print(
-        f"{report.n_final} answers at or above {threshold} became final labels (llm); "
-        f"{report.n_to_humans} go to humans first"
+        f"{llm.n_final} answers at or above {threshold} became final labels (llm); "
+        f"{llm.n_to_humans} go to humans first"
     )
 
 

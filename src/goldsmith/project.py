@@ -35,15 +35,18 @@ from goldsmith.pii import Redactor, ScanReport
 from goldsmith.prelabel.embed import Embedder, make_embedder
 from goldsmith.prelabel.llm import LLMClient, LLMConfig
 from goldsmith.prelabel.llm_cache import DEFAULT_CACHE
+from goldsmith.prelabel.llm_ray import prelabel_with_llm_ray
 from goldsmith.prelabel.llm_store import LLMPrelabelReport, prelabel_with_llm
 from goldsmith.prelabel.prompt import Redact
 from goldsmith.prelabel.vectors import Embedded, embed_records
+from goldsmith.prelabel.vectors_ray import embed_records_ray, ray_scorer
 from goldsmith.progress import SILENT, Progress
 from goldsmith.quality import review as _review
 from goldsmith.quality import rounds as _rounds
 from goldsmith.quality.consensus import majority
 from goldsmith.quality.gold import sample_gold
 from goldsmith.quality.report import write_report
+from goldsmith.ray_jobs import JOBS_DIR, use_ray
 from goldsmith.schema import (
     FinalLabel,
     Provenance,
@@ -395,11 +398,25 @@ class Project(TrainFront):
         """The embedder ``spec`` names or, by default, the one last used (``tfidf`` at first)."""
         return make_embedder(spec or self.embedder_spec())
 
-    def embed(self, spec: str | None = None, *, progress: Progress = SILENT) -> Embedded:
+    def embed(
+        self,
+        spec: str | None = None,
+        *,
+        engine: str = "local",
+        ray_address: str | None = None,
+        progress: Progress = SILENT,
+    ) -> Embedded:
         """Embed every record with ``spec`` (cached per record and model id) and make it the
-        project's embedder for the model in the loop."""
+        project's embedder for the model in the loop. ``engine="ray"`` encodes on Ray (local,
+        or at ``ray_address``), resumably: the same vectors."""
         embedder = self.embedder(spec)
-        embedded = embed_records(self.store, embedder, progress=progress)
+        if use_ray(engine):
+            jobs = self.root / JOBS_DIR
+            embedded = embed_records_ray(
+                self.store, embedder, jobs_dir=jobs, address=ray_address, progress=progress
+            )
+        else:
+            embedded = embed_records(self.store, embedder, progress=progress)
         if spec is not None:
             with self.store.write() as tx:
                 tx.set_meta("embedder", spec)
@@ -411,11 +428,16 @@ class Project(TrainFront):
         strategy: str | None = None,
         question: str | None = None,
         seed: int = 0,
+        engine: str = "local",
+        ray_address: str | None = None,
         progress: Progress = SILENT,
     ) -> LoopReport:
         """Fit the in-the-loop classifier on the labels so far, write its calibrated
         suggestions, and order the annotation queue with ``strategy`` (default: the last one
-        used, ``margin`` at first)."""
+        used, ``margin`` at first). ``engine="ray"`` embeds new records and scores every
+        record on Ray."""
+        if use_ray(engine):
+            self.embed(engine=engine, ray_address=ray_address, progress=progress)
         with self.store.read() as tx:
             chosen = strategy or tx.get_meta("strategy") or "margin"
         report = _loop.retrain(
@@ -425,6 +447,9 @@ class Project(TrainFront):
             question=question,
             strategy=str(chosen),
             seed=seed,
+            score=ray_scorer(self.store, self.root / JOBS_DIR, ray_address)
+            if use_ray(engine)
+            else None,
             progress=progress,
         )
         if strategy is not None:
@@ -460,29 +485,42 @@ class Project(TrainFront):
         threshold: float = 0.9,
         redact: Redact | None = None,
         seed: int = 0,
+        engine: str = "local",
+        ray_address: str | None = None,
         progress: Progress = SILENT,
     ) -> LLMPrelabelReport:
         """Prelabel unlabeled records with an OpenAI-compatible LLM (few-shot by similarity),
         calibrate its confidence on gold, and route: confident answers become final labels
         with provenance llm, the others go to the front of the queue. Answers are cached in
-        ``.goldsmith/llm-cache.sqlite``, so a rerun or a resumed run pays only for new ones."""
+        ``.goldsmith/llm-cache.sqlite``, so a rerun or a resumed run pays only for new ones.
+        ``engine="ray"`` embeds and asks from Ray workers (one shared cache and budget)."""
         if redact is None and self.task.settings.redact_before_llm:
             redact = self.redactor()
-        with LLMClient(config, cache=self.root / DEFAULT_CACHE) as client:
-            return prelabel_with_llm(
+        options: dict[str, Any] = dict(
+            question=question,
+            limit=limit,
+            calibrate_on=calibrate_on,
+            shots=shots,
+            threshold=threshold,
+            redact=redact,
+            seed=seed,
+            progress=progress,
+        )
+        cache = self.root / DEFAULT_CACHE
+        if use_ray(engine):
+            self.embed(engine=engine, ray_address=ray_address, progress=progress)
+            return prelabel_with_llm_ray(
                 self.store,
                 self.task,
-                client,
+                config,
                 self.embedder(),
-                question=question,
-                limit=limit,
-                calibrate_on=calibrate_on,
-                shots=shots,
-                threshold=threshold,
-                redact=redact,
-                seed=seed,
-                progress=progress,
+                cache=cache,
+                jobs_dir=self.root / JOBS_DIR,
+                address=ray_address,
+                **options,
             )
+        with LLMClient(config, cache=cache) as client:
+            return prelabel_with_llm(self.store, self.task, client, self.embedder(), **options)
 
     def simulate(
         self,

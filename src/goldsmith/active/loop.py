@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -55,6 +56,10 @@ RANK_BATCH = 100
 """Records annotators label between two retrains, as the strategies' batch size."""
 COMMITTEE_AGENTS = ("label-model:", "llm:")
 """Agents whose suggestions join the classifier in the ``committee`` strategy."""
+
+
+Score = Callable[[LoopClassifier, str, npt.NDArray[np.int64], npt.NDArray[np.float32]], Any]
+"""How the fitted classifier's probabilities for every record are computed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,7 @@ def retrain(
     question: str | None = None,
     strategy: str = "margin",
     seed: int = 0,
+    score: Score | None = None,
     progress: Progress = SILENT,
 ) -> LoopReport:
     """Fit the classifier on the labels so far, write its suggestions and rank the queue.
@@ -138,6 +144,10 @@ def retrain(
         Name of a registered query strategy (see :mod:`goldsmith.active.strategies`).
     seed
         Seed of the strategy's randomness and of the stop set.
+    score
+        ``score(model, model_id, record_ids, X)`` gives the fitted model's probabilities for
+        every record (default: ``model.predict_proba(X)`` here; the Ray engine scores the
+        stored vectors on a cluster instead).
     progress
         Told about embedding.
     """
@@ -159,7 +169,8 @@ def retrain(
         rows = np.fromiter((row_of[r] for r in targets), dtype=np.int64, count=len(targets))
         y = target_array(list(targets.values()), k, multilabel)
         model = LoopClassifier(n_classes=k, multilabel=multilabel, random_state=seed)
-        proba = model.fit(X[rows], y).predict_proba(X)
+        model.fit(X[rows], y)
+        proba = model.predict_proba(X) if score is None else score(model, embedded.model_id, ids, X)
         n_suggestions = _write_suggestions(
             store, q.name, AGENT + embedded.model_id, ids, proba, labeled, q.labels, multilabel
         )

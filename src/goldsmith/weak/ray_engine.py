@@ -17,12 +17,8 @@ Needs the ``ray`` extra (``pip install 'goldsmith[ray]'``).
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -30,7 +26,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from goldsmith.errors import InputError, LabelingFunctionError, MissingExtraError
+from goldsmith.errors import InputError, LabelingFunctionError
+from goldsmith.ray_jobs import by_value_modules, cluster, import_ray, pickle_by_value
 from goldsmith.weak.apply import Column, RecordRow, apply_lfs, batches
 from goldsmith.weak.lf import LF, LFKind
 
@@ -157,65 +154,6 @@ def _columns_needed(lfs: Sequence[LF], id_column: str) -> list[str] | None:
     return [id_column, *dict.fromkeys(lf.field for lf in lfs)]
 
 
-def _by_value_modules(lfs: Sequence[LF]) -> list[ModuleType]:
-    """Modules of Python LFs that Ray workers may not import by name (a test module, an
-    ``lfs.py`` read by :func:`~goldsmith.weak.loader.load_lf_file`): their functions are
-    pickled by value, with the helpers and constants they use."""
-    found: dict[str, ModuleType] = {}
-    for lf in lfs:
-        name = getattr(lf.fn, "__module__", None) if lf.fn is not None else None
-        if not name or name == "__main__" or name.split(".")[0] == "goldsmith":
-            continue
-        module = sys.modules.get(name)
-        if module is not None:
-            found[name] = module
-    return list(found.values())
-
-
-@contextmanager
-def _pickle_by_value(modules: list[ModuleType]) -> Iterator[None]:
-    from ray import cloudpickle as ray_cloudpickle
-
-    cloudpickle: Any = ray_cloudpickle  # untyped module
-    registered = []
-    try:
-        for module in modules:
-            if module.__name__ not in cloudpickle.list_registry_pickle_by_value():
-                cloudpickle.register_pickle_by_value(module)
-                registered.append(module)
-        yield
-    finally:
-        for module in registered:
-            cloudpickle.unregister_pickle_by_value(module)
-
-
-@contextmanager
-def _cluster(ray: Any, address: str | None, num_cpus: int | None) -> Iterator[None]:
-    """Use the connected Ray cluster, else connect to ``address``, else start a local one;
-    disconnect (and stop a local cluster) only when this call connected."""
-    if ray.is_initialized():
-        yield
-        return
-    usage = os.environ.get("RAY_USAGE_STATS_ENABLED")
-    os.environ["RAY_USAGE_STATS_ENABLED"] = usage or "0"  # no usage report to Anyscale
-    try:
-        if address is None:
-            ray.init(
-                num_cpus=num_cpus or os.cpu_count() or 1,
-                include_dashboard=False,
-                configure_logging=False,
-            )
-        else:
-            ray.init(address=address, configure_logging=False)
-    finally:
-        if usage is None:
-            del os.environ["RAY_USAGE_STATS_ENABLED"]
-    try:
-        yield
-    finally:
-        ray.shutdown()
-
-
 def apply_lfs_ray(
     lfs: Sequence[LF],
     parquet: str | Path | Sequence[str | Path],
@@ -252,11 +190,7 @@ def apply_lfs_ray(
         One column per LF, ids ascending: the same as :func:`~goldsmith.weak.apply.apply_lfs`
         on the same records.
     """
-    try:
-        import ray
-    except ImportError as exc:
-        raise MissingExtraError("ray", "ray") from exc
-
+    import_ray()  # fails helpfully before anything else
     files = _parquet_files(parquet)
     lf_list, label_list = list(lfs), list(labels)
     label_index = {name: i for i, name in enumerate(label_list)}
@@ -275,13 +209,12 @@ def apply_lfs_ray(
     if not files:  # an empty list of files: no records, nothing to start
         return [Column() for _ in lf_list]
     columns = _columns_needed(lf_list, id_column)
-    with _cluster(ray, address, num_cpus):
+    with cluster(address, num_cpus) as ray:
         task = ray.remote(num_cpus=1)(_apply_partition)
-        with _pickle_by_value(_by_value_modules(lf_list)):
+        with pickle_by_value(by_value_modules([lf.fn for lf in lf_list if lf.fn is not None])):
             shared = ray.put(lf_list)
-        # ray types remote() by the arity it infers; the defaulted sixth argument is fine
         args = (shared, label_list, id_column, columns, multilabel)
-        pending = [task.remote(f, *args) for f in files]  # type: ignore[call-arg]
+        pending = [task.remote(f, *args) for f in files]
         results = ray.get(pending)
     parts: list[_Votes] = []
     for result in results:
