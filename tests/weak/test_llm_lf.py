@@ -30,9 +30,10 @@ from goldsmith.weak.llm_lf import llm_lf
 
 
 def _server_module() -> ModuleType:
-    """``tests/prelabel/openai_server.py``, loaded by path (test folders are not packages)."""
+    """``tests/openai_server.py``, loaded by path (test folders are not packages); it used to
+    look in ``tests/prelabel/`` and only passed when another module had loaded it first."""
     if "openai_server" not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "prelabel" / "openai_server.py"
+        path = Path(__file__).resolve().parents[1] / "openai_server.py"
         spec = importlib.util.spec_from_file_location("openai_server", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
