@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 
 from goldsmith.active.base import Pool, ScoreStrategy
 from goldsmith.active.hybrid import HybridStrategy
 from goldsmith.active.kcenter import greedy_k_center, k_center_order
-from goldsmith.active.scores import binary_view, margin_scores
+from goldsmith.active.scores import binary_view, margin_scores, rank_chunks
 from goldsmith.active.strategies import (
     STRATEGIES,
     CommitteeStrategy,
@@ -282,3 +284,20 @@ def test_whole_queue_selects_stay_cheap_and_complete() -> None:
     assert picks[:50].tolist() == greedy_k_center(X, 50, labeled=np.arange(10)).tolist()
     everything = get_strategy("hybrid").select(3000, proba=proba, embeddings=X, rng=0)
     assert sorted(everything.tolist()) == list(range(3000))
+
+
+def test_rank_chunks_orders_ids_by_score_from_a_stream() -> None:
+    consumed: list[int] = []
+
+    def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for start in range(0, 10, 4):
+            consumed.append(start)
+            ids = np.arange(start, min(start + 4, 10), dtype=np.int64)
+            yield ids, (ids % 5).astype(float)
+
+    order = rank_chunks(chunks())
+    assert consumed == [0, 4, 8]
+    assert order.tolist() == [4, 9, 3, 8, 2, 7, 1, 6, 0, 5]  # ties keep stream order
+    nan_last = rank_chunks([(np.array([1, 2, 3]), np.array([np.nan, 0.1, 0.2]))])
+    assert nan_last.tolist() == [3, 2, 1]
+    assert rank_chunks([]).tolist() == []

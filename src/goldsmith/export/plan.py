@@ -72,7 +72,7 @@ class SplitPlan:
         n = np.bincount(self.assignment, minlength=len(self.names))
         return {name: int(n[i]) for i, name in enumerate(self.names)}
 
-    def splits_of(self, record_ids: Sequence[int]) -> np.ndarray:
+    def splits_of(self, record_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Split index of each of ``record_ids``; -1 for ids not in the plan."""
         query = np.asarray(record_ids, dtype=np.int64)
         if len(self.ids) == 0:

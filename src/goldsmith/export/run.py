@@ -168,10 +168,15 @@ def _plan(
     progress.finish()
     if Provenance.SYNTHETIC in options.provenance:
         plan = _synthetic_in_train(tx, question.name, plan)
+    # only records in a near-duplicate group can leak: the report needs them alone, not a
+    # Python list per exported record
+    grouped = np.sort(np.fromiter(groups, dtype=np.int64, count=len(groups)))
+    where = plan.splits_of(grouped)
+    grouped, where = grouped[where >= 0], where[where >= 0]
     report.leakage = leakage_report(
-        [groups.get(int(r), -1) for r in plan.ids],
-        [plan.names[int(a)] for a in plan.assignment],
-        ids=[int(r) for r in plan.ids],
+        [groups[int(r)] for r in grouped],
+        [plan.names[int(a)] for a in where],
+        ids=grouped.tolist(),
     )
     return plan
 

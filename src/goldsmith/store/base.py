@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
@@ -43,6 +44,7 @@ from goldsmith.store.tables import (
 from goldsmith.store.votes import VotesTx
 
 CHUNK = 900  # bound for IN (...) lists: well under SQLite's variable limit
+WRITE_CHUNK = 20_000  # rows per executemany of a bulk write: bounds its memory
 
 
 class Store:
@@ -84,6 +86,13 @@ class Store:
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def batched(items: Iterable[Any], size: int = WRITE_CHUNK) -> Iterator[list[Any]]:
+    """``items`` in lists of at most ``size``, pulled lazily: never more than one list held."""
+    it = iter(items)
+    while part := list(islice(it, size)):
+        yield part
 
 
 def _mapping(row: Any) -> Any:
@@ -334,20 +343,24 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
     # ------------------------------------------------------------------ suggestions
 
     def add_suggestions(self, items: Iterable[Suggestion]) -> int:
-        rows = [
-            {
-                "record_id": s.record_id,
-                "question": s.question,
-                "value": s.value,
-                "score": s.score,
-                "agent": s.agent,
-                "kind": str(s.kind),
-            }
-            for s in items
-        ]
-        if rows:
+        """Insert suggestions; ``items`` is consumed ``WRITE_CHUNK`` at a time, so a generator
+        of millions costs the memory of one chunk."""
+        n = 0
+        for part in batched(items):
+            rows = [
+                {
+                    "record_id": s.record_id,
+                    "question": s.question,
+                    "value": s.value,
+                    "score": s.score,
+                    "agent": s.agent,
+                    "kind": str(s.kind),
+                }
+                for s in part
+            ]
             self._conn.execute(suggestions.insert(), rows)
-        return len(rows)
+            n += len(rows)
+        return n
 
     def suggestions_for(self, record_ids: Sequence[int]) -> list[Suggestion]:
         out: list[Suggestion] = []
@@ -422,7 +435,14 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
         """Insert or replace final labels, keyed by (record, question).
 
         ``replace=False`` is a plain insert, for records that cannot have labels yet.
+        ``items`` is consumed ``WRITE_CHUNK`` at a time (bounded memory for a generator).
         """
+        n = 0
+        for part in batched(items):
+            n += self._set_final_labels(part, replace=replace)
+        return n
+
+    def _set_final_labels(self, items: Sequence[FinalLabel], *, replace: bool) -> int:
         rows = [
             {
                 "record_id": f.record_id,

@@ -10,7 +10,7 @@ record ids (one per span), start and end offsets (int32 code points) and label i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +25,8 @@ from goldsmith.store.tables import (
     records,
     suggestions,
 )
+
+ID_PAGE = 500_000  # record ids per query of record_id_array
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +161,47 @@ class VotesTx:
             votes.astype(np.int16),
         )
 
-    def record_id_array(self) -> npt.NDArray[np.int64]:
-        """Every record id, ascending: the rows of a label matrix."""
-        found = self._conn.execute(select(records.c.id).order_by(records.c.id)).scalars().all()
-        return np.asarray(found, dtype=np.int64)
+    def record_id_array(self, *, page: int = ID_PAGE) -> npt.NDArray[np.int64]:
+        """Every record id, ascending: the rows of a label matrix.
+
+        Read in keyset pages straight into int64 arrays (8 bytes a record, not a Python int
+        in a list)."""
+        parts, last = [], 0
+        while True:
+            q = select(records.c.id).where(records.c.id > last).order_by(records.c.id)
+            found = np.fromiter(
+                self._conn.execute(q.limit(page)).scalars(), dtype=np.int64, count=-1
+            )
+            if len(found) == 0:
+                break
+            parts.append(found)
+            last = int(found[-1])
+            if len(found) < page:
+                break
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def iter_suggestion_scores(
+        self, question: str, *, agent_prefix: str, page: int = 100_000
+    ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+        """``(record ids, scores)`` of one producer's suggestions for ``question`` in pages of
+        at most ``page`` rows (keyset on the suggestion id; a missing score is NaN)."""
+        last = 0
+        base = select(suggestions.c.id, suggestions.c.record_id, suggestions.c.score).where(
+            suggestions.c.question == question, suggestions.c.agent.startswith(agent_prefix)
+        )
+        while True:
+            q = base.where(suggestions.c.id > last).order_by(suggestions.c.id).limit(page)
+            rows = self._conn.execute(q).all()
+            if not rows:
+                return
+            ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+            scores = np.fromiter(
+                (np.nan if r[2] is None else r[2] for r in rows), dtype=np.float64, count=len(rows)
+            )
+            yield ids, scores
+            last = int(rows[-1][0])
+            if len(rows) < page:
+                return
 
     def max_record_id(self) -> int:
         return int(

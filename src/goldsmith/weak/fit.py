@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from goldsmith.errors import SchemaError
 from goldsmith.schema import (
@@ -53,6 +54,8 @@ from goldsmith.weak.run import (
 from goldsmith.weak.span_matrix import to_char_spans, to_token_spans
 
 AGENT = "label-model:"
+PREDICT_CHUNK = 200_000
+"""Rows of the label matrix scored at once when writing a fit's output."""
 _HUMAN = [
     str(p) for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN, Provenance.CONSENSUS)
 ]
@@ -122,12 +125,10 @@ def fit_to_store(
             fitted.fit(L_train, L_dev=L_dev, Y_dev=y_dev)  # type: ignore[attr-defined]
         else:
             fitted.fit(data.L)  # type: ignore[attr-defined]
-    proba = fitted.predict_proba(data.L)
+    best, confidence = predict_best(fitted, data.L)
     voted = np.diff(data.L.indptr) > 0
-    best = proba.argmax(axis=1)
-    confidence = proba[np.arange(len(best)), best]
     agent = AGENT + name
-    suggestions = [
+    suggestions = (
         Suggestion(
             int(rid),
             data.question,
@@ -137,25 +138,21 @@ def fit_to_store(
             float(p),
         )
         for rid, c, p in zip(data.record_ids[voted], best[voted], confidence[voted], strict=True)
-    ]
+    )
     weak_rows = voted & ~taken
     if threshold is not None:
         weak_rows &= confidence >= threshold
     finals = (
-        [
-            FinalLabel(int(rid), data.question, data.labels[int(c)], Provenance.WEAK, float(p))
-            for rid, c, p in zip(
-                data.record_ids[weak_rows], best[weak_rows], confidence[weak_rows], strict=True
-            )
-        ]
-        if threshold is not None
-        else []
+        FinalLabel(int(rid), data.question, data.labels[int(c)], Provenance.WEAK, float(p))
+        for rid, c, p in zip(
+            data.record_ids[weak_rows], best[weak_rows], confidence[weak_rows], strict=True
+        )
     )
-    with store.write() as tx:
+    with store.write() as tx:  # the generators are written a chunk at a time
         tx.delete_suggestions(data.question, agent_prefix=AGENT)
-        tx.add_suggestions(suggestions)
+        n_suggestions = tx.add_suggestions(suggestions)
         tx.delete_final_labels(data.question, provenance=str(Provenance.WEAK))
-        tx.set_final_labels(finals)
+        n_weak = tx.set_final_labels(finals) if threshold is not None else 0
     balance = np.asarray(fitted.class_balance_, dtype=float)
     return FitReport(
         question=data.question,
@@ -163,8 +160,8 @@ def fit_to_store(
         n_records=int(data.L.shape[0]),
         n_lfs=len(data.lfs),
         n_gold=int(has_gold.sum()),
-        n_suggestions=len(suggestions),
-        n_weak_labels=len(finals),
+        n_suggestions=n_suggestions,
+        n_weak_labels=n_weak,
         threshold=threshold,
         class_balance={
             lab: round(float(p), 4) for lab, p in zip(data.labels, balance, strict=True)
@@ -172,6 +169,23 @@ def fit_to_store(
         scores={n: round(s, 4) for n, s in scores.items()},
         note=note,
     )
+
+
+def predict_best(
+    model: Any, L: sp.csr_matrix, *, chunk: int = PREDICT_CHUNK
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The most probable class of each row of ``L`` and its probability, predicted
+    ``chunk`` rows at a time: only one chunk's ``(chunk, k)`` probabilities exist at once,
+    never the ``(n, k)`` matrix."""
+    n = L.shape[0]
+    best = np.zeros(n, dtype=np.int64)
+    confidence = np.zeros(n, dtype=np.float64)
+    for start in range(0, n, chunk):
+        proba = model.predict_proba(L[start : start + chunk])
+        top = proba.argmax(axis=1)
+        best[start : start + chunk] = top
+        confidence[start : start + chunk] = proba[np.arange(len(top)), top]
+    return best, confidence
 
 
 def _base(name: str) -> Callable[[int, int], BaseLabelModel]:
