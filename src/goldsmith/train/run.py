@@ -135,20 +135,17 @@ def _rows(task: Task, data: TrainingSet, kind: str, data_file: str | Path | None
         return chat.preference_rows(task, data.question, data.train)
     if data_file is None:
         return chat.sft_rows(task, data.question, data.train)
-    held_out = {json.dumps(r["prompt"]) for r in chat.sft_rows(task, data.question, data.test)}
-    users = {
-        json.dumps([m for m in r["prompt"] if m["role"] == "user"])
-        for r in chat.sft_rows(task, data.question, data.test)
-    }
-    rows = [
-        r
-        for r in chat.read_export(data_file)
-        if json.dumps(r["prompt"]) not in held_out
-        and json.dumps([m for m in r["prompt"] if m["role"] == "user"]) not in users
-    ]
+
+    held_out = {_user_turns(r) for r in chat.sft_rows(task, data.question, data.test)}
+    rows = [r for r in chat.read_export(data_file) if _user_turns(r) not in held_out]
     if not rows:
         raise SchemaError(f"{data_file}: every row is a held-out test prompt")
     return rows
+
+
+def _user_turns(row: chat.Row) -> str:
+    """What identifies a prompt across wordings: its user messages (system prompts differ)."""
+    return json.dumps([m for m in row["prompt"] if m["role"] == "user"])
 
 
 def _manifest(
