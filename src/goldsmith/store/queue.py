@@ -154,9 +154,6 @@ class _Statements:
             self.next_open = next_open
         else:  # see the module docstring: lock the candidate, then re-check it while locked
             self.next_open = next_open.with_for_update(skip_locked=True, of=records)
-            # when every open record is locked (being leased or submitted right now), wait for
-            # the first one instead of answering "no work" that exists
-            self.next_open_wait = next_open.with_for_update(of=records)
             still_open = select(records.c.id, user, bindparam("until", type_=Float())).where(
                 records.c.id == rid, *is_open
             )
@@ -301,18 +298,11 @@ class QueueTx:
             locked.add(user)
 
     def _lease_open_pg(self, user: str, *, overlap: int, ttl: float, now: float) -> int | None:
-        """Lock the first open record nobody else has locked, then lease it if still open.
-
-        When every open record is locked by other transactions (the last records of a
-        queue, being submitted), wait for the first of them rather than return None: with
-        ``overlap`` > 1 the record may still need this user once its submit commits.
-        """
+        """Lock the first open record nobody else has locked, then lease it if still open."""
         sql, conn = self._sql, self._conn
         args = {"user": user, "now": now, "overlap": overlap, "until": now + ttl}
         for _ in range(_LEASE_TRIES):
             rid = sql.next_open.scalar(conn, args)
-            if rid is None:  # nothing unlocked: wait for a locked one, if any is open
-                rid = sql.next_open_wait.scalar(conn, args)
             if rid is None:
                 return None
             if sql.lease_if_open.scalar(conn, {**args, "rid": int(rid)}) is not None:
