@@ -147,6 +147,21 @@ def check_database(root: Path, log: Log, *, records: int, overlap: int) -> None:
 # --------------------------------------------------------------------------- store level
 
 
+def next_or_none(proj: Project, user: str) -> Any:
+    """``next``, asked again briefly when empty, as the page does: while the last open
+    records are row-locked by other annotators' submits, SKIP LOCKED answers "nothing
+    right now", and with overlap 2 such a record may still need this annotator."""
+    for _ in range(20):
+        item = proj.next_item(user)
+        if item is not None:
+            return item
+        counts = proj.progress(user)
+        if counts["complete"] == counts["total"]:
+            return None
+        time.sleep(0.05)
+    return None
+
+
 @pytest.mark.parametrize("overlap", [1, 2])
 def test_threads_never_over_assign(team: Callable[..., Path], overlap: int) -> None:
     """Twelve annotators, each on its own connection pool, race for a short queue.
@@ -159,20 +174,6 @@ def test_threads_never_over_assign(team: Callable[..., Path], overlap: int) -> N
     root = team(records=records, overlap=overlap, users=users)
     log = Log()
     start = threading.Barrier(len(users))
-
-    def next_or_none(proj: Project, user: str) -> Any:
-        """``next``, asked again briefly when empty, as the page does: while the last open
-        records are row-locked by other annotators' submits, SKIP LOCKED answers "nothing
-        right now", and with overlap 2 such a record may still need this annotator."""
-        for _ in range(20):
-            item = proj.next_item(user)
-            if item is not None:
-                return item
-            counts = proj.progress(user)
-            if counts["complete"] == counts["total"]:
-                return None
-            time.sleep(0.05)
-        return None
 
     def annotate(index: int, user: str) -> None:
         combined = index % 2 == 1
@@ -227,7 +228,7 @@ def test_one_annotator_in_many_tabs(team: Callable[..., Path]) -> None:
     def tab(user: str) -> None:
         try:
             with Project.open(root) as proj:
-                while (item := proj.next_item(user)) is not None:
+                while (item := next_or_none(proj, user)) is not None:
                     rid = int(item.record.id or 0)
                     log.lease(rid, user)
                     proj.answer(user, rid, {"label": LABELS[rid % 3]}, assigned_only=True)
