@@ -148,9 +148,10 @@ def check_database(root: Path, log: Log, *, records: int, overlap: int) -> None:
 
 
 def next_or_none(proj: Project, user: str) -> Any:
-    """``next``, asked again briefly when empty, as the page does: while the last open
+    """``next``, asked again briefly when empty, as an SDK client would: while the last open
     records are row-locked by other annotators' submits, SKIP LOCKED answers "nothing
-    right now", and with overlap 2 such a record may still need this annotator."""
+    right now", and with overlap 2 such a record may still need this annotator (the page
+    shows an empty queue until reloaded; a known limit, see docs/deploy.md)."""
     for _ in range(20):
         item = proj.next_item(user)
         if item is not None:
