@@ -138,6 +138,44 @@ def _finish(trainer: Any, tokenizer: Any, out: Path, merge: bool, resume: bool) 
     }
 
 
+def _tune(
+    kind: str,
+    base_model: str | Path,
+    rows: list[Row],
+    out: str | Path,
+    settings: LoraSettings | None,
+    merge: bool,
+    resume: bool,
+    progress: Progress,
+    log: LogFn | None,
+) -> dict[str, Any]:
+    """The run both trainers share; ``kind`` picks TRL's SFT or DPO config and trainer."""
+    settings = settings or LoraSettings()
+    trl = require("trl")
+    datasets = require("datasets")
+    datasets.disable_progress_bars()
+    folder = Path(out)
+    with quiet():
+        model, tokenizer = load_base(base_model)
+        if kind == "sft":
+            config = trl.SFTConfig(**_common(folder, settings), completion_only_loss=True)
+            trainer_class = trl.SFTTrainer
+        else:
+            config = trl.DPOConfig(**_common(folder, settings), beta=settings.beta)
+            trainer_class = trl.DPOTrainer
+        trainer = trainer_class(
+            model=model,
+            args=config,
+            train_dataset=datasets.Dataset.from_list(
+                fit_rows(tokenizer, rows, settings.max_length)
+            ),
+            processing_class=tokenizer,
+            peft_config=_lora(settings),
+            callbacks=[_callback(progress, log)],
+        )
+        return _finish(trainer, tokenizer, folder, merge, resume)
+
+
 def train_sft(
     base_model: str | Path,
     rows: list[Row],
@@ -150,25 +188,7 @@ def train_sft(
     log: LogFn | None = None,
 ) -> dict[str, Any]:
     """LoRA SFT of ``base_model`` on prompt-completion ``rows``; returns training metrics."""
-    settings = settings or LoraSettings()
-    trl = require("trl")
-    datasets = require("datasets")
-    datasets.disable_progress_bars()
-    folder = Path(out)
-    with quiet():
-        model, tokenizer = load_base(base_model)
-        config = trl.SFTConfig(**_common(folder, settings), completion_only_loss=True)
-        trainer = trl.SFTTrainer(
-            model=model,
-            args=config,
-            train_dataset=datasets.Dataset.from_list(
-                fit_rows(tokenizer, rows, settings.max_length)
-            ),
-            processing_class=tokenizer,
-            peft_config=_lora(settings),
-            callbacks=[_callback(progress, log)],
-        )
-        return _finish(trainer, tokenizer, folder, merge, resume)
+    return _tune("sft", base_model, rows, out, settings, merge, resume, progress, log)
 
 
 def train_dpo(
@@ -184,22 +204,4 @@ def train_dpo(
 ) -> dict[str, Any]:
     """LoRA DPO of ``base_model`` on prompt/chosen/rejected ``rows`` (the reference model is
     the base itself, with the adapter switched off)."""
-    settings = settings or LoraSettings()
-    trl = require("trl")
-    datasets = require("datasets")
-    datasets.disable_progress_bars()
-    folder = Path(out)
-    with quiet():
-        model, tokenizer = load_base(base_model)
-        config = trl.DPOConfig(**_common(folder, settings), beta=settings.beta)
-        trainer = trl.DPOTrainer(
-            model=model,
-            args=config,
-            train_dataset=datasets.Dataset.from_list(
-                fit_rows(tokenizer, rows, settings.max_length)
-            ),
-            processing_class=tokenizer,
-            peft_config=_lora(settings),
-            callbacks=[_callback(progress, log)],
-        )
-        return _finish(trainer, tokenizer, folder, merge, resume)
+    return _tune("dpo", base_model, rows, out, settings, merge, resume, progress, log)
