@@ -23,11 +23,15 @@ raylet included, every 0.5 s):
 * ``lf-ray``: the same with ``engine="ray", workers=2`` (a fresh local Ray with 2 CPUs);
   each LF stage first drops every stored vote, so it labels all records;
 * ``fit``: ``Project.fit_label_model("label-model", threshold=0.5)``;
-* ``rank``: queue ranking in bounded memory: least-confidence of the label model's stored
+* ``rank``: queue ranking from the label model alone: least-confidence of its stored
   suggestions (``StoreTx.iter_suggestion_scores``), ranked with
-  :func:`goldsmith.active.scores.rank_chunks` and written to ``queue_rank`` in pages;
-* ``retrain``: the product's queue ranking, ``Project.retrain(strategy="margin")``, which
-  embeds every record (tfidf, 256 float32 each) and holds the whole matrix;
+  :func:`goldsmith.active.scores.rank_chunks`, the first 100k written as the queue's head;
+* ``embed``: ``Project.embed("tfidf")``: a TF-IDF + SVD fit on 100k records spread over the
+  ids, then every record's 256 float32, streamed into the store a batch at a time;
+* ``retrain``: the product's queue ranking, ``Project.retrain(strategy="margin")``, after
+  1,000 records (spread over the ids) get their abstract's real class as a gold label: the
+  classifier scores every stored vector a page at a time, writes its suggestions page by
+  page, shortlists the 100k most uncertain open records, orders them and writes that head;
 * ``export``: ``Project.export(ExportOptions(fmt="openai-chat", split=(0.8, 0.1, 0.1),
   provenance=(..., weak)))`` of the weak labels;
 * ``snorkel`` (run with ``.venv-bench``): Snorkel's ``PandasLFApplier`` and
@@ -62,7 +66,8 @@ SOURCE = HERE.parents[1] / "shared/data/healthcare/medical_abstracts/medical_tc_
 LABELS = ("neoplasms", "digestive", "nervous", "cardiovascular", "general")
 LIMIT_MB = 4096
 SPLIT = (0.8, 0.1, 0.1)
-STAGES = ("import", "lf", "lf-ray", "fit", "rank", "export", "retrain", "snorkel")
+STAGES = ("import", "lf", "lf-ray", "fit", "rank", "export", "embed", "retrain", "snorkel")
+N_GOLD = 1000
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 # --------------------------------------------------------------------------- input
@@ -149,26 +154,57 @@ def child_fit(work: Path) -> dict[str, Any]:
     }
 
 
-def child_rank(work: Path, *, retrain: bool) -> dict[str, Any]:
+def child_embed(work: Path) -> dict[str, Any]:
     from goldsmith import Project
 
     with Project.open(_project(work)) as project:
         start = time.perf_counter()
+        report = project.embed("tfidf")
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "rows": report.n_records, "computed": report.n_computed}
+
+
+def add_gold(project: Any, n: int = N_GOLD) -> None:
+    """``n`` records spread over the ids get the real class of the abstract they vary."""
+    from goldsmith.schema import FinalLabel, Provenance
+
+    with SOURCE.open(newline="", encoding="utf-8") as f:
+        classes = [LABELS[int(r["condition_label"]) - 1] for r in csv.DictReader(f)]
+    with project.store.read() as tx:
+        total = tx.count_records()
+    picked = range(1, total + 1, max(total // n, 1))
+    gold = [
+        FinalLabel(i, "label", classes[(i - 1) % len(classes)], Provenance.GOLD) for i in picked
+    ]
+    with project.store.write() as tx:
+        tx.set_final_labels(gold)
+
+
+def child_rank(work: Path, *, retrain: bool) -> dict[str, Any]:
+    from goldsmith import Project
+
+    with Project.open(_project(work)) as project:
+        if retrain:
+            add_gold(project)
+        start = time.perf_counter()
         if retrain:
             report = project.retrain(strategy="margin")
             ranked = report.n_ranked
+            extra = {"labeled": report.n_labeled, "suggestions": report.n_suggestions}
         else:
-            ranked = rank_least_confident(project)
+            ranked, extra = rank_least_confident(project), {}
         seconds = time.perf_counter() - start
         with project.store.read() as tx:
             n = tx.count_records()
-    return {"seconds": seconds, "rows": n, "ranked": ranked}
+    return {"seconds": seconds, "rows": n, "ranked": ranked, **extra}
 
 
-def rank_least_confident(project: Any, page: int = 50_000) -> int:
+def rank_least_confident(project: Any) -> int:
     """Order the queue by the label model's least confident suggestions, in bounded memory:
     scores stream out of the store in pages, :func:`rank_chunks` keeps 12 bytes a record,
-    and the ranks go back ``page`` at a time (records without a suggestion keep theirs)."""
+    and the head of the order (the retrain's shortlist size) goes to the queue's front, as
+    a retrain writes it."""
+    from goldsmith.active.loop import SHORTLIST
     from goldsmith.active.scores import rank_chunks
 
     question = project.task.questions[0].name
@@ -176,10 +212,7 @@ def rank_least_confident(project: Any, page: int = 50_000) -> int:
         chunks = tx.iter_suggestion_scores(question, agent_prefix="label-model:")
         order = rank_chunks((ids, 1.0 - scores) for ids, scores in chunks)
     with project.store.write() as tx:
-        for start in range(0, len(order), page):
-            part = order[start : start + page].tolist()
-            tx.set_queue_ranks([(rid, float(start + i)) for i, rid in enumerate(part)])
-    return len(order)
+        return tx.replace_queue_order(order[:SHORTLIST].tolist())
 
 
 def child_export(work: Path) -> dict[str, Any]:
@@ -247,6 +280,7 @@ def _child(args: argparse.Namespace) -> None:
         "lf-ray": lambda: child_lf(work, "ray"),
         "fit": lambda: child_fit(work),
         "rank": lambda: child_rank(work, retrain=False),
+        "embed": lambda: child_embed(work),
         "retrain": lambda: child_rank(work, retrain=True),
         "export": lambda: child_export(work),
         "snorkel": lambda: child_snorkel(csv_path, args.snorkel_records),

@@ -11,7 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -94,3 +94,31 @@ def store(store_url: tuple[str, str | None]) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+def _import_ray() -> Any:
+    """The ``ray`` module, or a skip off CI; in CI (which installs the ray extra) a missing
+    Ray fails."""
+    if _in_ci():
+        import ray
+
+        return ray
+    return pytest.importorskip("ray")
+
+
+@pytest.fixture
+def ray_lib() -> Any:
+    """The ``ray`` module, with no cluster started."""
+    return _import_ray()
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[Any]:
+    """A local Ray cluster with 2 CPUs for one test module, started by the test (the code
+    under test must leave it up)."""
+    ray = _import_ray()
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()

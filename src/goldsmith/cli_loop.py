@@ -14,6 +14,7 @@ from rich.table import Table
 
 from goldsmith._cli_common import DbOpt, ProjectOpt, QuestionOpt, clean_errors, csv_list
 from goldsmith._console import RichProgress, console, stdout
+from goldsmith.active.loop import SHORTLIST
 from goldsmith.errors import ConfigError
 from goldsmith.prelabel.llm import LLMConfig
 from goldsmith.project import Project
@@ -61,7 +62,7 @@ def embed(
     with clean_errors(), Project.open(project, db_url=db) as proj:
         done = proj.embed(embedder, engine=engine, ray_address=ray_address, progress=RichProgress())
     console.print(
-        f"{len(done.record_ids)} records embedded with [bold]{done.model_id}[/] "
+        f"{done.n_records} records embedded with [bold]{done.model_id}[/] "
         f"({done.n_computed} computed now, the rest cached)"
     )
 
@@ -83,6 +84,14 @@ def queue(
     strategy: StrategyOpt = None,
     question: QuestionOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    shortlist: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Open records the strategy orders at most; the rest follow by id until "
+            "the next retrain.",
+        ),
+    ] = SHORTLIST,
     engine: EngineOpt = "local",
     ray_address: RayAddressOpt = None,
     db: DbOpt = None,
@@ -93,6 +102,7 @@ def queue(
             strategy=strategy,
             question=question,
             seed=seed,
+            shortlist=shortlist,
             engine=engine,
             ray_address=ray_address,
             progress=RichProgress(),

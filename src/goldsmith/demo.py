@@ -133,7 +133,7 @@ def run_demo(
         embedded = project.embed("tfidf", progress=progress)
         cold = project.retrain(strategy="margin", progress=progress)
         log(
-            f"[5/10] {len(embedded.record_ids)} abstracts embedded ({embedded.model_id}); "
+            f"[5/10] {embedded.n_records} abstracts embedded ({embedded.model_id}); "
             f"no labels yet, so the queue starts in {cold.strategy} order"
         )
         keys = [project.create_api_key(_add(project, f"annotator-{i}")) for i in range(3)]

@@ -38,7 +38,7 @@ from goldsmith.prelabel.llm_cache import DEFAULT_CACHE
 from goldsmith.prelabel.llm_ray import prelabel_with_llm_ray
 from goldsmith.prelabel.llm_store import LLMPrelabelReport, prelabel_with_llm
 from goldsmith.prelabel.prompt import Redact
-from goldsmith.prelabel.vectors import Embedded, embed_records
+from goldsmith.prelabel.vectors import EmbedSummary, embed_records, ensure_embeddings
 from goldsmith.prelabel.vectors_ray import embed_records_ray, ray_scorer
 from goldsmith.progress import SILENT, Progress
 from goldsmith.quality import review as _review
@@ -405,10 +405,10 @@ class Project(TrainFront):
         engine: str = "local",
         ray_address: str | None = None,
         progress: Progress = SILENT,
-    ) -> Embedded:
-        """Embed every record with ``spec`` (cached per record and model id) and make it the
-        project's embedder for the model in the loop. ``engine="ray"`` encodes on Ray (local,
-        or at ``ray_address``), resumably: the same vectors."""
+    ) -> EmbedSummary:
+        """Embed every record with ``spec`` (cached per record and model id, streaming) and
+        make it the project's embedder for the model in the loop. ``engine="ray"`` encodes
+        on Ray (local, or at ``ray_address``), resumably: the same vectors."""
         embedder = self.embedder(spec)
         if use_ray(engine):
             jobs = self.root / JOBS_DIR
@@ -416,7 +416,7 @@ class Project(TrainFront):
                 self.store, embedder, jobs_dir=jobs, address=ray_address, progress=progress
             )
         else:
-            embedded = embed_records(self.store, embedder, progress=progress)
+            embedded = ensure_embeddings(self.store, embedder, progress=progress)
         if spec is not None:
             with self.store.write() as tx:
                 tx.set_meta("embedder", spec)
@@ -428,14 +428,15 @@ class Project(TrainFront):
         strategy: str | None = None,
         question: str | None = None,
         seed: int = 0,
+        shortlist: int = _loop.SHORTLIST,
         engine: str = "local",
         ray_address: str | None = None,
         progress: Progress = SILENT,
     ) -> LoopReport:
         """Fit the in-the-loop classifier on the labels so far, write its calibrated
         suggestions, and order the annotation queue with ``strategy`` (default: the last one
-        used, ``margin`` at first). ``engine="ray"`` embeds new records and scores every
-        record on Ray."""
+        used, ``margin`` at first; at most ``shortlist`` open records, the rest by id).
+        ``engine="ray"`` embeds new records and scores every record on Ray."""
         if use_ray(engine):
             self.embed(engine=engine, ray_address=ray_address, progress=progress)
         with self.store.read() as tx:
@@ -447,6 +448,7 @@ class Project(TrainFront):
             question=question,
             strategy=str(chosen),
             seed=seed,
+            shortlist=shortlist,
             score=ray_scorer(self.store, self.root / JOBS_DIR, ray_address)
             if use_ray(engine)
             else None,

@@ -138,3 +138,67 @@ def test_loop_needs_a_label_question(tmp_path: Path) -> None:
         p.add_records([{"fields": {"prompt": "hi"}}])
         with pytest.raises(SchemaError, match="label or multilabel"):
             p.retrain()
+
+
+def _queue(p: Project) -> list[int]:
+    """Open record ids in the order `next` serves them (rank, then id)."""
+    with p.store.read() as tx:
+        done = tx.done_records()
+        ranks = tx.queue_ranks(list(range(1, 241)))
+    return sorted((r for r in ranks if r not in done), key=lambda r: (ranks[r], r))
+
+
+def test_a_queue_larger_than_the_shortlist_is_ranked_in_pages(
+    fin: tuple[Project, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 180 open records, a shortlist of 40 and pages of 50 vectors: the head is the
+    full ranking's first 40, the rest follow by id, and nothing holds every vector."""
+    from goldsmith.active import loop
+    from goldsmith.prelabel.classifier import LoopClassifier
+    from goldsmith.store.embeddings import EmbeddingsTx
+
+    p, gold = fin
+    monkeypatch.setattr(loop, "STOP_SET_SIZE", 30)
+    _label(p, gold, list(range(1, 61)), Provenance.GOLD)
+    full = p.retrain(strategy="margin")
+    full_order = _queue(p)
+
+    scored, read = [], []
+    predict, get = LoopClassifier.predict_proba, EmbeddingsTx.get_embeddings
+    monkeypatch.setattr(loop, "VECTOR_PAGE", 50)
+    monkeypatch.setattr(
+        LoopClassifier, "predict_proba", lambda m, X: scored.append(len(X)) or predict(m, X)
+    )
+    monkeypatch.setattr(
+        EmbeddingsTx, "get_embeddings", lambda tx, m, ids: read.append(len(ids)) or get(tx, m, ids)
+    )
+    paged = loop.retrain(p.store, p.task, p.embedder(), strategy="margin", shortlist=40)
+    assert max(scored) <= 100 and max(read) <= 100  # 50 a page; 40 shortlisted + 60 labeled
+    assert sum(scored) < 2 * 240  # each record scored once, plus the pool and the stop set
+    assert paged.n_ranked == 40 and full.n_ranked == 180
+    assert paged.n_suggestions == full.n_suggestions == 180  # every open record, page by page
+    with p.store.read() as tx:
+        found = [s for s in tx.suggestions_for(list(range(1, 241))) if s.kind == "model"]
+    assert sorted(s.record_id for s in found) == list(range(61, 241))  # replaced, not added
+    order = _queue(p)
+    head, tail = order[:40], order[40:]
+    assert head == full_order[:40]  # the most uncertain, in the full ranking's order
+    tail_open = [r for r in tail if r > 60]
+    assert tail_open == sorted(set(range(61, 241)) - set(head))  # then by id
+    assert tail[len(tail_open) :] == list(range(1, 61))  # the gold, still awaiting responses
+    p.add_user("ann", "annotator")
+    item = p.next_item("ann")
+    assert item is not None and item.record.id == head[0]
+
+
+def test_cold_start_at_scale_orders_a_uniform_sample(fin: tuple[Project, list[str]]) -> None:
+    from goldsmith.active import loop
+
+    p, _ = fin
+    p.embed("tfidf")
+    cold = loop.retrain(p.store, p.task, p.embedder(), strategy="margin", shortlist=30)
+    assert cold.strategy == "kcenter" and cold.n_ranked == 30
+    head = _queue(p)[:30]
+    assert len(set(head)) == 30 and max(head) - min(head) > 120  # spread, not the first ids
+    again = loop.retrain(p.store, p.task, p.embedder(), strategy="margin", shortlist=30)
+    assert _queue(p)[:30] == head and again.n_ranked == 30  # seeded: the same sample

@@ -361,3 +361,45 @@ def test_record_text_joins_text_and_chat_fields() -> None:
         }
     )
     assert record_text(rec) == "Heart\npain?"
+
+
+def test_embedding_streams_pages_and_batches_consecutive_missing_records(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of 7 records, batches of 10: the missing records are encoded in id order, 10
+    at a time across page boundaries, whatever was stored before."""
+    from goldsmith.prelabel import vectors
+
+    monkeypatch.setattr(vectors, "PAGE", 7)
+    _tiny_model(tmp_path / "m")
+    ids = _add(store, _texts(40))
+    e = CountingModel2Vec(tmp_path / "m")
+    embed_records(store, e, ids[5:18])  # 13 stored already, in the middle
+    e.calls.clear()
+    done = vectors.ensure_embeddings(store, e, batch_size=10)
+    assert (done.n_records, done.n_computed) == (40, 27)
+    assert e.calls == [10, 10, 7]  # ids 1-5 and 19-23, then 24-33, then 34-40
+    pages = list(vectors.iter_vectors(store, e.id, page=15))
+    assert [len(i) for i, _ in pages] == [15, 15, 10]
+    got = np.concatenate([v for _, v in pages])
+    assert got.tobytes() == Model2VecEmbedder(tmp_path / "m").encode(_texts(40)).tobytes()
+
+
+def test_tfidf_is_fitted_on_an_even_sample_of_a_large_corpus(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goldsmith.prelabel import vectors
+
+    ids = _add(store, _texts(100))
+    sample = vectors.fit_texts(store, limit=10)
+    assert len(sample) == 10 and sample[0] == _texts(100)[0] and sample[-1] == _texts(100)[99]
+    assert vectors.fit_texts(store, limit=100) == _texts(100)  # small enough: every text
+    monkeypatch.setattr(vectors, "FIT_SAMPLE", 10)
+    e = CountingTfidf()
+    done = vectors.ensure_embeddings(store, e)
+    reference = TfidfEmbedder(dim=16).fit(sample)
+    assert done.model_id == reference.id != TfidfEmbedder(dim=16).id_for(_texts(100))
+    assert (e.fits, e.encoded, done.n_computed) == (1, 100, 100)
+    with store.read() as tx:
+        stored = tx.get_embeddings(done.model_id, ids)
+    np.testing.assert_allclose(stored, reference.encode(_texts(100)), atol=1e-6)

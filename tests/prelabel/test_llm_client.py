@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openai_server import Fault, OpenAIServer, Reply, answer_with, record_text
 
 from goldsmith.errors import ConfigError
 from goldsmith.prelabel.llm import LLMClient, LLMConfig
@@ -27,6 +26,7 @@ from goldsmith.prelabel.llm_cache import LLMCache, canonical_json
 from goldsmith.prelabel.llm_run import answer_many, prelabel_records
 from goldsmith.prelabel.prompt import build_request
 from goldsmith.schema import FieldSpec, LabelQuestion, Record, Settings, SuggestionKind, Task
+from openai_server import Fault, OpenAIServer, Reply, answer_with, record_text
 
 KEY = "sk-test-SECRET-0123456789"
 TASK = Task(

@@ -5,13 +5,9 @@ budget, and a run cut short that resumes paying only for what it had not got."""
 from __future__ import annotations
 
 import json
-import os
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from goldsmith.prelabel.llm import LLMConfig
 from goldsmith.prelabel.llm_cache import DEFAULT_CACHE, LLMCache
@@ -27,24 +23,6 @@ def _sentences(n: int) -> list[tuple[str, str]]:
     with (DATA / "Sentences_AllAgree.txt").open(encoding="latin-1") as fh:
         rows = [line.strip().rpartition("@")[::2] for line in fh]
     return [(t, lab) for t, lab in rows if t][:n]
-
-
-def _ray() -> Any:
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        import ray
-
-        return ray
-    return pytest.importorskip("ray")
-
-
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[Any]:
-    ray = _ray()
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
 
 
 def _policy(truth: dict[str, str]) -> Any:

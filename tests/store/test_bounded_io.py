@@ -58,3 +58,19 @@ def test_record_id_array_reads_in_pages(store: Store) -> None:
         for page in (1, 7, 25, 100):
             found = tx.record_id_array(page=page)
             assert found.dtype == np.int64 and found.tolist() == ids
+
+
+def test_replacing_the_queue_order_writes_only_ranked_rows(store: Store) -> None:
+    from goldsmith.store.queue import LLM_FRONT, ROUND_FRONT, STRATEGY_HEAD
+
+    ids = _records(store, 12)
+    with store.write() as tx:
+        tx.set_queue_ranks([(ids[0], ROUND_FRONT), (ids[1], LLM_FRONT + 0.3), (ids[2], 7.0)])
+        assert tx.replace_queue_order([ids[9], ids[4]], waiting=[ids[0]]) == 3
+    with store.read() as tx:
+        ranks = tx.queue_ranks(ids)
+    assert ranks[ids[9]] == STRATEGY_HEAD and ranks[ids[4]] == STRATEGY_HEAD + 1
+    assert ranks[ids[0]] == 1.0  # awaiting responses: after every unranked record
+    assert all(ranks[i] == 0.0 for i in ids if i not in (ids[9], ids[4], ids[0]))  # reset
+    served = sorted(ids, key=lambda i: (ranks[i], i))
+    assert served[:3] == [ids[9], ids[4], ids[1]] and served[-1] == ids[0]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,28 +87,8 @@ def all_kinds(tmp_path: Path) -> list[Any]:
     ]
 
 
-def _ray() -> Any:
-    """Ray, or a skip off CI; in CI (which installs the ray extra) a missing Ray fails."""
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        import ray
-
-        return ray
-    return pytest.importorskip("ray")
-
-
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[Any]:
-    """A local Ray cluster with 2 CPUs, started by the test (the engine must leave it up)."""
-    ray = _ray()
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
-
-
-def test_ray_engine_gives_the_local_engines_votes(tmp_path: Path) -> None:
-    ray = _ray()
+def test_ray_engine_gives_the_local_engines_votes(tmp_path: Path, ray_lib: Any) -> None:
+    ray = ray_lib
     rows = make_rows(400)
     lfs = all_kinds(tmp_path)
     files = records_to_parquet(reversed(rows), tmp_path / "parts", rows_per_file=90)

@@ -164,6 +164,13 @@ class QueryStrategy(ABC):
         """``n`` unlabeled rows (``n`` at most ``pool.n_unlabeled``), best first."""
         return self.order(pool, n=n, rng=rng)[:n]
 
+    def shortlist_scores(self, pool: Pool, rng: np.random.Generator) -> FloatArray:
+        """Scores that pick the rows :meth:`order` sees when a queue is too large to order
+        at once (higher = keep); by default uniform random keys, so the order runs on a
+        uniform sample. ``pool`` is one chunk of a stream of records: a row's score may
+        depend only on that row's inputs, and ``embeddings`` is never given."""
+        return rng.random(pool.n_rows)
+
     def select(
         self,
         n: int,
@@ -280,6 +287,13 @@ class ScoreStrategy(QueryStrategy):
         if pool.labeled is not None:
             s[pool.labeled] = -np.inf
         return s
+
+    def shortlist_scores(self, pool: Pool, rng: np.random.Generator) -> FloatArray:
+        """The strategy's own scores when they need no embeddings (a score function must then
+        be row-wise to rank a queue in chunks), else random keys."""
+        if "embeddings" in self.needs:
+            return super().shortlist_scores(pool, rng)
+        return self.scores(pool)
 
     def pick(self, pool: Pool, n: int, *, rng: np.random.Generator) -> IntArray:
         neg = -self.scores(pool)

@@ -81,6 +81,11 @@ class HybridStrategy(QueryStrategy):
         self.oversample = oversample
         self.uncertainty = uncertainty
 
+    def shortlist_scores(self, pool: Pool, rng: np.random.Generator) -> FloatArray:
+        """The uncertainty: the candidates :meth:`order` clusters are the most uncertain."""
+        assert pool.proba is not None
+        return np.asarray(self.uncertainty(pool.proba), dtype=np.float64)
+
     def order(self, pool: Pool, *, n: int | None, rng: np.random.Generator) -> IntArray:
         assert pool.proba is not None and pool.embeddings is not None
         unl = pool.unlabeled

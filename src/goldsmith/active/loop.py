@@ -12,6 +12,14 @@ One :func:`retrain` call
 5. checks the stopping rule: Cohen's kappa between this model's and the previous model's
    predictions on a fixed stop set (Bloodgood & Vijay-Shanker, 2009), kept in the store.
 
+It streams: the stored vectors are scored a page at a time, and each page's suggestions are
+written in its own transaction, so memory does not grow with the vectors or the suggestions.
+The strategy orders at most ``shortlist`` open records (plus the closed ones, which it may
+use, e.g. as k-center's first centres): all of them in a smaller project, else those with
+the best :meth:`~goldsmith.active.base.QueryStrategy.shortlist_scores` (the strategy's own
+scores, or a uniform sample for ``kcenter`` and ``random``). The order goes to the front of
+the queue; the records left out follow by id until the next retrain.
+
 With fewer than two labels there is nothing to learn from: the queue is then ordered by
 ``kcenter`` (diversity) unless the strategy needs no model.
 """
@@ -20,20 +28,21 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from goldsmith.active.base import make_rng
+from goldsmith.active.base import QueryStrategy, make_pool, make_rng
+from goldsmith.active.scores import rank_chunks
 from goldsmith.active.stopping import cohen_kappa, stop_set
 from goldsmith.active.strategies import get_strategy
 from goldsmith.errors import SchemaError
 from goldsmith.prelabel.classifier import LoopClassifier
 from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.vectors import embed_records
+from goldsmith.prelabel.vectors import VECTOR_PAGE, ensure_embeddings, iter_vectors
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import (
     LabelQuestion,
@@ -54,12 +63,16 @@ HUMAN = [
 STOP_SET_SIZE = 1000
 RANK_BATCH = 100
 """Records annotators label between two retrains, as the strategies' batch size."""
+SHORTLIST = 100_000
+"""Open records a retrain orders at most (see the module docstring)."""
 COMMITTEE_AGENTS = ("label-model:", "llm:")
 """Agents whose suggestions join the classifier in the ``committee`` strategy."""
 
 
-Score = Callable[[LoopClassifier, str, npt.NDArray[np.int64], npt.NDArray[np.float32]], Any]
-"""How the fitted classifier's probabilities for every record are computed."""
+Chunks = Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]
+Score = Callable[[LoopClassifier, str, npt.NDArray[np.int64]], Chunks]
+"""``score(model, model_id, record_ids)``: the fitted classifier's probabilities for every
+record, as ``(ids, proba)`` chunks in id order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +141,7 @@ def retrain(
     strategy: str = "margin",
     seed: int = 0,
     score: Score | None = None,
+    shortlist: int = SHORTLIST,
     progress: Progress = SILENT,
 ) -> LoopReport:
     """Fit the classifier on the labels so far, write its suggestions and rank the queue.
@@ -145,71 +159,146 @@ def retrain(
     seed
         Seed of the strategy's randomness and of the stop set.
     score
-        ``score(model, model_id, record_ids, X)`` gives the fitted model's probabilities for
-        every record (default: ``model.predict_proba(X)`` here; the Ray engine scores the
-        stored vectors on a cluster instead).
+        ``score(model, model_id, record_ids)`` gives the fitted model's probabilities for
+        every record as ``(ids, proba)`` chunks (default: the stored vectors, a page at a
+        time, here; the Ray engine scores them on a cluster instead).
+    shortlist
+        Open records the strategy orders at most.
     progress
         Told about embedding.
     """
     started = time.perf_counter()
     q = loop_question(task, question)
     query = get_strategy(strategy)
-    embedded = embed_records(store, embedder, progress=progress)
-    ids, X = embedded.record_ids, embedded.vectors
-    row_of = {int(r): i for i, r in enumerate(ids.tolist())}
-    targets = {rid: y for rid, y in labeled_targets(store, task, q.name).items() if rid in row_of}
-    labeled = np.zeros(len(ids), dtype=bool)
-    labeled[[row_of[r] for r in targets]] = True
+    model_id = ensure_embeddings(store, embedder, progress=progress).model_id
+    with store.read() as tx:
+        ids = tx.record_id_array()
+        done = tx.done_record_array()
+    targets = labeled_targets(store, task, q.name)
+    labeled_ids = np.fromiter(targets, dtype=np.int64, count=len(targets))
+    keep = np.isin(labeled_ids, ids)
+    labeled_ids = labeled_ids[keep]
+    closed = np.union1d(labeled_ids, np.intersect1d(done, ids))
     k = len(q.labels)
     multilabel = isinstance(q, MultiLabelQuestion)
 
-    proba: npt.NDArray[np.float64] | None = None
-    n_suggestions = 0
-    if len(targets) >= 2:
-        rows = np.fromiter((row_of[r] for r in targets), dtype=np.int64, count=len(targets))
-        y = target_array(list(targets.values()), k, multilabel)
+    model: LoopClassifier | None = None
+    if len(labeled_ids) >= 2:
+        y = target_array([targets[int(r)] for r in labeled_ids], k, multilabel)
         model = LoopClassifier(n_classes=k, multilabel=multilabel, random_state=seed)
-        model.fit(X[rows], y)
-        proba = model.predict_proba(X) if score is None else score(model, embedded.model_id, ids, X)
-        n_suggestions = _write_suggestions(
-            store, q.name, AGENT + embedded.model_id, ids, proba, labeled, q.labels, multilabel
-        )
-
-    with store.read() as tx:
-        done = tx.done_records()
-    closed = labeled | np.isin(ids, np.fromiter(done, dtype=np.int64, count=len(done)))
+        with store.read() as tx:
+            model.fit(tx.get_embeddings(model_id, labeled_ids), y)
     used = query.name
-    if proba is None and query.needs & {"proba", "committee"}:
+    if model is None and query.needs & {"proba", "committee"}:
         used = "kcenter"
         query = get_strategy(used)
-    committee = _committee(store, q, ids, proba) if "committee" in query.needs else None
-    order = query.rank(
-        proba=_single(proba, multilabel),
-        embeddings=X,
-        labeled=closed,
-        committee=committee,
-        n=RANK_BATCH,
-        rng=make_rng(seed),
-    )
-    ranks = [(int(ids[i]), float(pos)) for pos, i in enumerate(order.tolist())]
-    # labeled records that still await responses (e.g. gold) come after every unlabeled one
-    waiting = np.flatnonzero(labeled & ~np.isin(ids, list(done))).tolist()
-    ranks += [(int(ids[i]), float(len(order) + pos)) for pos, i in enumerate(waiting)]
+
+    n_open = len(ids) - len(closed)
+    agent = AGENT + model_id
+    n_suggestions, candidates = 0, []
+    scored: Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64] | None]]
+    if model is None:  # nothing to score: the open records' ids alone, for the shortlist
+        scored = ((ids[i : i + VECTOR_PAGE], None) for i in range(0, len(ids), VECTOR_PAGE))
+    elif score is None:
+        scored = _local_scores(store, model, model_id)
+    else:
+        scored = score(model, model_id, ids)
+    keys = np.random.default_rng([seed, 1])  # the shortlist's, apart from the strategy's
+    after = 0
+    for chunk_ids, proba in scored:
+        if proba is not None:
+            n_suggestions += _write_suggestions(
+                store, q, agent, chunk_ids, proba, np.isin(chunk_ids, labeled_ids), after
+            )
+        after = int(chunk_ids[-1]) if len(chunk_ids) else after
+        if n_open > shortlist:
+            candidates.append(_shortlist_chunk(store, q, query, chunk_ids, proba, closed, keys))
+    if model is not None:  # the range of records past the last chunk, if any was left
+        with store.write() as tx:
+            tx.delete_suggestions(q.name, agent_prefix=AGENT, id_range=(after, None))
+
+    head = _order(store, q, query, model, model_id, ids, closed, candidates, shortlist, seed)
+    waiting = np.setdiff1d(labeled_ids, done)  # labeled, still awaiting responses: last
     with store.write() as tx:
-        tx.set_queue_ranks(ranks)
-    kappa, stop = _stopping(store, ids, proba, multilabel, seed)
+        tx.replace_queue_order(head.tolist(), waiting.tolist())
+    kappa, stop = _stopping(store, ids, model, model_id, multilabel, seed)
     return LoopReport(
         question=q.name,
         strategy=used,
-        embedder=embedded.model_id,
+        embedder=model_id,
         n_records=len(ids),
-        n_labeled=len(targets),
+        n_labeled=len(labeled_ids),
         n_suggestions=n_suggestions,
-        n_ranked=len(order),
+        n_ranked=len(head),
         kappa=kappa,
         stop=stop,
         seconds=time.perf_counter() - started,
     )
+
+
+def _local_scores(store: Store, model: LoopClassifier, model_id: str) -> Chunks:
+    """The model's probabilities on the stored vectors, a page at a time."""
+    for chunk_ids, X in iter_vectors(store, model_id, page=VECTOR_PAGE):
+        yield chunk_ids, model.predict_proba(X)
+
+
+def _shortlist_chunk(
+    store: Store,
+    q: LabelQuestion | MultiLabelQuestion,
+    query: QueryStrategy,
+    ids: npt.NDArray[np.int64],
+    proba: npt.NDArray[np.float64] | None,
+    closed: npt.NDArray[np.int64],
+    rng: np.random.Generator,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """The open records of one chunk with their shortlist scores."""
+    rows = np.flatnonzero(~np.isin(ids, closed))
+    p = None if proba is None else proba[rows]
+    committee = _committee(store, q, ids[rows], p) if "committee" in query.needs else None
+    pool = make_pool(
+        proba=_single(p, isinstance(q, MultiLabelQuestion)), committee=committee, n_rows=len(rows)
+    )
+    scores = np.asarray(query.shortlist_scores(pool, rng), dtype=np.float32)
+    return ids[rows], scores
+
+
+def _order(
+    store: Store,
+    q: LabelQuestion | MultiLabelQuestion,
+    query: QueryStrategy,
+    model: LoopClassifier | None,
+    model_id: str,
+    ids: npt.NDArray[np.int64],
+    closed: npt.NDArray[np.int64],
+    candidates: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]],
+    shortlist: int,
+    seed: int,
+) -> npt.NDArray[np.int64]:
+    """The strategy's order of the shortlisted open records (of all of them when they are
+    at most ``shortlist``), as record ids; the closed records join its pool as labeled."""
+    if candidates:
+        open_ids = rank_chunks(candidates)[:shortlist]
+        pool_ids = np.union1d(closed, open_ids)
+    else:
+        pool_ids = ids
+    multilabel = isinstance(q, MultiLabelQuestion)
+    X: npt.NDArray[np.float32] | None = None
+    proba: npt.NDArray[np.float64] | None = None
+    if model is not None or "embeddings" in query.needs:
+        with store.read() as tx:
+            X = tx.get_embeddings(model_id, pool_ids)
+        proba = None if model is None else model.predict_proba(X)
+    committee = _committee(store, q, pool_ids, proba) if "committee" in query.needs else None
+    order = query.rank(
+        proba=_single(proba, multilabel),
+        embeddings=X,
+        labeled=np.isin(pool_ids, closed),
+        committee=committee,
+        n_rows=len(pool_ids),
+        n=RANK_BATCH,
+        rng=make_rng(seed),
+    )
+    return pool_ids[order]
 
 
 def loop_state(state: Any) -> dict[str, Any] | None:
@@ -255,28 +344,32 @@ def _single(proba: npt.NDArray[np.float64] | None, multilabel: bool) -> Any:
 
 def _write_suggestions(
     store: Store,
-    question: str,
+    q: LabelQuestion | MultiLabelQuestion,
     agent: str,
     ids: npt.NDArray[np.int64],
     proba: npt.NDArray[np.float64],
     labeled: npt.NDArray[np.bool_],
-    labels: tuple[str, ...],
-    multilabel: bool,
+    after: int,
 ) -> int:
-    out: list[Suggestion] = []
-    for i in np.flatnonzero(~labeled).tolist():
-        p = proba[i]
-        if multilabel:
-            value: Any = [lab for lab, pi in zip(labels, p, strict=True) if pi >= 0.5]
-            score = float(np.maximum(p, 1.0 - p).min())
-        else:
-            best = int(p.argmax())
-            value, score = labels[best], float(p[best])
-        out.append(Suggestion(int(ids[i]), question, value, agent, SuggestionKind.MODEL, score))
+    """Replace the classifier's suggestions on the records after ``after`` up to the
+    chunk's last id with one per unlabeled record of the chunk, in one transaction."""
+    multilabel = isinstance(q, MultiLabelQuestion)
+
+    def made() -> Iterator[Suggestion]:
+        for i in np.flatnonzero(~labeled).tolist():
+            p = proba[i]
+            if multilabel:
+                value: Any = [lab for lab, pi in zip(q.labels, p, strict=True) if pi >= 0.5]
+                score = float(np.maximum(p, 1.0 - p).min())
+            else:
+                best = int(p.argmax())
+                value, score = q.labels[best], float(p[best])
+            yield Suggestion(int(ids[i]), q.name, value, agent, SuggestionKind.MODEL, score)
+
+    last = int(ids[-1]) if len(ids) else after
     with store.write() as tx:
-        tx.delete_suggestions(question, agent_prefix=AGENT)
-        tx.add_suggestions(out)
-    return len(out)
+        tx.delete_suggestions(q.name, agent_prefix=AGENT, id_range=(after, last))
+        return tx.add_suggestions(made())
 
 
 def _committee(
@@ -311,7 +404,8 @@ def _committee(
 def _stopping(
     store: Store,
     ids: npt.NDArray[np.int64],
-    proba: npt.NDArray[np.float64] | None,
+    model: LoopClassifier | None,
+    model_id: str,
     multilabel: bool,
     seed: int,
     *,
@@ -319,19 +413,20 @@ def _stopping(
     window: int = 3,
 ) -> tuple[float | None, bool]:
     """Stabilising predictions, with the stop set and last predictions kept in the store."""
-    if proba is None:
+    if model is None:
         return None, False
     with store.read() as tx:
         state = tx.get_meta(META_KEY)
     state = dict(state) if isinstance(state, dict) else {}
-    row_of = {int(r): i for i, r in enumerate(ids.tolist())}
-    members = [r for r in state.get("stop_set", []) if r in row_of]
+    kept = np.asarray(state.get("stop_set", []), dtype=np.int64)
+    members = kept[np.isin(kept, ids)].tolist()
     if not members:
         picked = stop_set(len(ids), size=STOP_SET_SIZE, rng=seed)
         members = [int(ids[i]) for i in picked.tolist()]
         state = {"stop_set": members}
-    rows = [row_of[r] for r in members]
-    pred = (proba[rows] >= 0.5).astype(int) if multilabel else proba[rows].argmax(axis=1)
+    with store.read() as tx:
+        proba = model.predict_proba(tx.get_embeddings(model_id, members))
+    pred = (proba >= 0.5).astype(int) if multilabel else proba.argmax(axis=1)
     kappas: list[float] = list(state.get("kappas", []))
     last = state.get("last")
     kappa: float | None = None

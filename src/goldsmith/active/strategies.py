@@ -141,6 +141,13 @@ class CommitteeStrategy(QueryStrategy):
         self.name = name
         self.measure = measure
 
+    def shortlist_scores(self, pool: Pool, rng: np.random.Generator) -> FloatArray:
+        assert pool.committee is not None
+        kl = mean_kl_to_consensus(pool.committee)
+        if self.measure == "kl":
+            return kl
+        return vote_entropy(pool.committee) * 1e3 + kl  # vote entropy first, as in order
+
     def order(self, pool: Pool, *, n: int | None, rng: np.random.Generator) -> IntArray:
         assert pool.committee is not None
         unl = pool.unlabeled

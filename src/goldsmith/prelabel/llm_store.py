@@ -45,6 +45,7 @@ from goldsmith.schema import (
     Task,
 )
 from goldsmith.store import Store
+from goldsmith.store.queue import LLM_FRONT
 
 MIN_CALIBRATION = 10
 """Gold answers needed before confidences are calibrated (fewer: raw confidences)."""
@@ -174,8 +175,8 @@ def prelabel_with_llm(
             finals.append(FinalLabel(rid, q.name, value, Provenance.LLM, score))
         else:
             doubtful.append((rid, score))
-    # the least confident first, ahead of every record the strategies ranked (ranks >= 0)
-    front = [(rid, -1.0 - (1.0 - s)) for rid, s in doubtful]
+    # the least confident first, ahead of every record the strategies ranked
+    front = [(rid, LLM_FRONT + s) for rid, s in doubtful]
     with store.write() as tx:
         tx.delete_suggestions(q.name, agent_prefix=run.agent, record_ids=list(answers))
         tx.add_suggestions(suggestions)

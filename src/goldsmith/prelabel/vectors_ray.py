@@ -1,10 +1,10 @@
 """Embedding and classifier scoring on Ray, over Parquet partitions, resumable.
 
-:func:`embed_records_ray` is :func:`~goldsmith.prelabel.vectors.embed_records` with the
-encoding done by Ray tasks: the driver reads the texts, fits a corpus embedder (tfidf) when
-one of its vectors is missing (exactly as the local engine does), writes the records still
-without a vector as Parquet partitions (``id``, ``text``) into a job folder keyed by the
-embedder id and those records, and runs one task per partition. Each task encodes its texts
+:func:`embed_records_ray` is :func:`~goldsmith.prelabel.vectors.ensure_embeddings` with
+the encoding done by Ray tasks: the driver fits a corpus embedder (tfidf) on the local
+engine's sample when one of its vectors is missing, writes the records still without a vector
+as Parquet partitions (``id``, ``text``) into a job folder keyed by the embedder id and those
+records, and runs one task per partition. Each task encodes its texts
 in the local engine's batches and saves the vectors; the driver bulk-loads each partition
 into the store's cache the moment it finishes. The vectors are the local engine's: the same
 embedder object encodes the same texts in the same batches (partitions hold a whole number
@@ -20,7 +20,7 @@ per Parquet partition of (``id``, ``vector``) rows; the probabilities are the lo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,15 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from goldsmith.prelabel.embed import Embedder, as_corpus_embedder
-from goldsmith.prelabel.vectors import Embedded, TextOf, record_text
+from goldsmith.prelabel.embed import Embedder
+from goldsmith.prelabel.vectors import (
+    VECTOR_PAGE,
+    EmbedSummary,
+    TextOf,
+    missing_pages,
+    model_id_of,
+    record_text,
+)
 from goldsmith.progress import SILENT, Progress
 from goldsmith.ray_jobs import (
     MAX_RETRIES,
@@ -62,8 +69,8 @@ def embed_records_ray(
     num_cpus: int | None = None,
     max_retries: int = MAX_RETRIES,
     progress: Progress = SILENT,
-) -> Embedded:
-    """Vectors of every record (ids ascending), computing the missing ones on Ray.
+) -> EmbedSummary:
+    """Give every record a vector, computing the missing ones on Ray.
 
     Parameters
     ----------
@@ -83,35 +90,34 @@ def embed_records_ray(
 
     Returns
     -------
-    Embedded
-        The same as the local engine's; ``n_computed`` counts vectors computed by this run
-        and by the unfinished earlier runs it resumed.
+    EmbedSummary
+        As the local engine's :func:`~goldsmith.prelabel.vectors.ensure_embeddings`;
+        ``n_computed`` counts vectors computed by this run and by the unfinished earlier
+        runs it resumed.
     """
     import_ray()
-    texts: dict[int, str] = {}
+    model_id, to_fit, sample = model_id_of(store, embedder, text_of)
     with store.read() as tx:
-        for batch in tx.iter_records():
-            texts.update((int(r.id), text_of(r)) for r in batch if r.id is not None)
-    ids = list(texts)
-    corpus = as_corpus_embedder(embedder)
-    to_fit = corpus if corpus is not None and not corpus.fitted else None
-    model_id = embedder.id if to_fit is None else to_fit.id_for(list(texts.values()))
-    with store.read() as tx:
-        todo = tx.missing_embeddings(model_id, ids)
-    if todo:
+        n_records = tx.count_records()
+        everything = tx.count_embeddings(model_id) == 0
+    pages = missing_pages(store, model_id, everything=everything)
+    todo = np.fromiter((int(r.id or 0) for page in pages for r in page), dtype=np.int64)
+    if len(todo):
         if to_fit is not None:
-            to_fit.fit(list(texts.values()))
+            to_fit.fit(sample)
+        del sample
         rows = batch_size * batches_per_file
-        key = digest(model_id, batch_size, rows, np.asarray(todo, dtype=np.int64).tobytes())
+        key = digest(model_id, batch_size, rows, todo.tobytes())
         job = Job(jobs_dir, "embed", key, "npy")
 
         def write(folder: Path) -> list[Path]:
             out = []
             for n, start in enumerate(range(0, len(todo), rows)):
-                part = todo[start : start + rows]
-                table = pa.table({"id": part, "text": [texts[i] for i in part]})
+                part = todo[start : start + rows].tolist()
+                with store.read() as tx:
+                    texts = [text_of(r) for r in tx.get_records(part)]
                 out.append(folder / f"part-{n:05d}.parquet")
-                pq.write_table(table, out[-1])
+                pq.write_table(pa.table({"id": part, "text": texts}), out[-1])
             return out
 
         def load(part: Path, _: Any) -> int:
@@ -136,9 +142,7 @@ def embed_records_ray(
                 max_retries=max_retries,
             )
         job.remove()
-    with store.read() as tx:
-        matrix = tx.get_embeddings(model_id, ids)
-    return Embedded(model_id, np.asarray(ids, dtype=np.int64), matrix, len(todo))
+    return EmbedSummary(model_id, n_records, len(todo))
 
 
 def _encode_partition(path: str, out: str, embedder: Embedder, batch_size: int) -> int:
@@ -234,16 +238,18 @@ def _score_partition(path: str, out: str, model: Any) -> int:
 
 def ray_scorer(
     store: Store, jobs_dir: str | Path, address: str | None = None
-) -> Callable[[Any, str, npt.NDArray[np.int64], npt.NDArray[np.float32]], npt.NDArray[Any]]:
+) -> Callable[[Any, str, npt.NDArray[np.int64]], Iterator[tuple[Any, npt.NDArray[Any]]]]:
     """A ``score`` for :func:`goldsmith.active.loop.retrain`: the fitted classifier's
-    probabilities for every record, computed on Ray from the stored vectors."""
+    probabilities for every record, computed on Ray from the stored vectors and handed back
+    in pages."""
 
     def score(
-        model: Any, model_id: str, ids: npt.NDArray[np.int64], X: npt.NDArray[np.float32]
-    ) -> npt.NDArray[Any]:
-        del X  # the workers read the stored vectors, not the driver's copy
-        return predict_proba_ray(
+        model: Any, model_id: str, ids: npt.NDArray[np.int64]
+    ) -> Iterator[tuple[Any, npt.NDArray[Any]]]:
+        proba = predict_proba_ray(
             model, store, model_id, ids.tolist(), jobs_dir=jobs_dir, address=address
         )
+        for start in range(0, len(ids), VECTOR_PAGE):
+            yield ids[start : start + VECTOR_PAGE], proba[start : start + VECTOR_PAGE]
 
     return score

@@ -27,12 +27,11 @@ from goldsmith.quality.label_issues import find_issues, out_of_fold_proba
 from goldsmith.quality.report_data import QAReportData
 from goldsmith.schema import FinalLabel, Provenance, ResponseStatus, Task
 from goldsmith.store import Store
+from goldsmith.store.queue import ROUND_FRONT
 
 Method = Literal["dawid-skene", "majority"]
 LOW_CONFIDENCE = 0.7
 """Consensus below this confidence goes to review."""
-FRONT = -1_000_000.0
-"""Queue rank of a round's batch: ahead of everything else."""
 
 
 def start_round(
@@ -55,7 +54,7 @@ def start_round(
         done = tx.done_records() | set(gold)
         ranks = tx.queue_ranks([r.id for b in tx.iter_records() for r in b if r.id is not None])
         batch = sorted((r for r in ranks if r not in done), key=lambda r: (ranks[r], r))[:size]
-        tx.set_queue_ranks([(rid, FRONT + i) for i, rid in enumerate(batch)])
+        tx.set_queue_ranks([(rid, ROUND_FRONT + i) for i, rid in enumerate(batch)])
         tx.set_meta(GOLD_RATE_KEY, gold_rate if gold else 0.0)
         out = tx.create_round(guideline_version=version, gold_rate=gold_rate, record_ids=batch)
     out["honeypots"] = len(gold)

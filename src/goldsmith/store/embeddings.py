@@ -63,7 +63,9 @@ class EmbeddingsTx:
                 raise NotFoundError(msg) from exc
         return len(ids)
 
-    def get_embeddings(self, model_id: str, record_ids: Sequence[int]) -> npt.NDArray[np.float32]:
+    def get_embeddings(
+        self, model_id: str, record_ids: Sequence[int] | npt.NDArray[np.integer]
+    ) -> npt.NDArray[np.float32]:
         """The (n, d) float32 vectors of ``record_ids`` in the order asked.
 
         Raises :class:`NotFoundError` naming records without a vector for ``model_id``."""
@@ -108,6 +110,29 @@ class EmbeddingsTx:
             )
             stored.update(self._conn.execute(q).scalars())
         return [i for i in wanted if i not in stored]
+
+    def embedding_page(
+        self, model_id: str, *, after_id: int = 0, limit: int = 50_000
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The next ``limit`` vectors of ``model_id`` with record id above ``after_id``, by
+        record id (keyset pagination: stream every vector in bounded memory)."""
+        q = (
+            select(embeddings.c.record_id, embeddings.c.vector)
+            .where(embeddings.c.model_id == model_id, embeddings.c.record_id > after_id)
+            .order_by(embeddings.c.record_id)
+            .limit(limit)
+        )
+        rows = self._conn.execute(q).all()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            return ids, np.zeros((0, self.embedding_dim(model_id) or 0), dtype=np.float32)
+        blob = b"".join(r[1] for r in rows)
+        return ids, np.frombuffer(blob, dtype=F32).reshape(len(rows), -1).astype(np.float32)
+
+    def count_embeddings(self, model_id: str) -> int:
+        """How many records have a vector for ``model_id``."""
+        q = select(func.count()).select_from(embeddings).where(embeddings.c.model_id == model_id)
+        return int(self._conn.execute(q).scalar_one())
 
     def embedding_dim(self, model_id: str) -> int | None:
         """Vector length stored for ``model_id``, or None when it has none."""

@@ -24,6 +24,14 @@ is locked and returned on that stale judgement. So the lease is written by a sec
 held: it sees every lease and submit committed before, and none can commit on that record
 until this transaction ends. The candidate select and this insert replace the select and the
 insert that leasing needs anyway, so PostgreSQL runs no more statements than before.
+
+``next`` serves the open records by ``queue_rank``, then id. The ranks fall in bands, from
+the front: a round's batch (:data:`ROUND_FRONT` ``+ i``), doubtful LLM answers
+(:data:`LLM_FRONT` ``+ confidence``), the query strategy's head (:data:`STRATEGY_HEAD`
+``+ i``), every other record (0, the default: id order) and labeled records still awaiting
+responses (``1 + i``). Only the head and the awaiting records are written by a retrain
+(:meth:`QueueTx.replace_queue_order`), so ordering 10M records rewrites thousands of rows,
+not 10M.
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import (
     Connection,
     Float,
@@ -66,6 +76,14 @@ from goldsmith.store.tables import (
 _USER_LOCK = 0x601D5  # advisory lock class: (class, hashtext(user)) serialises one user
 _LEASE_TRIES = 16  # candidates tried when each turns out taken (only under a race; see above)
 _ANSWERED = (str(ResponseStatus.SUBMITTED), str(ResponseStatus.DISCARDED))
+_RANK_PAGE = 20_000  # ranks written per executemany
+
+ROUND_FRONT = -3e9
+"""A round's batch: ``ROUND_FRONT + i``, ahead of everything else."""
+LLM_FRONT = -2e9
+"""Doubtful LLM answers: ``LLM_FRONT + confidence`` (the least confident first)."""
+STRATEGY_HEAD = -1e9
+"""The query strategy's order: ``STRATEGY_HEAD + i``, ahead of the unranked records (0)."""
 
 
 def _response(row: Any) -> Response:
@@ -433,6 +451,27 @@ class QueueTx:
         )
         self._conn.execute(stmt, [{"rid": int(r), "rank": float(v)} for r, v in ranks])
         return len(ranks)
+
+    def replace_queue_order(self, head: Sequence[int], waiting: Sequence[int] = ()) -> int:
+        """A retrain's queue: ``head`` first (in that order), then every other record by id,
+        then ``waiting`` (labeled records still awaiting responses). Every earlier rank,
+        fronts included, is reset to 0 first; only ranked rows are written. Returns how many
+        ranks were set."""
+        # both queue_done values spelled out and one range per statement, so each reset
+        # walks a range of the queue index rather than every record
+        done = records.c.queue_done.in_([False, True])
+        for ranked in (records.c.queue_rank < 0, records.c.queue_rank > 0):
+            self._conn.execute(update(records).where(done, ranked).values(queue_rank=0.0))
+        ranks = [(int(r), STRATEGY_HEAD + i) for i, r in enumerate(head)]
+        ranks += [(int(r), 1.0 + i) for i, r in enumerate(waiting)]
+        for start in range(0, len(ranks), _RANK_PAGE):
+            self.set_queue_ranks(ranks[start : start + _RANK_PAGE])
+        return len(ranks)
+
+    def done_record_array(self) -> npt.NDArray[np.int64]:
+        """Ids of the records with all the responses they need, ascending (int64)."""
+        q = select(records.c.id).where(records.c.queue_done.is_(True)).order_by(records.c.id)
+        return np.fromiter(self._conn.execute(q).scalars(), dtype=np.int64, count=-1)
 
     def close_records(self, record_ids: Sequence[int]) -> None:
         """Take records out of the annotation queue (e.g. synthetic ones, labeled at birth)."""

@@ -216,13 +216,23 @@ class VotesTx:
         return [(int(r), v) for r, v in self._conn.execute(q)]
 
     def delete_suggestions(
-        self, question: str, *, agent_prefix: str, record_ids: Sequence[int] | None = None
+        self,
+        question: str,
+        *,
+        agent_prefix: str,
+        record_ids: Sequence[int] | None = None,
+        id_range: tuple[int, int | None] | None = None,
     ) -> int:
         """Drop one producer's suggestions for ``question`` (agents starting with the prefix),
-        on every record or only on ``record_ids``."""
+        on every record, only on ``record_ids``, or on records with ``lo < id <= hi`` for
+        ``id_range=(lo, hi)`` (``hi`` None: no upper bound)."""
         q = delete(suggestions).where(
             suggestions.c.question == question, suggestions.c.agent.startswith(agent_prefix)
         )
+        if id_range is not None:
+            lo, hi = id_range
+            q = q.where(suggestions.c.record_id > lo)
+            q = q if hi is None else q.where(suggestions.c.record_id <= hi)
         if record_ids is None:
             return int(self._conn.execute(q).rowcount)
         ids, n = sorted(set(record_ids)), 0
