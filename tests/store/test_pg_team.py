@@ -147,22 +147,6 @@ def check_database(root: Path, log: Log, *, records: int, overlap: int) -> None:
 # --------------------------------------------------------------------------- store level
 
 
-def next_or_none(proj: Project, user: str) -> Any:
-    """``next``, asked again briefly when empty, as an SDK client would: while the last open
-    records are row-locked by other annotators' submits, SKIP LOCKED answers "nothing
-    right now", and with overlap 2 such a record may still need this annotator (the page
-    shows an empty queue until reloaded; a known limit, see docs/deploy.md)."""
-    for _ in range(20):
-        item = proj.next_item(user)
-        if item is not None:
-            return item
-        counts = proj.progress(user)
-        if counts["complete"] == counts["total"]:
-            return None
-        time.sleep(0.05)
-    return None
-
-
 @pytest.mark.parametrize("overlap", [1, 2])
 def test_threads_never_over_assign(team: Callable[..., Path], overlap: int) -> None:
     """Twelve annotators, each on its own connection pool, race for a short queue.
@@ -181,7 +165,7 @@ def test_threads_never_over_assign(team: Callable[..., Path], overlap: int) -> N
         try:
             with Project.open(root) as proj:
                 start.wait()
-                item = next_or_none(proj, user)
+                item = proj.next_item(user)
                 while item is not None:
                     rid = int(item.record.id or 0)
                     log.lease(rid, user)
@@ -193,7 +177,7 @@ def test_threads_never_over_assign(team: Callable[..., Path], overlap: int) -> N
                         item = None
                     log.ack(rid, user)
                     if not combined or item is None:
-                        item = next_or_none(proj, user)
+                        item = proj.next_item(user)
         except Exception as exc:  # a conflict here means the record was over-assigned
             log.fail(f"{user}: {type(exc).__name__}: {exc}")
 
@@ -229,7 +213,7 @@ def test_one_annotator_in_many_tabs(team: Callable[..., Path]) -> None:
     def tab(user: str) -> None:
         try:
             with Project.open(root) as proj:
-                while (item := next_or_none(proj, user)) is not None:
+                while (item := proj.next_item(user)) is not None:
                     rid = int(item.record.id or 0)
                     log.lease(rid, user)
                     proj.answer(user, rid, {"label": LABELS[rid % 3]}, assigned_only=True)
@@ -265,6 +249,31 @@ def test_a_held_record_does_not_hold_up_others(team: Callable[..., Path]) -> Non
             assert not worker.is_alive(), "ben waited for amy's transaction"
         assert got and got[0] is not None
         assert first is not None and got[0].id != first
+
+
+def test_a_record_locked_by_a_submit_is_waited_for_not_skipped(
+    team: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Overlap 2, one record: while ben's submit holds its row lock, amy (who must answer it
+    too) is served it once the submit commits, not told "nothing" by SKIP LOCKED; once
+    everything is answered, "nothing" comes at once, without waiting."""
+    from goldsmith.annotation import queue
+
+    root = team(records=1, overlap=2, users=["amy", "ben"])
+    got: list[Any] = []
+    with Project.open(root) as proj, Project.open(root) as other:
+        with other.store.write() as tx:
+            tx._conn.execute(sa.text("SELECT id FROM records FOR UPDATE"))  # as a submit does
+            worker = threading.Thread(target=lambda: got.append(proj.next_item("amy")))
+            worker.start()
+            time.sleep(0.3)  # amy asks while the row is locked
+        worker.join(10)
+        assert got and got[0] is not None and got[0].record.id == 1
+        for user in ("amy", "ben"):
+            proj.answer(user, 1, {"label": LABELS[0]})
+        waits: list[float] = []
+        monkeypatch.setattr(queue.time, "sleep", waits.append)
+        assert proj.next_item("amy") is None and waits == []
 
 
 # --------------------------------------------------------------------------- four workers

@@ -15,6 +15,10 @@ from goldsmith.quality.honeypots import honeypot_draw, update_pause
 from goldsmith.schema import Record, Response, ResponseStatus, Suggestion, Task
 from goldsmith.store import Store
 from goldsmith.store.base import StoreTx
+from goldsmith.store.queue import QueueBusy
+
+BUSY_WAITS = (0.01, 0.02, 0.04, 0.08, 0.15, 0.25, 0.45)
+"""Seconds between asks while the records left are locked by others' submits (~1 s)."""
 
 
 @dataclass(slots=True)
@@ -52,11 +56,22 @@ def _lease(tx: StoreTx, task: Task, user: str, now: float, *, checked: bool = Fa
 
 
 def next_item(store: Store, task: Task, user: str, *, now: float | None = None) -> Item | None:
-    """Lease and return the next record for ``user``; None when nothing is left for them."""
-    now = time.time() if now is None else now
-    with store.write() as tx:
-        rid = _lease(tx, task, user, now)
-        return None if rid is None else load_item(tx, rid, user, now)
+    """Lease and return the next record for ``user``; None when nothing is left for them.
+
+    On PostgreSQL, while the records left are row-locked by others' submits, it asks again
+    in a new transaction, waiting up to about a second in all before saying "nothing".
+    """
+    for wait in (*BUSY_WAITS, None):
+        at = time.time() if now is None else now
+        try:
+            with store.write() as tx:
+                rid = _lease(tx, task, user, at)
+                return None if rid is None else load_item(tx, rid, user, at)
+        except QueueBusy:
+            if wait is None:
+                return None
+            time.sleep(wait)
+    return None
 
 
 def get_item(store: Store, record_id: int, user: str, *, now: float | None = None) -> Item:
@@ -142,8 +157,12 @@ def answer_and_next(
             return response, None
         if tx.is_paused(user):
             return response, None  # the answer is kept; the next request says why
-        rid = _lease(tx, task, user, now, checked=True)
-        return response, None if rid is None else load_item(tx, rid, user, now)
+        try:
+            rid = _lease(tx, task, user, now, checked=True)
+            return response, None if rid is None else load_item(tx, rid, user, now)
+        except QueueBusy:
+            pass  # commit the answer first, then ask again in new transactions
+    return response, next_item(store, task, user)
 
 
 def progress(store: Store, user: str) -> dict[str, object]:

@@ -25,6 +25,13 @@ held: it sees every lease and submit committed before, and none can commit on th
 until this transaction ends. The candidate select and this insert replace the select and the
 insert that leasing needs anyway, so PostgreSQL runs no more statements than before.
 
+``SKIP LOCKED`` also passes by the last open records while other annotators' submits hold
+their rows, though one may still need this annotator (overlap > 1). When it finds nothing, a
+plain select (no locks) tells "done" from "locked for a moment"; the latter raises
+:class:`QueueBusy`, and the caller asks again in a new transaction once the submits commit
+(:func:`goldsmith.annotation.queue.next_item`). Waiting on the lock inside the transaction
+instead deadlocks: a submit-and-next holds its own record's lock while it leases.
+
 ``next`` serves the open records by ``queue_rank``, then id. The ranks fall in bands, from
 the front: a round's batch (:data:`ROUND_FRONT` ``+ i``), doubtful LLM answers
 (:data:`LLM_FRONT` ``+ confidence``), the query strategy's head (:data:`STRATEGY_HEAD`
@@ -77,6 +84,11 @@ _USER_LOCK = 0x601D5  # advisory lock class: (class, hashtext(user)) serialises 
 _LEASE_TRIES = 16  # candidates tried when each turns out taken (only under a race; see above)
 _ANSWERED = (str(ResponseStatus.SUBMITTED), str(ResponseStatus.DISCARDED))
 _RANK_PAGE = 20_000  # ranks written per executemany
+
+
+class QueueBusy(Exception):
+    """PostgreSQL: the open records left for a user are all row-locked by other
+    transactions right now (submits in flight); ask again in a new transaction."""
 
 ROUND_FRONT = -3e9
 """A round's batch: ``ROUND_FRONT + i``, ahead of everything else."""
@@ -172,6 +184,7 @@ class _Statements:
             self.next_open = next_open
         else:  # see the module docstring: lock the candidate, then re-check it while locked
             self.next_open = next_open.with_for_update(skip_locked=True, of=records)
+            self.any_open = next_open  # the same without locks: is any open record locked?
             still_open = select(records.c.id, user, bindparam("until", type_=Float())).where(
                 records.c.id == rid, *is_open
             )
@@ -287,7 +300,8 @@ class QueueTx:
 
         A live lease the user already holds is renewed and returned first. With ``honeypot``
         (a draw in [0, 1), given when the caller decided this one is a gold check) a
-        honeypot the user has not answered comes first, if any is left.
+        honeypot the user has not answered comes first, if any is left. On PostgreSQL,
+        :class:`QueueBusy` says that the records left are locked by others for a moment.
         """
         postgres = self.dialect == "postgresql"
         if postgres:
@@ -322,11 +336,13 @@ class QueueTx:
         for _ in range(_LEASE_TRIES):
             rid = sql.next_open.scalar(conn, args)
             if rid is None:
-                return None
+                break
             if sql.lease_if_open.scalar(conn, {**args, "rid": int(rid)}) is not None:
                 return int(rid)
             # taken by a transaction that committed between our snapshot and our lock: the
             # next select's fresh snapshot sees it, so it offers another record
+        if sql.any_open.scalar(conn, args) is not None:
+            raise QueueBusy(user)  # open records remain, row-locked by others' submits
         return None
 
     def is_honeypot(self, record_id: int) -> bool:
