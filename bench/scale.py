@@ -27,11 +27,13 @@ raylet included, every 0.5 s):
   suggestions (``StoreTx.iter_suggestion_scores``), ranked with
   :func:`goldsmith.active.scores.rank_chunks`, the first 100k written as the queue's head;
 * ``embed``: ``Project.embed("tfidf")``: a TF-IDF + SVD fit on 100k records spread over the
-  ids, then every record's 256 float32, streamed into the store a batch at a time;
+  ids, then every record's 256 float32, streamed into the store a batch at a time (stored
+  vectors are dropped first); ``embed-ray``: the same encoded by Ray tasks on 2 CPUs;
 * ``retrain``: the product's queue ranking, ``Project.retrain(strategy="margin")``, after
   1,000 records (spread over the ids) get their abstract's real class as a gold label: the
   classifier scores every stored vector a page at a time, writes its suggestions page by
   page, shortlists the 100k most uncertain open records, orders them and writes that head;
+  ``retrain-ray``: the same with the scoring done by Ray tasks on 2 CPUs;
 * ``export``: ``Project.export(ExportOptions(fmt="openai-chat", split=(0.8, 0.1, 0.1),
   provenance=(..., weak)))`` of the weak labels;
 * ``snorkel`` (run with ``.venv-bench``): Snorkel's ``PandasLFApplier`` and
@@ -66,7 +68,19 @@ SOURCE = HERE.parents[1] / "shared/data/healthcare/medical_abstracts/medical_tc_
 LABELS = ("neoplasms", "digestive", "nervous", "cardiovascular", "general")
 LIMIT_MB = 4096
 SPLIT = (0.8, 0.1, 0.1)
-STAGES = ("import", "lf", "lf-ray", "fit", "rank", "export", "embed", "retrain", "snorkel")
+STAGES = (
+    "import",
+    "lf",
+    "lf-ray",
+    "fit",
+    "rank",
+    "export",
+    "embed",
+    "embed-ray",
+    "retrain",
+    "retrain-ray",
+    "snorkel",
+)
 N_GOLD = 1000
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
@@ -154,12 +168,15 @@ def child_fit(work: Path) -> dict[str, Any]:
     }
 
 
-def child_embed(work: Path) -> dict[str, Any]:
+def child_embed(work: Path, engine: str) -> dict[str, Any]:
     from goldsmith import Project
 
     with Project.open(_project(work)) as project:
+        with project.store.write() as tx:  # a repeat computes every vector again
+            for model_id in tx.embedding_models():
+                tx.delete_embeddings(model_id)
         start = time.perf_counter()
-        report = project.embed("tfidf")
+        report = project.embed("tfidf", engine=engine)
         seconds = time.perf_counter() - start
     return {"seconds": seconds, "rows": report.n_records, "computed": report.n_computed}
 
@@ -180,7 +197,7 @@ def add_gold(project: Any, n: int = N_GOLD) -> None:
         tx.set_final_labels(gold)
 
 
-def child_rank(work: Path, *, retrain: bool) -> dict[str, Any]:
+def child_rank(work: Path, *, retrain: bool, engine: str = "local") -> dict[str, Any]:
     from goldsmith import Project
 
     with Project.open(_project(work)) as project:
@@ -188,7 +205,7 @@ def child_rank(work: Path, *, retrain: bool) -> dict[str, Any]:
             add_gold(project)
         start = time.perf_counter()
         if retrain:
-            report = project.retrain(strategy="margin")
+            report = project.retrain(strategy="margin", engine=engine)
             ranked = report.n_ranked
             extra = {"labeled": report.n_labeled, "suggestions": report.n_suggestions}
         else:
@@ -280,8 +297,10 @@ def _child(args: argparse.Namespace) -> None:
         "lf-ray": lambda: child_lf(work, "ray"),
         "fit": lambda: child_fit(work),
         "rank": lambda: child_rank(work, retrain=False),
-        "embed": lambda: child_embed(work),
+        "embed": lambda: child_embed(work, "local"),
+        "embed-ray": lambda: child_embed(work, "ray"),
         "retrain": lambda: child_rank(work, retrain=True),
+        "retrain-ray": lambda: child_rank(work, retrain=True, engine="ray"),
         "export": lambda: child_export(work),
         "snorkel": lambda: child_snorkel(csv_path, args.snorkel_records),
     }

@@ -90,6 +90,7 @@ class QueueBusy(Exception):
     """PostgreSQL: the open records left for a user are all row-locked by other
     transactions right now (submits in flight); ask again in a new transaction."""
 
+
 ROUND_FRONT = -3e9
 """A round's batch: ``ROUND_FRONT + i``, ahead of everything else."""
 LLM_FRONT = -2e9
