@@ -394,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--stages", default="import,lf,lf-ray,fit,rank,export")
     parser.add_argument("--work", type=Path, default=None, help="default /tmp/goldsmith-scale-N")
-    parser.add_argument("--repeats", type=int, default=1, help="runs of the lf/fit/rank stages")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="runs of the lf/fit/rank/embed/retrain stages"
+    )
     parser.add_argument("--snorkel-records", type=int, default=100_000)
     parser.add_argument("--python", help="interpreter for the children (default: this one)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -414,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"input: {csv_path} ({args.records:,} records, {size:,.0f} MB)", flush=True)
     n = _label(args.records)
     for kind in stages:
-        repeats = args.repeats if kind in ("lf", "fit", "rank") else 1
+        repeats = args.repeats if kind in ("lf", "fit", "rank", "embed", "retrain") else 1
         runs = [run_child(kind, args) for _ in range(repeats)]
         report(kind, runs, n, args.work)
     print(f"({time.perf_counter() - t0:,.0f} s in all)")
