@@ -6,6 +6,9 @@ Usage::
     .venv/bin/python bench/scale.py --records 10000000 --work /tmp/scale10m \\
         --stages import,lf,fit,rank,export                               # resumable
     .venv-bench/bin/python bench/scale.py --records 1000000 --stages snorkel  # anchors
+    git worktree add /tmp/prev <commit>                 # against the previous version:
+    .venv/bin/python bench/scale.py --records 100000 --stages import,embed,retrain \
+        --previous /tmp/prev/src --repeats 3
 
 Input ("synthetic from real"): the medical abstracts (``medical_tc_test.csv``, ~2.9k real
 abstracts of ~1,000 characters) cycled to ``--records`` texts; copy ``c`` of an abstract
@@ -178,7 +181,9 @@ def child_embed(work: Path, engine: str) -> dict[str, Any]:
         start = time.perf_counter()
         report = project.embed("tfidf", engine=engine)
         seconds = time.perf_counter() - start
-    return {"seconds": seconds, "rows": report.n_records, "computed": report.n_computed}
+    rows = getattr(report, "n_records", None)  # the previous version returned the vectors
+    rows = len(report.record_ids) if rows is None else rows
+    return {"seconds": seconds, "rows": rows, "computed": report.n_computed}
 
 
 def add_gold(project: Any, n: int = N_GOLD) -> None:
@@ -332,7 +337,8 @@ def run_child(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [python, __file__, "--child", kind, "--work", str(args.work)]
     cmd += ["--records", str(args.records), "--snorkel-records", str(args.snorkel_records)]
     cmd += ["--result", str(out)]
-    proc = subprocess.Popen(cmd, start_new_session=True)
+    env = {**os.environ, "PYTHONPATH": args.pythonpath} if args.pythonpath else None
+    proc = subprocess.Popen(cmd, start_new_session=True, env=env)
     peak = [0]
     stop = threading.Event()
 
@@ -389,6 +395,29 @@ def report(kind: str, runs: list[dict[str, Any]], n: str, work: Path) -> None:
     )
 
 
+def compare_previous(kind: str, args: argparse.Namespace, repeats: int, n: str) -> None:
+    """Run ``kind`` with this code and with ``args.previous``, alternating, each on its own
+    copy of the project; print both and the ratio of the median rates."""
+    prev_work = args.work.with_name(args.work.name + "-previous")
+    if not (prev_work / "project").exists() or kind == "retrain":  # the same state for both
+        shutil.rmtree(prev_work, ignore_errors=True)
+        shutil.copytree(args.work, prev_work)
+    prev_args = argparse.Namespace(**{**vars(args), "work": prev_work, "pythonpath": args.previous})
+    ours, theirs = [], []
+    for _ in range(repeats):
+        ours.append(run_child(kind, args))
+        theirs.append(run_child(kind, prev_args))
+    report(kind, ours, n, args.work)
+    mine = statistics.median(r["rows"] / r["seconds"] for r in ours)
+    rate = statistics.median(r["rows"] / r["seconds"] for r in theirs)
+    print(
+        f"{kind}_{n}_vs_previous: ours {mine:,.0f} rows/s, previous {rate:,.0f} rows/s, "
+        f"ratio {mine / rate:.2f}, peak RSS ours {max(r['rss_mb'] for r in ours):,.0f} MB, "
+        f"previous {max(r['rss_mb'] for r in theirs):,.0f} MB",
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -399,6 +428,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--snorkel-records", type=int, default=100_000)
     parser.add_argument("--python", help="interpreter for the children (default: this one)")
+    parser.add_argument(
+        "--previous",
+        help="a previous version's src/ (e.g. of a git worktree): each stage also runs with "
+        "that code, alternating run by run, on a copy of the same project, and a ratio is "
+        "printed",
+    )
+    parser.add_argument("--pythonpath", help=argparse.SUPPRESS)  # set for previous' children
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -417,6 +453,9 @@ def main(argv: list[str] | None = None) -> int:
     n = _label(args.records)
     for kind in stages:
         repeats = args.repeats if kind in ("lf", "fit", "rank", "embed", "retrain") else 1
+        if args.previous and kind != "import":
+            compare_previous(kind, args, repeats, n)
+            continue
         runs = [run_child(kind, args) for _ in range(repeats)]
         report(kind, runs, n, args.work)
     print(f"({time.perf_counter() - t0:,.0f} s in all)")

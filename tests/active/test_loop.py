@@ -160,18 +160,22 @@ def test_a_queue_larger_than_the_shortlist_is_ranked_in_pages(
     p, gold = fin
     monkeypatch.setattr(loop, "STOP_SET_SIZE", 30)
     _label(p, gold, list(range(1, 61)), Provenance.GOLD)
-    full = p.retrain(strategy="margin")
-    full_order = _queue(p)
-
+    p.embed("tfidf")
     scored, read = [], []
     predict, get = LoopClassifier.predict_proba, EmbeddingsTx.get_embeddings
-    monkeypatch.setattr(loop, "VECTOR_PAGE", 50)
     monkeypatch.setattr(
         LoopClassifier, "predict_proba", lambda m, X: scored.append(len(X)) or predict(m, X)
     )
     monkeypatch.setattr(
         EmbeddingsTx, "get_embeddings", lambda tx, m, ids: read.append(len(ids)) or get(tx, m, ids)
     )
+    full = p.retrain(strategy="margin")
+    full_order = _queue(p)
+    assert sum(scored) <= 240 + 30  # every record scored once, plus the stop set
+
+    scored.clear()
+    read.clear()
+    monkeypatch.setattr(loop, "VECTOR_PAGE", 50)
     paged = loop.retrain(p.store, p.task, p.embedder(), strategy="margin", shortlist=40)
     assert max(scored) <= 100 and max(read) <= 100  # 50 a page; 40 shortlisted + 60 labeled
     assert sum(scored) < 2 * 240  # each record scored once, plus the pool and the stop set

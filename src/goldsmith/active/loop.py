@@ -204,7 +204,7 @@ def retrain(
     else:
         scored = score(model, model_id, ids)
     keys = np.random.default_rng([seed, 1])  # the shortlist's, apart from the strategy's
-    after = 0
+    after, kept = 0, []  # kept: every record's probabilities when the strategy sees all
     for chunk_ids, proba in scored:
         if proba is not None:
             n_suggestions += _write_suggestions(
@@ -213,11 +213,29 @@ def retrain(
         after = int(chunk_ids[-1]) if len(chunk_ids) else after
         if n_open > shortlist:
             candidates.append(_shortlist_chunk(store, q, query, chunk_ids, proba, closed, keys))
+        elif proba is not None:
+            kept.append(proba)
     if model is not None:  # the range of records past the last chunk, if any was left
         with store.write() as tx:
             tx.delete_suggestions(q.name, agent_prefix=AGENT, id_range=(after, None))
 
-    head = _order(store, q, query, model, model_id, ids, closed, candidates, shortlist, seed)
+    if candidates:
+        pool_ids = np.union1d(closed, rank_chunks(candidates)[:shortlist])
+        pool_proba = None
+    else:  # every open record fits: the pool is every record, probabilities at hand
+        pool_ids, pool_proba = ids, (np.concatenate(kept) if kept else None)
+    head = _order(
+        store,
+        q,
+        query,
+        model,
+        model_id,
+        pool_ids,
+        closed,
+        pool_proba,
+        seed,
+        everything=not candidates,
+    )
     waiting = np.setdiff1d(labeled_ids, done)  # labeled, still awaiting responses: last
     with store.write() as tx:
         tx.replace_queue_order(head.tolist(), waiting.tolist())
@@ -268,29 +286,30 @@ def _order(
     query: QueryStrategy,
     model: LoopClassifier | None,
     model_id: str,
-    ids: npt.NDArray[np.int64],
+    pool_ids: npt.NDArray[np.int64],
     closed: npt.NDArray[np.int64],
-    candidates: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]],
-    shortlist: int,
+    proba: npt.NDArray[np.float64] | None,
     seed: int,
+    *,
+    everything: bool,
 ) -> npt.NDArray[np.int64]:
-    """The strategy's order of the shortlisted open records (of all of them when they are
-    at most ``shortlist``), as record ids; the closed records join its pool as labeled."""
-    if candidates:
-        open_ids = rank_chunks(candidates)[:shortlist]
-        pool_ids = np.union1d(closed, open_ids)
-    else:
-        pool_ids = ids
-    multilabel = isinstance(q, MultiLabelQuestion)
+    """The strategy's order of the open records of ``pool_ids`` (ascending), as record ids;
+    the closed ones join the pool as labeled. ``proba``: the pool's probabilities, if known
+    (else the model computes them from the stored vectors); ``everything``: the pool is
+    every record."""
     X: npt.NDArray[np.float32] | None = None
-    proba: npt.NDArray[np.float64] | None = None
-    if model is not None or "embeddings" in query.needs:
-        with store.read() as tx:
-            X = tx.get_embeddings(model_id, pool_ids)
-        proba = None if model is None else model.predict_proba(X)
+    if "embeddings" in query.needs or (model is not None and proba is None):
+        if everything:  # every record, in id order: pages beat lists of ids
+            pages = [v for _, v in iter_vectors(store, model_id, page=VECTOR_PAGE)]
+            X = np.concatenate(pages)
+        else:
+            with store.read() as tx:
+                X = tx.get_embeddings(model_id, pool_ids)
+        if model is not None and proba is None:
+            proba = model.predict_proba(X)
     committee = _committee(store, q, pool_ids, proba) if "committee" in query.needs else None
     order = query.rank(
-        proba=_single(proba, multilabel),
+        proba=_single(proba, isinstance(q, MultiLabelQuestion)),
         embeddings=X,
         labeled=np.isin(pool_ids, closed),
         committee=committee,
