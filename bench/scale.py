@@ -233,8 +233,10 @@ def rank_least_confident(project: Any) -> int:
     with project.store.read() as tx:
         chunks = tx.iter_suggestion_scores(question, agent_prefix="label-model:")
         order = rank_chunks((ids, 1.0 - scores) for ids, scores in chunks)
+    head = order[:SHORTLIST].tolist()
     with project.store.write() as tx:
-        return tx.replace_queue_order(order[:SHORTLIST].tolist())
+        tx.replace_queue_order(head)
+    return len(head)
 
 
 def child_export(work: Path) -> dict[str, Any]:

@@ -66,7 +66,9 @@ def test_replacing_the_queue_order_writes_only_ranked_rows(store: Store) -> None
     ids = _records(store, 12)
     with store.write() as tx:
         tx.set_queue_ranks([(ids[0], ROUND_FRONT), (ids[1], LLM_FRONT + 0.3), (ids[2], 7.0)])
-        assert tx.replace_queue_order([ids[9], ids[4]], waiting=[ids[0]]) == 3
+        # written: the two head rows, the waiting one, and two others reset to 0
+        assert tx.replace_queue_order([ids[9], ids[4]], waiting=[ids[0]]) == 5
+        assert tx.replace_queue_order([ids[9], ids[4]], waiting=[ids[0]]) == 0  # unchanged
     with store.read() as tx:
         ranks = tx.queue_ranks(ids)
     assert ranks[ids[9]] == STRATEGY_HEAD and ranks[ids[4]] == STRATEGY_HEAD + 1

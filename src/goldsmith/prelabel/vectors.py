@@ -70,9 +70,11 @@ def fit_texts(store: Store, text_of: TextOf = record_text, *, limit: int = FIT_S
     sample for the same store, so the fit's id is stable)."""
     with store.read() as tx:
         ids = tx.record_id_array()
-    if len(ids) > limit:  # positions strictly increase: (n - 1) / (limit - 1) > 1
-        ids = ids[np.linspace(0, len(ids) - 1, limit).round().astype(np.int64)]
     texts: list[str] = []
+    if len(ids) <= limit:  # every record: keyset pages beat lists of ids
+        return [text_of(r) for page in _pages(store) for r in page]
+    # positions strictly increase: (n - 1) / (limit - 1) > 1
+    ids = ids[np.linspace(0, len(ids) - 1, limit).round().astype(np.int64)]
     for start in range(0, len(ids), PAGE):
         with store.read() as tx:
             texts.extend(text_of(r) for r in tx.get_records(ids[start : start + PAGE].tolist()))
@@ -125,7 +127,8 @@ def ensure_embeddings(
     computed = 0
     try:
         pending: list[Record] = []  # batches of consecutive missing records, as Ray's
-        for page in missing_pages(store, model_id, everything=n_missing == n_records):
+        pages = missing_pages(store, model_id, everything=n_missing == n_records)
+        for page in pages if n_missing else ():
             pending += page
             while len(pending) >= batch_size:
                 encode(pending[:batch_size])
@@ -154,16 +157,23 @@ def model_id_of(
 def missing_pages(store: Store, model_id: str, *, everything: bool) -> Iterator[list[Record]]:
     """Pages of the records without a ``model_id`` vector, in id order. ``everything``: no
     record has one, so skip the lookups."""
+    for page in _pages(store):
+        if not everything:
+            with store.read() as tx:
+                todo = set(tx.missing_embeddings(model_id, [int(r.id or 0) for r in page]))
+            page = [r for r in page if r.id in todo]
+        yield page
+
+
+def _pages(store: Store) -> Iterator[list[Record]]:
+    """Every record in id order, :data:`PAGE` at a time, each page in its own read."""
     last = 0
     while True:
         with store.read() as tx:
             page = next(tx.iter_records(after_id=last, batch_size=PAGE), [])
-            if not page:
-                return
-            last = int(page[-1].id or 0)
-            if not everything:
-                todo = set(tx.missing_embeddings(model_id, [int(r.id or 0) for r in page]))
-                page = [r for r in page if r.id in todo]
+        if not page:
+            return
+        last = int(page[-1].id or 0)
         yield page
 
 

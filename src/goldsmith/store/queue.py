@@ -471,19 +471,23 @@ class QueueTx:
 
     def replace_queue_order(self, head: Sequence[int], waiting: Sequence[int] = ()) -> int:
         """A retrain's queue: ``head`` first (in that order), then every other record by id,
-        then ``waiting`` (labeled records still awaiting responses). Every earlier rank,
-        fronts included, is reset to 0 first; only ranked rows are written. Returns how many
-        ranks were set."""
-        # both queue_done values spelled out and one range per statement, so each reset
-        # walks a range of the queue index rather than every record
+        then ``waiting`` (labeled records still awaiting responses). Every other rank,
+        fronts included, goes back to 0. Only rows whose rank changes are written; returns
+        how many."""
+        new = {int(r): STRATEGY_HEAD + i for i, r in enumerate(head)}
+        new.update((int(r), 1.0 + i) for i, r in enumerate(waiting))
+        # both queue_done values spelled out and one range per query, so each read walks a
+        # range of the queue index rather than every record
         done = records.c.queue_done.in_([False, True])
-        for ranked in (records.c.queue_rank < 0, records.c.queue_rank > 0):
-            self._conn.execute(update(records).where(done, ranked).values(queue_rank=0.0))
-        ranks = [(int(r), STRATEGY_HEAD + i) for i, r in enumerate(head)]
-        ranks += [(int(r), 1.0 + i) for i, r in enumerate(waiting)]
-        for start in range(0, len(ranks), _RANK_PAGE):
-            self.set_queue_ranks(ranks[start : start + _RANK_PAGE])
-        return len(ranks)
+        ranked: dict[int, float] = {}
+        for side in (records.c.queue_rank < 0, records.c.queue_rank > 0):
+            rows = self._conn.execute(select(records.c.id, records.c.queue_rank).where(done, side))
+            ranked.update((int(i), float(r)) for i, r in rows)
+        changes = [(rid, 0.0) for rid in ranked if rid not in new]
+        changes += [(rid, rank) for rid, rank in new.items() if ranked.get(rid, 0.0) != rank]
+        for start in range(0, len(changes), _RANK_PAGE):
+            self.set_queue_ranks(changes[start : start + _RANK_PAGE])
+        return len(changes)
 
     def done_record_array(self) -> npt.NDArray[np.int64]:
         """Ids of the records with all the responses they need, ascending (int64)."""
