@@ -106,3 +106,27 @@ def test_cli_train_then_eval(bank: Bank, tmp_path: Path) -> None:
     assert (Path(out) / "eval" / "eval-train.html").is_file()
     bad = runner.invoke(app, ["eval", "-p", root, "--model", str(tmp_path)])
     assert bad.exit_code == 1 and "goldsmith-model.json" in bad.output
+
+
+def test_examples_read_only_their_own_vectors(bank: Bank, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every record is embedded (the fit and id of the loop's), but only the examples'
+    vectors come back into memory, in the examples' order."""
+    from goldsmith.store.embeddings import EmbeddingsTx
+    from goldsmith.train.classifier import embed_examples
+    from goldsmith.train.data import Example
+
+    project = bank.project
+    everything = embed_records(project.store, project.embedder("tfidf"))
+    asked: list[int] = []
+    get = EmbeddingsTx.get_embeddings
+    monkeypatch.setattr(
+        EmbeddingsTx, "get_embeddings", lambda tx, m, ids: asked.append(len(ids)) or get(tx, m, ids)
+    )
+    picked = [bank.ids[7], bank.ids[2], bank.ids[40]]
+    with project.store.read() as tx:
+        records = tx.get_records(picked)
+    examples = [Example(r, "positive", Provenance.GOLD, 1.0, 1.0) for r in records]
+    model_id, X = embed_examples(project.store, project.embedder("tfidf"), examples)
+    row = {int(r): i for i, r in enumerate(everything.record_ids)}
+    assert model_id == everything.model_id and asked == [3]
+    assert X.tobytes() == everything.vectors[[row[r] for r in picked]].tobytes()

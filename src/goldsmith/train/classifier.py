@@ -21,7 +21,7 @@ import numpy.typing as npt
 from goldsmith.errors import ConfigError, SchemaError
 from goldsmith.prelabel.classifier import LoopClassifier
 from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.vectors import embed_records
+from goldsmith.prelabel.vectors import ensure_embeddings
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Question, Task
 from goldsmith.store import Store
@@ -63,11 +63,11 @@ def embed_examples(
     store: Store, embedder: Embedder, examples: list[Example], *, progress: Progress = SILENT
 ) -> tuple[str, npt.NDArray[np.float32]]:
     """Vectors of ``examples`` in their order, through the store's cache (every record is
-    embedded, so a corpus embedder's fit and id match the model in the loop's)."""
-    embedded = embed_records(store, embedder, progress=progress)
-    row_of = {int(r): i for i, r in enumerate(embedded.record_ids.tolist())}
-    rows = [row_of[e.record_id] for e in examples]
-    return embedded.model_id, embedded.vectors[rows]
+    embedded, so a corpus embedder's fit and id match the model in the loop's; only the
+    examples' vectors are read back)."""
+    model_id = ensure_embeddings(store, embedder, progress=progress).model_id
+    with store.read() as tx:
+        return model_id, tx.get_embeddings(model_id, [e.record_id for e in examples])
 
 
 def fit_classifier(
