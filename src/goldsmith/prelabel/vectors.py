@@ -70,11 +70,11 @@ def fit_texts(store: Store, text_of: TextOf = record_text, *, limit: int = FIT_S
     sample for the same store, so the fit's id is stable)."""
     with store.read() as tx:
         ids = tx.record_id_array()
-    texts: list[str] = []
     if len(ids) <= limit:  # every record: keyset pages beat lists of ids
         return [text_of(r) for page in _pages(store) for r in page]
     # positions strictly increase: (n - 1) / (limit - 1) > 1
     ids = ids[np.linspace(0, len(ids) - 1, limit).round().astype(np.int64)]
+    texts: list[str] = []
     for start in range(0, len(ids), PAGE):
         with store.read() as tx:
             texts.extend(text_of(r) for r in tx.get_records(ids[start : start + PAGE].tolist()))

@@ -99,8 +99,8 @@ def embed_records_ray(
     model_id, to_fit, sample = model_id_of(store, embedder, text_of)
     with store.read() as tx:
         n_records = tx.count_records()
-        everything = tx.count_embeddings(model_id) == 0
-    pages = missing_pages(store, model_id, everything=everything)
+        stored = tx.count_embeddings(model_id)
+    pages = missing_pages(store, model_id, everything=stored == 0) if stored < n_records else ()
     todo = np.fromiter((int(r.id or 0) for page in pages for r in page), dtype=np.int64)
     if len(todo):
         if to_fit is not None:
