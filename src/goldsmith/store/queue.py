@@ -503,8 +503,7 @@ class QueueTx:
 
     def done_records(self) -> set[int]:
         """Ids of the records that have all the submitted responses they need."""
-        rows = self._conn.execute(select(records.c.id).where(records.c.queue_done.is_(True)))
-        return {int(r) for r in rows.scalars()}
+        return set(self.done_record_array().tolist())
 
     def queue_ranks(self, record_ids: Sequence[int]) -> dict[int, float]:
         """``queue_rank`` of each record of ``record_ids``."""
