@@ -85,7 +85,7 @@ def test_label_model_recovers_unipolar_lfs() -> None:
         fires = rng.random(n) < np.where(y == c, hit, miss)
         L[fires, j] = c
         true_acc.append(float((y[fires] == c).mean()))
-    model = LabelModel(k).fit(L)
+    model = LabelModel(k, balance_estimate="em").fit(L)
     assert np.abs(model.accuracies_ - true_acc).max() <= 0.03
     assert np.abs(model.class_balance_ - [0.6, 0.4]).max() <= 0.03
 

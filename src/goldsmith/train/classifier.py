@@ -80,7 +80,12 @@ def fit_classifier(
     seed: int = 0,
     progress: Progress = SILENT,
 ) -> FittedClassifier:
-    """Fit on ``data.train`` with provenance weights as sample weights."""
+    """Fit on ``data.train`` with provenance weights as sample weights.
+
+    Under the default policy a weak or LLM label of a single-label question trains as a soft
+    label: one row per class, weighted by its provenance weight times the class's posterior
+    (:meth:`goldsmith.train.data.WeightPolicy.targets`).
+    """
     q = data.question
     if not isinstance(q, LabelQuestion | MultiLabelQuestion):
         raise SchemaError(f"question {q.name!r}: a classifier needs a label or multilabel one")
@@ -93,7 +98,13 @@ def fit_classifier(
             y[i, [index[v] for v in e.value]] = 1
     else:
         y = np.array([index[e.value] for e in data.train], dtype=np.int64)
-    w = np.array([e.weight for e in data.train], dtype=np.float64)
+    if multilabel:
+        w = np.array([e.weight for e in data.train], dtype=np.float64)
+    else:  # soft machine labels become one row per class (see WeightPolicy.targets)
+        conf = np.array([e.confidence for e in data.train], dtype=np.float64)
+        provenance = [e.provenance for e in data.train]
+        rows, y, w = data.policy.targets(y, conf, provenance, len(q.labels))
+        X = X[rows]
     model = LoopClassifier(n_classes=len(q.labels), multilabel=multilabel, C=C, random_state=seed)
     model.fit(X, y, sample_weight=w)
     return FittedClassifier(model, tuple(q.labels), multilabel, spec, model_id)

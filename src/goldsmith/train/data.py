@@ -14,9 +14,21 @@ provenance      weight in training (default :class:`WeightPolicy`)
 gold, review    1.0
 human           1.0
 consensus       0.9 × confidence
-weak, llm       0.5 × confidence; dropped below ``min_machine_confidence`` (0.7)
+weak, llm       0.5, as a soft label: one row per class weighted by its posterior
 synthetic       0.5, training only, next to a parent that is in training
 ==============  ==========================================================================
+
+Machine labels (weak, llm) are noisy, and how sure the label model was is the best guide to
+how much each one should count. ``machine="soft"`` (the default) trains on the posterior:
+the stored label gets its confidence, the rest is spread over the other classes
+(:func:`goldsmith.prelabel.soft_labels.label_posteriors`), and each class becomes a row
+weighted by its share (:func:`goldsmith.prelabel.soft_labels.expand_soft_labels`), which is
+the cross-entropy against the soft target. ``machine="weighted"`` keeps only the stored label,
+weighted by ``0.5 × confidence``. No machine label is dropped unless
+``min_machine_confidence`` (default 0) says so. The old policy (``weighted`` with a 0.7 floor)
+kept 234 of 1,368 labels of a 10-class label model and halved the end model's accuracy; see
+``bench/RESULTS.md`` ("Weak supervision: end model on weak labels") for the measurements
+behind the default. A manifest written before this policy existed loads as the old one.
 """
 
 from __future__ import annotations
@@ -27,10 +39,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, cast
+
+import numpy as np
+import numpy.typing as npt
 
 from goldsmith.errors import SchemaError
 from goldsmith.export.plan import plan_splits, stratum
+from goldsmith.prelabel.soft_labels import expand_soft_labels, label_posteriors
 from goldsmith.schema import FinalLabel, Provenance, Question, Record, Task
 from goldsmith.store import Store
 
@@ -48,22 +64,55 @@ DEFAULT_WEIGHTS: Mapping[Provenance, float] = MappingProxyType(
 )
 
 
+MachineMode = Literal["soft", "weighted"]
+MACHINE_MODES: tuple[MachineMode, ...] = ("soft", "weighted")
+
+
 @dataclass(frozen=True, slots=True)
 class WeightPolicy:
     """How much a final label counts in training, by provenance and confidence.
+
+    Parameters
+    ----------
+    weights
+        Base weight per provenance (:data:`DEFAULT_WEIGHTS` by default).
+    min_machine_confidence
+        Weak and LLM labels below this confidence are left out (default 0: none is).
+    machine
+        ``"soft"``: a single-label classifier trains on each machine label's posterior, one
+        row per class (see the module docstring); ``"weighted"``: on the label alone,
+        weighted by ``base × confidence``. Other learners (LLM fine-tuning, multilabel
+        questions) always use the ``"weighted"`` form.
 
     Examples
     --------
     >>> p = WeightPolicy()
     >>> p.weight(Provenance.HUMAN, 0.4), p.weight(Provenance.WEAK, 0.6), p.weight("llm", 0.8)
-    (1.0, 0.0, 0.4)
+    (1.0, 0.3, 0.4)
+    >>> WeightPolicy(min_machine_confidence=0.7).weight("weak", 0.6)
+    0.0
     """
 
     weights: Mapping[Provenance, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
-    min_machine_confidence: float = 0.7  # weak and llm labels below this are not used
+    min_machine_confidence: float = 0.0  # weak and llm labels below this are not used
+    machine: MachineMode = "soft"
+
+    def __post_init__(self) -> None:
+        if self.machine not in MACHINE_MODES:
+            raise SchemaError(
+                f"machine label mode {self.machine!r}: choose one of {', '.join(MACHINE_MODES)}"
+            )
+        if not 0.0 <= self.min_machine_confidence <= 1.0:
+            raise SchemaError(
+                f"min_machine_confidence {self.min_machine_confidence}: must lie in [0, 1] "
+                "(0 keeps every weak and LLM label)"
+            )
 
     def weight(self, provenance: Provenance | str, confidence: float) -> float:
-        """The sample weight of one label; 0 means it is left out."""
+        """The sample weight of one label as a hard label; 0 means it is left out.
+
+        For a soft machine label this is also the total weight of its rows.
+        """
         prov = Provenance(provenance)
         base = float(self.weights.get(prov, 0.0))
         if prov in MACHINE:
@@ -72,8 +121,71 @@ class WeightPolicy:
             return base * confidence
         return base
 
+    def is_soft(self, provenance: Provenance | str) -> bool:
+        """Whether a single-label classifier trains on this provenance's posterior."""
+        return self.machine == "soft" and Provenance(provenance) in MACHINE
+
+    def targets(
+        self,
+        labels: npt.ArrayLike,
+        confidence: npt.ArrayLike,
+        provenance: Sequence[Provenance | str],
+        n_classes: int,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Training rows of a single-label classifier under this policy.
+
+        Parameters
+        ----------
+        labels : array of int, shape (n,)
+            Class index of each example's final label.
+        confidence : array of float, shape (n,)
+            The label's confidence (the label model's or LLM's probability for machine labels).
+        provenance : sequence of Provenance or str, length n
+        n_classes : int
+
+        Returns
+        -------
+        row_index, y, sample_weight
+            Train on ``X[row_index]`` with classes ``y`` and weights ``sample_weight``.
+            Hard labels give one row; soft machine labels one row per class with weight
+            ``base × posterior``. Examples weighted 0 give no row.
+
+        Examples
+        --------
+        >>> r, y, w = WeightPolicy().targets([0, 1], [1.0, 0.8], ["gold", "weak"], 2)
+        >>> r.tolist(), y.tolist(), w.round(3).tolist()
+        ([0, 1, 1], [0, 0, 1], [1.0, 0.1, 0.4])
+        """
+        y = np.asarray(labels, dtype=np.int64).reshape(-1)
+        conf = np.asarray(confidence, dtype=np.float64).reshape(-1)
+        if not len(y) == len(conf) == len(provenance):
+            raise SchemaError(
+                f"labels, confidence and provenance differ in length: "
+                f"{len(y)}, {len(conf)}, {len(provenance)}"
+            )
+        w = np.array([self.weight(p, c) for p, c in zip(provenance, conf, strict=True)])
+        soft = np.array([self.is_soft(p) for p in provenance], dtype=bool) & (w > 0)
+        hard = ~soft & (w > 0)
+        base = np.array([float(self.weights.get(Provenance(p), 0.0)) for p in provenance])
+        idx = np.flatnonzero(soft)
+        posteriors = label_posteriors(y[idx], conf[idx], n_classes)
+        rows_s, y_s, w_s = expand_soft_labels(idx, posteriors, base[idx])
+        rows_h = np.flatnonzero(hard).astype(np.int64)
+        order = np.argsort(np.concatenate([rows_h, rows_s]), kind="stable")
+        return (
+            np.concatenate([rows_h, rows_s])[order],
+            np.concatenate([y[rows_h], y_s])[order],
+            np.concatenate([w[rows_h], w_s])[order],
+        )
+
     @classmethod
-    def parse(cls, spec: str, *, min_machine_confidence: float = 0.7) -> WeightPolicy:
+    def parse(
+        cls,
+        spec: str,
+        *,
+        min_machine_confidence: float = 0.0,
+        machine: MachineMode = "soft",
+    ) -> WeightPolicy:
         """``"weak=0.3,llm=0"`` overrides the named weights of the default policy."""
         weights = dict(DEFAULT_WEIGHTS)
         for part in filter(None, (p.strip() for p in spec.split(","))):
@@ -85,18 +197,35 @@ class WeightPolicy:
                     f"weights {spec!r}: expected provenance=weight pairs such as 'weak=0.3', "
                     f"provenances: {', '.join(p.value for p in Provenance)}"
                 ) from None
-        return cls(MappingProxyType(weights), min_machine_confidence)
+        return cls(MappingProxyType(weights), min_machine_confidence, machine)
+
+    @classmethod
+    def legacy(cls) -> WeightPolicy:
+        """The policy before soft labels: machine labels below 0.7 dropped, the rest
+        weighted ``0.5 × confidence`` (what manifests without ``machine`` were trained with)."""
+        return cls(DEFAULT_WEIGHTS, 0.7, "weighted")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WeightPolicy:
-        """The inverse of :meth:`as_dict` (what a model's manifest stores)."""
+        """The inverse of :meth:`as_dict` (what a model's manifest stores). A manifest from
+        before soft labels (no ``machine`` key) loads as :meth:`legacy`, so its training set
+        is rebuilt as it was."""
         weights = {Provenance(k): float(v) for k, v in data.get("weights", {}).items()}
-        return cls(MappingProxyType(weights), float(data.get("min_machine_confidence", 0.7)))
+        old = "machine" not in data
+        floor = float(data.get("min_machine_confidence", 0.7 if old else 0.0))
+        machine = str(data.get("machine", "weighted"))
+        if machine not in MACHINE_MODES:
+            raise SchemaError(
+                f"manifest weight policy has machine={machine!r}; this goldsmith knows "
+                f"{', '.join(MACHINE_MODES)}: upgrade goldsmith or retrain the model"
+            )
+        return cls(MappingProxyType(weights), floor, cast(MachineMode, machine))
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "weights": {str(k): v for k, v in self.weights.items()},
             "min_machine_confidence": self.min_machine_confidence,
+            "machine": self.machine,
         }
 
 
@@ -126,6 +255,7 @@ class TrainingSet:
     test_fraction: float
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> records left out
     guideline_version: int | None = None
+    policy: WeightPolicy = field(default_factory=WeightPolicy)  # how train examples count
 
     def check_no_leak(self) -> None:
         """Raise if a record or a duplicate group is on both sides (a bug if it happens)."""
@@ -218,7 +348,7 @@ def build_training_set(
     test_set = _held_out(q, labeled, test_fraction, test_ids, seed)
     test_groups = {r.dup_group for r, _ in labeled if r.id in test_set} - {None}
     group_of = {int(r.id or 0): r.dup_group for r, _ in labeled}
-    out = TrainingSet(q, [], [], seed, test_fraction, Counter(), guideline)
+    out = TrainingSet(q, [], [], seed, test_fraction, Counter(), guideline, policy)
     for record, label in labeled:
         rid = int(record.id or 0)
         if rid in test_set:

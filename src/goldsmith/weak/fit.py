@@ -17,6 +17,13 @@ previous fit's suggestions and weak labels for the question.
   confidence of its least sure token among those some LF tagged.
 
 For both, ``auto`` means ``label-model`` (selection by gold is for single-label questions).
+
+Gold (single-label questions): the gold records are the label model's dev set, and they fix
+its class balance (their class frequencies). With at least 30 of them the scores are also
+*calibrated*: an isotonic map, learned out of fold on the gold, turns the model's top
+probability into how often such a label is right (:mod:`goldsmith.weak.calibration`); the
+suggestion's score and the weak label's confidence are the calibrated value, which is what
+training weighs them by.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from goldsmith.schema import (
     Task,
 )
 from goldsmith.store import Store
+from goldsmith.weak.calibration import apply_calibration, calibrate_on_gold
 from goldsmith.weak.label_models._base import BaseLabelModel
 from goldsmith.weak.label_models.multilabel import MultiLabelModel
 from goldsmith.weak.label_models.select import CANDIDATES, make_model, select_model
@@ -74,6 +82,7 @@ class FitReport:
     class_balance: dict[str, float]
     scores: dict[str, float] = field(default_factory=dict)  # auto: cross-fitted gold accuracy
     note: str = ""
+    calibrated: bool = False  # scores mapped to accuracy on gold (see weak.calibration)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -126,6 +135,13 @@ def fit_to_store(
         else:
             fitted.fit(data.L)  # type: ignore[attr-defined]
     best, confidence = predict_best(fitted, data.L)
+    calibrated = False
+    if has_gold.any():  # confidences calibrated on gold, scored out of fold
+        calibrator = calibrate_on_gold(
+            lambda: make_model(name, k, seed=seed), L_train, L_dev, y_dev, seed=seed
+        )
+        confidence = apply_calibration(calibrator, confidence, k)
+        calibrated = calibrator is not None
     voted = np.diff(data.L.indptr) > 0
     agent = AGENT + name
     suggestions = (
@@ -168,6 +184,7 @@ def fit_to_store(
         },
         scores={n: round(s, 4) for n, s in scores.items()},
         note=note,
+        calibrated=calibrated,
     )
 
 

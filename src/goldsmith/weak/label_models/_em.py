@@ -222,3 +222,46 @@ def subsample_rows(
         return X, None
     rows = np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
     return X[rows], rows
+
+
+def gold_balance(Y: IntArray, k: int, *, pseudo_count: float = 1.0) -> FloatArray:
+    """``P(y)`` from gold class indices, with ``pseudo_count`` added to every class.
+
+    >>> gold_balance(np.array([0, 0, 0, 1]), 3).round(3).tolist()
+    [0.571, 0.286, 0.143]
+    """
+    counts = np.bincount(Y, minlength=k).astype(np.float64) + pseudo_count
+    out: FloatArray = counts / counts.sum()
+    return out
+
+
+def estimate_prior(
+    S: FloatArray, *, init: FloatArray | None = None, max_iter: int = 500, tol: float = 1e-8
+) -> FloatArray:
+    """The class balance that explains log-likelihood scores ``S`` ``(n, k)``, by EM.
+
+    Each row of ``S`` is ``log P(votes_i | y) + const`` with no prior in it. The fixed point of
+    ``pi <- mean_i P(y | votes_i; pi)`` is the maximum-likelihood ``pi`` given those
+    likelihoods (Saerens, Latinne & Decaestecker, 2002). Unlike the joint EM, it leaves the
+    LF parameters alone, so a class balance badly identified by sparse, abstaining LFs does
+    not drag them along.
+
+    >>> S = np.log(np.array([[0.9, 0.1]] * 70 + [[0.1, 0.9]] * 30))
+    >>> estimate_prior(S).round(2).tolist()
+    [0.75, 0.25]
+    """
+    n, k = S.shape
+    pi = np.full(k, 1.0 / k) if init is None else np.asarray(init, dtype=np.float64)
+    if n == 0:
+        return pi
+    base = S - S.max(axis=1, keepdims=True)
+    for _ in range(max_iter):
+        Q = softmax_rows(base + np.log(np.maximum(pi, LOG_FLOOR)))
+        new = Q.mean(axis=0)
+        done = float(np.abs(new - pi).max()) < tol
+        pi = new
+        if done:
+            break
+    pi = np.maximum(pi, LOG_FLOOR)
+    out: FloatArray = pi / pi.sum()
+    return out

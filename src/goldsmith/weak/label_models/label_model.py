@@ -11,7 +11,9 @@ import scipy.sparse as sp
 from goldsmith.errors import SchemaError
 from goldsmith.weak.label_models._base import BaseLabelModel, FloatArray, check_class_balance
 from goldsmith.weak.label_models._em import (
+    estimate_prior,
     fit_em,
+    gold_balance,
     lf_accuracies,
     lf_precisions,
     log_weights,
@@ -20,6 +22,7 @@ from goldsmith.weak.label_models._em import (
 from goldsmith.weak.matrix import LabelMatrix
 
 Decoding = Literal["pooled", "bayes"]
+BalanceEstimate = Literal["votes", "em"]
 
 MIN_PRECISION_MARGIN = 0.01
 """How far above chance (1/k) ``pooled`` decoding keeps every vote's precision."""
@@ -62,6 +65,13 @@ class LabelModel(BaseLabelModel):
     max_iter, tol
         EM stops after ``max_iter`` iterations or when the mean log-likelihood per record
         improves by less than ``tol``.
+    balance_estimate
+        Without gold or a given ``class_balance``: ``"votes"`` (default) estimates ``P(y)``
+        as the balance that best explains the pooled votes of the records with a vote;
+        ``"em"`` keeps the joint EM's estimate. The EM's is exact when LFs really are
+        independent given the class (on synthetic unipolar LFs: 0.60/0.40 recovered, "votes"
+        0.52/0.48), but on real LFs it strays: WRENCH sms, 86.5 % ham, EM 0.29, votes 0.863;
+        trec total-variation error 0.45 against 0.39; youtube 0.07 against 0.08.
     fit_sample
         Fit on a uniform random sample of at most this many records (default 200,000;
         ``None``: all). The parameters are per-LF rates, so their sampling error at this size
@@ -71,7 +81,12 @@ class LabelModel(BaseLabelModel):
     Attributes
     ----------
     class_balance_ : ndarray of shape (k,)
-        Estimated ``P(y)`` (or the one given to ``fit``).
+        ``P(y)``: the one given to ``fit``; else the gold set's class frequencies (plus one
+        per class) when there is gold; else, under ``"pooled"`` decoding, the balance that
+        best explains the pooled vote evidence of the records with a vote
+        (``balance_estimate="votes"``,
+        :func:`~goldsmith.weak.label_models._em.estimate_prior`) or the EM's own
+        (``"em"``). Records with no vote get it from ``predict_proba``.
     accuracies_ : ndarray of shape (m,)
         ``P(LF j's vote is right | it voted)``.
     precisions_ : ndarray of shape (m, k)
@@ -108,6 +123,7 @@ class LabelModel(BaseLabelModel):
         tol: float = 1e-7,
         fit_sample: int | None = 200_000,
         min_precision: float | None = None,
+        balance_estimate: BalanceEstimate = "votes",
     ) -> None:
         super().__init__(cardinality, seed=seed)
         if decoding not in ("pooled", "bayes"):
@@ -120,6 +136,9 @@ class LabelModel(BaseLabelModel):
         self.tol = tol
         self.fit_sample = fit_sample
         self.min_precision = min_precision
+        if balance_estimate not in ("votes", "em"):
+            raise SchemaError(f"balance_estimate must be 'votes' or 'em', got {balance_estimate!r}")
+        self.balance_estimate = balance_estimate
 
     def fit(
         self,
@@ -146,8 +165,9 @@ class LabelModel(BaseLabelModel):
         m = X.shape[1] // k
         Xd, Yd = self._dev(L_dev, Y_dev, m)
         balance = check_class_balance(class_balance, k)
-        if balance is None and Yd is not None and Xd is None and Yd.size:
-            balance = (np.bincount(Yd, minlength=k) + 1.0) / (Yd.size + k)
+        gold = gold_balance(Yd, k) if balance is None and Yd is not None and Yd.size else None
+        if gold is not None and Xd is None:
+            balance = gold
         Xs, _ = subsample_rows(X, self.fit_sample, self.seed)
         res = fit_em(
             Xs,
@@ -164,12 +184,27 @@ class LabelModel(BaseLabelModel):
         )
         self.n_lfs_ = m
         self.emission_ = res.emission
+        # The joint EM identifies the class balance poorly from sparse, abstaining LFs (sms:
+        # 0.29 ham for 0.865). Gold frequencies, when there is gold, or the balance that
+        # explains the pooled votes are far closer; the EM's own stays in the LF estimates.
         self.class_balance_ = res.class_balance
+        if gold is not None:
+            self.class_balance_ = gold
+        elif balance is None and self.balance_estimate == "votes":
+            self.class_balance_ = self._vote_balance(X, res.class_balance)
         self.n_iter_ = res.n_iter
         self.converged_ = res.converged
         self.accuracies_ = lf_accuracies(res.emission, res.class_balance, True)
         self.precisions_ = lf_precisions(res.emission, res.class_balance)
         return self
+
+    def _vote_balance(self, X: sp.csr_matrix, init: FloatArray) -> FloatArray:
+        """``P(y)`` that explains the pooled vote evidence of the records with a vote."""
+        covered = np.diff(X.indptr) > 0
+        if not covered.any():
+            return init
+        Xs, _ = subsample_rows(X[covered], self.fit_sample, self.seed)
+        return estimate_prior(np.asarray(Xs @ self._pooled_weights()))
 
     def _pooled_weights(self) -> FloatArray:
         k = self.cardinality
