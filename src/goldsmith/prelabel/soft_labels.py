@@ -45,7 +45,11 @@ __all__ = ["argmax_labels", "expand_soft_labels", "label_posteriors"]
 
 
 def label_posteriors(
-    labels: npt.ArrayLike, confidence: npt.ArrayLike, n_classes: int
+    labels: npt.ArrayLike,
+    confidence: npt.ArrayLike,
+    n_classes: int,
+    *,
+    prior: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """Posteriors ``(n, k)`` from a top label and its confidence per record.
 
@@ -57,11 +61,14 @@ def label_posteriors(
         The probability given to that label, in ``[0, 1]``.
     n_classes : int
         Number of classes ``k`` (at least 2).
+    prior : array of float, shape (k,), optional, keyword-only
+        How to share ``1 - confidence`` among the other classes: in proportion to ``prior``
+        (for example the class balance, when the caller knows one). Evenly when omitted.
 
     Returns
     -------
     ndarray of shape (n, k)
-        ``confidence`` on the label and ``(1 - confidence) / (k - 1)`` on every other class;
+        ``confidence`` on the label and ``1 - confidence`` shared among the other classes;
         each row sums to 1. A confidence under ``1 / k`` is kept as given (after calibration it
         can mean the label is usually wrong), so the label is then not the row's maximum.
 
@@ -74,6 +81,8 @@ def label_posteriors(
     --------
     >>> label_posteriors([1], [0.9], 2).tolist()
     [[0.09999999999999998, 0.9]]
+    >>> label_posteriors([0], [0.6], 3, prior=[0.5, 0.3, 0.1]).round(2).tolist()
+    [[0.6, 0.3, 0.1]]
     """
     k = int(n_classes)
     if k < 2:
@@ -86,8 +95,17 @@ def label_posteriors(
         raise SchemaError(f"labels must be class indices in 0..{k - 1}; map label names first")
     if c.size and (not np.all(np.isfinite(c)) or c.min() < 0.0 or c.max() > 1.0):
         raise SchemaError("confidences must lie in [0, 1]")
-    out: FloatArray = np.repeat(((1.0 - c) / (k - 1))[:, None], k, axis=1)
-    out[np.arange(y.size), y.astype(np.int64)] = c
+    yi = y.astype(np.int64)
+    if prior is None:
+        out: FloatArray = np.repeat(((1.0 - c) / (k - 1))[:, None], k, axis=1)
+    else:
+        pi = np.asarray(prior, dtype=np.float64).reshape(-1)
+        if pi.shape != (k,) or not np.all(np.isfinite(pi)) or pi.min() <= 0.0:
+            raise SchemaError(f"prior must be {k} positive numbers, got {pi!r}")
+        share = np.repeat(pi[None, :], y.size, axis=0)
+        share[np.arange(y.size), yi] = 0.0
+        out = share / share.sum(axis=1, keepdims=True) * (1.0 - c)[:, None]
+    out[np.arange(y.size), yi] = c
     return out
 
 
