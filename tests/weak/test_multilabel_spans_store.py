@@ -318,3 +318,20 @@ def test_model_and_similarity_lfs_apply_incrementally(tmp_path: Path) -> None:
         full = load_label_matrix(p.store, p.task).L.toarray()
     assert np.array_equal(incremental, full) and full.shape == (20, 2)
     assert full[:4].tolist() == [[1, 1], [2, 2], [3, 0], [1, 0]]
+
+
+def test_span_fit_auto_uses_the_sequence_model(ner: Project) -> None:
+    apply_to_store(ner.store, ner.task, SPAN_LFS)
+    report = fit_to_store(ner.store, ner.task, threshold=0.5)
+    assert report.model == "hmm" and "used hmm" in report.note
+    assert set(report.class_balance) == {"O", "Disease", "Gene"}
+    got = _suggestions(ner, 16)
+    assert len(got) == report.n_suggestions == 12
+    texts = [r["fields"]["text"] for r in _ner_texts(0, 16)]
+    found = {
+        rid: [(texts[rid - 1][s["start"] : s["end"]], s["label"]) for s in v]
+        for rid, (v, _) in got.items()
+    }
+    assert found[1] == [("BRCA1", "Gene"), ("breast cancer", "Disease")]
+    assert found[4] == [("DIABETES", "Disease")]
+    assert fit_to_store(ner.store, ner.task, model="hmm").model == "hmm"

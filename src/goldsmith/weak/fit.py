@@ -11,12 +11,15 @@ previous fit's suggestions and weak labels for the question.
   for a record counts as absent there. The suggestion is the list of labels with
   ``P(present) >= 0.5``; its score is the confidence of its least sure decision,
   ``min over voted labels of max(P, 1 - P)``.
-* A ``spans`` question gets a token-level model
+* A ``spans`` question gets the sequence model ``hmm``
+  (:class:`~goldsmith.weak.label_models.hmm.SpanHMM`, fitted without gold) or, with a
+  single-label model's name, a token-level model
   (:class:`~goldsmith.weak.label_models.spans.SpanLabelModel`). The suggestion is the list
   of predicted spans (``{"start", "end", "label"}``, code points); its score is the
   confidence of its least sure token among those some LF tagged.
 
-For both, ``auto`` means ``label-model`` (selection by gold is for single-label questions).
+``auto`` means ``label-model`` for multilabel questions and ``hmm`` for spans (selection by
+gold is for single-label questions).
 
 Gold (single-label questions): the gold records are the label model's dev set, and they fix
 its class balance (their class frequencies). With at least 30 of them the scores are also
@@ -49,6 +52,7 @@ from goldsmith.schema import (
 from goldsmith.store import Store
 from goldsmith.weak.calibration import apply_calibration, calibrate_on_gold
 from goldsmith.weak.label_models._base import BaseLabelModel
+from goldsmith.weak.label_models.hmm import SpanHMM
 from goldsmith.weak.label_models.multilabel import MultiLabelModel
 from goldsmith.weak.label_models.select import CANDIDATES, make_model, select_model
 from goldsmith.weak.label_models.spans import Span, SpanLabelModel, token_labels_to_spans
@@ -102,10 +106,12 @@ def fit_to_store(
         raise SchemaError(f"threshold must be in (0, 1], got {threshold}")
     q = task.question(question)
     if isinstance(q, MultiLabelQuestion | SpansQuestion):
-        if model != "auto" and model not in CANDIDATES:
+        spans = isinstance(q, SpansQuestion)
+        if model != "auto" and model not in CANDIDATES and not (spans and model == "hmm"):
             make_model(model, 2)  # raises RegistryError naming the known models
-        name = "label-model" if model == "auto" else model
-        note = "auto picks by gold only for single-label questions; used label-model"
+        default = "hmm" if spans else "label-model"
+        name = default if model == "auto" else model
+        note = f"auto picks by gold only for single-label questions; used {default}"
         fit = _fit_multilabel if isinstance(q, MultiLabelQuestion) else _fit_spans
         report = fit(store, task, q.name, name, threshold, seed)
         report.note = note if model == "auto" else ""
@@ -321,6 +327,8 @@ def _fit_spans(
     if not data.lfs:
         raise SchemaError("no labeling functions have been applied; run `goldsmith lf apply`")
     lengths = data.lengths
+    if name == "hmm":
+        return _fit_span_hmm(store, data, threshold, seed)
     model = SpanLabelModel(data.labels, base=_base(name), seed=seed)
     gold_rows = _span_gold(store, data)
     train = [d for d in range(len(lengths)) if d not in gold_rows]
@@ -338,7 +346,29 @@ def _fit_spans(
     best = proba.argmax(axis=1)
     confidence: npt.NDArray[np.float64] = proba[np.arange(len(best)), best]
     predicted = token_labels_to_spans(best, lengths, data.labels)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    rows = _span_rows(data, predicted, confidence)
+    n_suggestions, n_weak = _write(store, data.question, AGENT + name, rows, threshold)
+    balance = np.asarray(model.model_.class_balance_, dtype=float)
+    return _span_report(data, name, len(gold_rows), n_suggestions, n_weak, threshold, balance)
+
+
+def _fit_span_hmm(store: Store, data: SpanVotes, threshold: float | None, seed: int) -> FitReport:
+    """The sequence model: fitted on every record's source spans, without gold."""
+    model = SpanHMM(data.labels, seed=seed).fit(data.lengths, data.token_spans)
+    proba = model.predict_proba_tokens(data.lengths, data.token_spans)
+    confidence: npt.NDArray[np.float64] = proba.max(axis=1)
+    predicted = model.predict_spans(data.lengths, data.token_spans)
+    rows = _span_rows(data, predicted, confidence)
+    n_suggestions, n_weak = _write(store, data.question, AGENT + "hmm", rows, threshold)
+    n_gold = len(_span_gold(store, data))
+    return _span_report(data, "hmm", n_gold, n_suggestions, n_weak, threshold, model.class_balance_)
+
+
+def _span_rows(
+    data: SpanVotes, predicted: list[list[Span]], confidence: npt.NDArray[np.float64]
+) -> list[tuple[int, Any, float]]:
+    """Suggestion rows (record id, spans in code points, least confident tagged token)."""
+    offsets = np.concatenate([[0], np.cumsum(data.lengths)]).astype(np.int64)
     rows = []
     for d, spans in enumerate(predicted):
         tagged = sorted(
@@ -350,14 +380,24 @@ def _fit_spans(
         value = [{"start": a, "end": b, "label": lab} for a, b, lab in chars]
         score = float(confidence[offsets[d] + np.asarray(tagged)].min())
         rows.append((int(data.record_ids[d]), value, score))
-    n_suggestions, n_weak = _write(store, data.question, AGENT + name, rows, threshold)
-    balance = np.asarray(model.model_.class_balance_, dtype=float)
+    return rows
+
+
+def _span_report(
+    data: SpanVotes,
+    name: str,
+    n_gold: int,
+    n_suggestions: int,
+    n_weak: int,
+    threshold: float | None,
+    balance: npt.NDArray[np.float64],
+) -> FitReport:
     return FitReport(
         question=data.question,
         model=name,
         n_records=len(data.record_ids),
         n_lfs=len(data.lfs),
-        n_gold=len(gold_rows),
+        n_gold=n_gold,
         n_suggestions=n_suggestions,
         n_weak_labels=n_weak,
         threshold=threshold,
