@@ -42,3 +42,16 @@ def csv_list(value: str | None) -> list[str]:
 QuestionOpt = Annotated[
     str | None, typer.Option(help="Question the LFs label (default: the first).")
 ]
+
+
+def label_map(spec: str | None) -> dict[str, str]:
+    """``'1=neoplasms,2=digestive'`` as a raw-to-task label map."""
+    mapping = {}
+    for pair in csv_list(spec):
+        raw, eq, label = (part.strip() for part in pair.partition("="))
+        if not (eq and raw and label):
+            raise typer.BadParameter(
+                f"--label-map: {pair!r} is not RAW=LABEL", param_hint="--label-map"
+            )
+        mapping[raw] = label
+    return mapping

@@ -18,6 +18,7 @@ from rich.table import Table
 from goldsmith import cli_loop, cli_qa, cli_train
 from goldsmith import demo as _demo
 from goldsmith._cli_common import DbOpt, ProjectOpt, QuestionOpt, clean_errors, csv_list
+from goldsmith._cli_common import label_map as parse_label_map
 from goldsmith._console import RichProgress, console, stdout
 from goldsmith.config import TEMPLATES
 from goldsmith.export.options import DEFAULT_PROVENANCE, ExportOptions
@@ -135,14 +136,7 @@ def import_(
 ) -> None:
     """Import records (and any labels) from a file, all-or-nothing, skipping exact duplicates."""
     with clean_errors():
-        mapping = {}
-        for pair in csv_list(label_map):
-            raw, eq, label = (part.strip() for part in pair.partition("="))
-            if not (eq and raw and label):
-                raise typer.BadParameter(
-                    f"--label-map: {pair!r} is not RAW=LABEL", param_hint="--label-map"
-                )
-            mapping[raw] = label
+        mapping = parse_label_map(label_map)
         options = ImportOptions(
             fmt=fmt,
             text_field=text_field,

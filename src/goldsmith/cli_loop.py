@@ -13,9 +13,11 @@ import typer
 from rich.table import Table
 
 from goldsmith._cli_common import DbOpt, ProjectOpt, QuestionOpt, clean_errors, csv_list
+from goldsmith._cli_common import label_map as parse_label_map
 from goldsmith._console import RichProgress, console, stdout
 from goldsmith.active.loop import SHORTLIST
 from goldsmith.errors import ConfigError
+from goldsmith.ingest.options import ImportOptions
 from goldsmith.prelabel.llm import LLMConfig
 from goldsmith.project import Project
 
@@ -26,8 +28,9 @@ loop_app = typer.Typer()
 StrategyOpt = Annotated[
     str | None,
     typer.Option(
-        help="Query strategy: random, least-confidence, margin, entropy, kcenter, hybrid, "
-        "committee (default: the last one used, margin at first)."
+        help="Query strategy: auto (coverage, then uncertainty across clusters), random, "
+        "margin, hybrid, coverage, least-confidence, entropy, kcenter, committee (default: "
+        "the last one used, auto at first)."
     ),
 ]
 
@@ -208,19 +211,53 @@ def simulate(
     project: ProjectOpt = Path("."),
     strategies: Annotated[
         str, typer.Option(help="Comma-separated strategies; random is the baseline.")
-    ] = "random,margin",
+    ] = "random,auto",
     seed_size: Annotated[int, typer.Option(help="First random labels.")] = 20,
     step: Annotated[int, typer.Option(help="Labels per query.")] = 20,
     budget: Annotated[int, typer.Option(help="Human labels in all, seed included.")] = 500,
-    repeats: Annotated[int, typer.Option(help="Repeats (splits and seed sets).")] = 3,
+    repeats: Annotated[
+        int, typer.Option(help="Repeats (seed sets; splits without --test-file).")
+    ] = 5,
     out: Annotated[Path, typer.Option(help="Folder for curves.csv and curves.png.")] = Path(
         "curves"
     ),
+    test_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Labeled records outside the project to score every curve on (read, never "
+            "stored); without it each repeat holds out 20 % of the labeled records."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="Format of --test-file (as for import).")
+    ] = None,
+    text_field: Annotated[
+        str | None, typer.Option(help="Column of --test-file that holds the text.")
+    ] = None,
+    label_field: Annotated[
+        str | None, typer.Option(help="Column of --test-file that holds the label.")
+    ] = None,
+    label_map: Annotated[
+        str | None, typer.Option(help="Raw-to-task label map of --test-file, e.g. '1=a,2=b'.")
+    ] = None,
+    code_base: Annotated[
+        int, typer.Option(help="Integer label codes of --test-file count from this.")
+    ] = 1,
+    encoding: Annotated[str, typer.Option(help="Text encoding of --test-file.")] = "utf-8",
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter of --test-file.")] = None,
     with_weak: Annotated[
-        bool, typer.Option(help="Add the label model's labels to every training set.")
+        bool,
+        typer.Option(
+            help="Add weak labels: the label model is fitted inside the simulation on the LF "
+            "votes, with only the labels revealed so far as its dev set."
+        ),
     ] = False,
     with_llm: Annotated[
-        bool, typer.Option(help="Add the LLM's confident labels to every training set.")
+        bool, typer.Option(help="Add the LLM's suggestions, weighted by their confidence.")
+    ] = False,
+    semi_supervised: Annotated[
+        bool,
+        typer.Option(help="Add labels spread over the embeddings' k-NN graph (never counted)."),
     ] = False,
     question: QuestionOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -228,28 +265,52 @@ def simulate(
 ) -> None:
     """Replay the labeled records as the annotator and draw learning curves per strategy."""
     with clean_errors(), Project.open(project, db_url=db) as proj:
+        test_options = ImportOptions(
+            fmt=fmt,
+            text_field=text_field,
+            label_field=label_field,
+            question=question,
+            label_map=parse_label_map(label_map),
+            code_base=code_base,
+            encoding=encoding,
+            delimiter=delimiter,
+        )
         summary = proj.simulate(
             out,
-            strategies=csv_list(strategies),
+            strategies=tuple(csv_list(strategies)),
             seed_size=seed_size,
             step=step,
             budget=budget,
             repeats=repeats,
             with_weak=with_weak,
             with_llm=with_llm,
+            semi_supervised=semi_supervised,
+            test_file=test_file,
+            test_options=test_options,
             question=question,
             seed=seed,
             progress=RichProgress(),
         )
-    table = Table(title=f"learning curves ({out / 'curves.png'})")
-    for col in ("strategy", "AULC", "vs random", "labels to 95 %"):
+    print_curves(summary, out / "curves.png")
+
+
+def print_curves(summary: dict[str, Any], png: Path) -> None:
+    """The summary of a simulation as a table (also used by the demo)."""
+    table = Table(
+        title=f"learning curves ({png}); macro-F1 on {summary.get('test', 'the test split')}"
+    )
+    for col in ("strategy", "AULC", "vs random (95 % CI)", "min diff", "labels to 95 %"):
         table.add_column(col, justify="right" if col != "strategy" else "left")
     for name, row in summary["strategies"].items():
         ratio = row.get("aulc_vs_random")
+        low, high = row.get("aulc_vs_random_ci") or (None, None)
+        ci = "" if low is None else f" ({low:.3f}-{high:.3f})"
+        diff = row.get("min_diff_vs_random")
         table.add_row(
             name,
             f"{row['aulc']:.3f}",
-            "" if ratio is None else f"{ratio:.3f}",
+            "" if ratio is None else f"{ratio:.3f}{ci}",
+            "" if diff is None or name == "random" else f"{diff:+.3f}",
             str(row.get("labels_to_target") or "not reached"),
         )
     stdout.print(table)

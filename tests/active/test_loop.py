@@ -13,6 +13,7 @@ import pytest
 from goldsmith.errors import SchemaError
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance, Suggestion, SuggestionKind
+from goldsmith.weak import keyword_lf
 
 DATA = Path(__file__).resolve().parents[3] / "shared/data/finance/financial_phrasebank"
 LABELS = ("positive", "negative", "neutral")
@@ -53,7 +54,7 @@ def test_retrain_suggests_ranks_and_serves_in_that_order(fin: tuple[Project, lis
     p, gold = fin
     p.embed("tfidf")
     cold = p.retrain(strategy="margin")
-    assert cold.n_labeled == 0 and cold.strategy == "kcenter"  # nothing to learn from yet
+    assert cold.n_labeled == 0 and cold.strategy == "coverage"  # nothing to learn from yet
     _label(p, gold, list(range(1, 61)), Provenance.GOLD)
     report = p.retrain(strategy="margin")
     assert report.strategy == "margin" and report.n_labeled == 60
@@ -106,10 +107,6 @@ def test_simulate_writes_curves_and_uses_weak_labels(
 ) -> None:
     p, gold = fin
     _label(p, gold, list(range(1, 241)), Provenance.GOLD)
-    p.add_suggestions(
-        Suggestion(i, "label", gold[i - 1], "label-model:majority", SuggestionKind.LABEL_MODEL, 1)
-        for i in range(1, 241, 2)
-    )
     out = tmp_path / "curves"
     summary = p.simulate(
         out, strategies=["random", "margin"], seed_size=10, step=30, budget=70, repeats=2
@@ -120,15 +117,21 @@ def test_simulate_writes_curves_and_uses_weak_labels(
     assert sorted({int(r["n_labels"]) for r in rows}) == [10, 40, 70]
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert 185 <= json.loads((out / "summary.json").read_text())["pool_size"] <= 200  # 80 %
-    weak = p.simulate(
-        tmp_path / "weak",
-        strategies=["random"],
-        seed_size=10,
-        step=30,
-        budget=40,
-        repeats=1,
-        with_weak=True,
+    low, high = summary["strategies"]["margin"]["aulc_vs_random_ci"]
+    assert low <= summary["strategies"]["margin"]["aulc_vs_random"] <= high
+    kwargs = {"strategies": ["random"], "seed_size": 10, "step": 30, "budget": 40, "repeats": 1}
+    with pytest.raises(SchemaError, match="lf apply"):  # weak labels come from LF votes
+        p.simulate(tmp_path / "weak", with_weak=True, **kwargs)
+    with pytest.raises(SchemaError, match="prelabel --with llm"):
+        p.simulate(tmp_path / "llm", with_llm=True, **kwargs)
+    p.apply_lfs(
+        [
+            keyword_lf("positive", ["rose", "increased", "grew", "profit"], name="up"),
+            keyword_lf("negative", ["fell", "decreased", "loss", "down"], name="down"),
+        ],
+        workers=1,
     )
+    weak = p.simulate(tmp_path / "weak", with_weak=True, **kwargs)
     plain = json.loads((out / "summary.json").read_text())
     assert weak["strategies"]["random"]["final_f1"] != plain["strategies"]["random"]["final_f1"]
 
@@ -201,7 +204,7 @@ def test_cold_start_at_scale_orders_a_uniform_sample(fin: tuple[Project, list[st
     p, _ = fin
     p.embed("tfidf")
     cold = loop.retrain(p.store, p.task, p.embedder(), strategy="margin", shortlist=30)
-    assert cold.strategy == "kcenter" and cold.n_ranked == 30
+    assert cold.strategy == "coverage" and cold.n_ranked == 30
     head = _queue(p)[:30]
     assert len(set(head)) == 30 and max(head) - min(head) > 120  # spread, not the first ids
     again = loop.retrain(p.store, p.task, p.embedder(), strategy="margin", shortlist=30)

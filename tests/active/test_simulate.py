@@ -38,9 +38,9 @@ class Recorder:
         self.sizes = sizes
         self.inner = LoopClassifier(n_classes=n_classes, multilabel=multilabel)
 
-    def fit(self, X: Any, y: Any) -> Recorder:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Recorder:
         self.sizes.append(len(y))
-        self.inner.fit(X, y)
+        self.inner.fit(X, y, sample_weight=sample_weight)
         return self
 
     def predict_proba(self, X: Any) -> Any:

@@ -23,7 +23,17 @@ from goldsmith.active.strategies import (
 )
 from goldsmith.errors import RegistryError, SchemaError
 
-BUILTINS = ["committee", "entropy", "hybrid", "kcenter", "least-confidence", "margin", "random"]
+BUILTINS = [
+    "auto",
+    "committee",
+    "coverage",
+    "entropy",
+    "hybrid",
+    "kcenter",
+    "least-confidence",
+    "margin",
+    "random",
+]
 
 # Row 0: the two top classes nearly tie (margin .02) though the top class is fairly sure.
 # Row 1: the top class is least sure (.40) and the entropy highest, but the margin is .10.

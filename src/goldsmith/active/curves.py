@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from scipy.stats import t as t_dist
 
 from goldsmith.errors import SchemaError
 
@@ -75,14 +76,74 @@ class SimulationResult:
         std = np.array([np.std(by_x[int(x)]) for x in xs])
         return xs, mean, std
 
+    def interval(self, strategy: str, level: float = 0.95) -> tuple[FloatArray, FloatArray]:
+        """``(low, high)`` of the mean curve's ``level`` confidence interval at each label
+        count: Student's t over the repeats (zero width with a single repeat)."""
+        xs, mean, std = self.curve(strategy)
+        r = len(self.full_f1)
+        if r < 2:
+            return mean, mean
+        half = float(t_dist.ppf(0.5 + level / 2, r - 1)) * std * np.sqrt(r / (r - 1)) / np.sqrt(r)
+        return mean - half, mean + half
+
+    def repeat_aulcs(self, strategy: str) -> FloatArray:
+        """The AULC of each repeat's own curve."""
+        out = []
+        for rep in sorted({p.repeat for p in self.rows if p.strategy == strategy}):
+            pts = sorted(
+                (p.n_labels, p.macro_f1)
+                for p in self.rows
+                if p.strategy == strategy and p.repeat == rep
+            )
+            xs = np.array([p[0] for p in pts], dtype=np.float64)
+            ys = np.array([p[1] for p in pts])
+            out.append(_area(xs, ys))
+        return np.array(out)
+
     def aulc(self, strategy: str) -> float:
         """Area under the mean learning curve, divided by its width: the mean macro-F1
         over the labeling budget (trapezoids; a single point gives that point)."""
         xs, mean, _ = self.curve(strategy)
-        if xs.size < 2:
-            return float(mean[0])
-        area = float(((mean[1:] + mean[:-1]) / 2 * np.diff(xs)).sum())
-        return area / float(xs[-1] - xs[0])
+        return _area(xs.astype(np.float64), mean)
+
+    def versus(self, strategy: str, baseline: str = "random") -> dict[str, Any]:
+        """``strategy`` against ``baseline`` on the same repeats: the AULC ratio's 95 %
+        interval (t over the paired per-repeat ratios), the smallest difference of the mean
+        curves over the budgets both have, and whether it is ever more than one standard
+        deviation (of the paired differences) below."""
+        mine, base = self.repeat_aulcs(strategy), self.repeat_aulcs(baseline)
+        ratios = mine / np.maximum(base, 1e-12)
+        r = len(ratios)
+        half = 0.0
+        if r > 1:
+            half = float(t_dist.ppf(0.975, r - 1)) * float(np.std(ratios, ddof=1)) / np.sqrt(r)
+        xs, m1, _ = self.curve(strategy)
+        xb, m0, _ = self.curve(baseline)
+        common = np.intersect1d(xs, xb)
+        d = m1[np.isin(xs, common)] - m0[np.isin(xb, common)]
+        sd = self._paired_std(strategy, baseline, common)
+        return {
+            "aulc_ratio_ci": [float(ratios.mean() - half), float(ratios.mean() + half)],
+            "min_diff": float(d.min()) if d.size else None,
+            "min_diff_at": int(common[int(np.argmin(d))]) if d.size else None,
+            "below_by_more_than_one_std": bool((d < -sd).any()) if d.size else False,
+        }
+
+    def _paired_std(self, a: str, b: str, xs: IntArray) -> FloatArray:
+        """Per label count, the std over repeats of ``a``'s F1 minus ``b``'s."""
+        by: dict[tuple[str, int, int], float] = {
+            (p.strategy, p.repeat, p.n_labels): p.macro_f1 for p in self.rows
+        }
+        reps = sorted({p.repeat for p in self.rows})
+        out = []
+        for x in xs:
+            diffs = [
+                by[(a, r, int(x))] - by[(b, r, int(x))]
+                for r in reps
+                if (a, r, int(x)) in by and (b, r, int(x)) in by
+            ]
+            out.append(float(np.std(diffs)) if diffs else 0.0)
+        return np.array(out)
 
     def labels_to_reach(self, strategy: str, fraction: float = 0.95) -> int | None:
         """Fewest labels at which the mean curve reaches ``fraction`` of the full-pool F1."""
@@ -103,9 +164,14 @@ class SimulationResult:
         for name in self.strategies:
             a = self.aulc(name)
             need = self.labels_to_reach(name, fraction)
+            paired = self.versus(name, baseline) if base and name != baseline else {}
             out["strategies"][name] = {
                 "aulc": a,
                 f"aulc_vs_{baseline}": None if not base else a / base,
+                f"aulc_vs_{baseline}_ci": paired.get("aulc_ratio_ci"),
+                f"min_diff_vs_{baseline}": paired.get("min_diff"),
+                f"min_diff_vs_{baseline}_at": paired.get("min_diff_at"),
+                f"below_{baseline}_by_more_than_one_std": paired.get("below_by_more_than_one_std"),
                 "labels_to_target": need,
                 "share_of_pool": None if need is None else need / self.pool_size,
                 "final_f1": float(self.curve(name)[1][-1]),
@@ -124,14 +190,16 @@ class SimulationResult:
         return path
 
     def plot(self, path: str | Path, *, title: str | None = None) -> Path:
-        """Write a PNG: mean ± std macro-F1 per strategy, with the full-pool F1 and 95 %."""
+        """Write a PNG: mean macro-F1 per strategy with its 95 % interval over the repeats,
+        the full-pool F1 and 95 % of it."""
         fig = Figure(figsize=(7.0, 4.5), dpi=110)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         for name in self.strategies:
-            xs, mean, std = self.curve(name)
+            xs, mean, _ = self.curve(name)
+            low, high = self.interval(name)
             (line,) = ax.plot(xs, mean, label=name, linewidth=1.8)
-            ax.fill_between(xs, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+            ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.15)
         full = float(np.mean(self.full_f1))
         ax.axhline(full, color="black", linestyle="--", linewidth=1, label="all pool labels")
         ax.axhline(0.95 * full, color="grey", linestyle=":", linewidth=1, label="95 % of that")
@@ -140,7 +208,7 @@ class SimulationResult:
         ax.set_xlabel("human labels")
         ax.set_ylabel("macro-F1 (test split)")
         repeats = len(self.full_f1)
-        ax.set_title(title or f"Learning curves (mean ± std over {repeats} repeats)")
+        ax.set_title(title or f"Learning curves (mean and 95 % CI over {repeats} repeats)")
         ax.grid(True, alpha=0.3)
         ax.legend(loc="lower right", fontsize="small")
         fig.tight_layout()
@@ -148,3 +216,10 @@ class SimulationResult:
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, format="png")
         return path
+
+
+def _area(xs: FloatArray, ys: FloatArray) -> float:
+    """Trapezoid area under ``ys`` over ``xs``, divided by the width (one point: itself)."""
+    if xs.size < 2:
+        return float(ys[0])
+    return float(((ys[1:] + ys[:-1]) / 2 * np.diff(xs)).sum()) / float(xs[-1] - xs[0])

@@ -21,7 +21,7 @@ scores, or a uniform sample for ``kcenter`` and ``random``). The order goes to t
 the queue; the records left out follow by id until the next retrain.
 
 With fewer than two labels there is nothing to learn from: the queue is then ordered by
-``kcenter`` (diversity) unless the strategy needs no model.
+``coverage`` (typical records of uncovered regions) unless the strategy needs no model.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ COMMITTEE_AGENTS = ("label-model:", "llm:")
 
 
 Chunks = Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]
-Score = Callable[[LoopClassifier, str, npt.NDArray[np.int64]], Chunks]
+Score = Callable[[Any, str, npt.NDArray[np.int64]], Chunks]
 """``score(model, model_id, record_ids)``: the fitted classifier's probabilities for every
 record, as ``(ids, proba)`` chunks in id order."""
 
@@ -138,7 +138,7 @@ def retrain(
     embedder: Embedder,
     *,
     question: str | None = None,
-    strategy: str = "margin",
+    strategy: str = "auto",
     seed: int = 0,
     score: Score | None = None,
     shortlist: int = SHORTLIST,
@@ -190,7 +190,7 @@ def retrain(
             model.fit(tx.get_embeddings(model_id, labeled_ids), y)
     used = query.name
     if model is None and query.needs & {"proba", "committee"}:
-        used = "kcenter"
+        used = "coverage"
         query = get_strategy(used)
 
     n_open = len(ids) - len(closed)
@@ -200,15 +200,24 @@ def retrain(
     if model is None:  # nothing to score: the open records' ids alone, for the shortlist
         scored = ((ids[i : i + VECTOR_PAGE], None) for i in range(0, len(ids), VECTOR_PAGE))
     elif score is None:
-        scored = _local_scores(store, model, model_id)
+        scored = _local_scores(store, BothOutputs(model), model_id)
     else:
-        scored = score(model, model_id, ids)
+        scored = score(BothOutputs(model), model_id, ids)
     keys = np.random.default_rng([seed, 1])  # the shortlist's, apart from the strategy's
     after, kept = 0, []  # kept: every record's probabilities when the strategy sees all
-    for chunk_ids, proba in scored:
-        if proba is not None:
+    for chunk_ids, both in scored:
+        proba = None  # the decision rule's scores: what the strategies see
+        if both is not None:
+            calibrated, proba = both[:, :k], both[:, k:]
             n_suggestions += _write_suggestions(
-                store, q, agent, chunk_ids, proba, np.isin(chunk_ids, labeled_ids), after
+                store,
+                q,
+                agent,
+                chunk_ids,
+                calibrated,
+                proba,
+                np.isin(chunk_ids, labeled_ids),
+                after,
             )
         after = int(chunk_ids[-1]) if len(chunk_ids) else after
         if n_open > shortlist:
@@ -254,7 +263,19 @@ def retrain(
     )
 
 
-def _local_scores(store: Store, model: LoopClassifier, model_id: str) -> Chunks:
+class BothOutputs:
+    """A fitted classifier whose ``predict_proba`` gives its calibrated probabilities and
+    its decision scores side by side, ``(n, 2k)``: one pass over the vectors (locally or
+    on Ray) yields the suggestions' confidences and the strategies' inputs."""
+
+    def __init__(self, model: LoopClassifier) -> None:
+        self.model = model
+
+    def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
+        return np.hstack([self.model.predict_proba(X), self.model.decision_proba(X)])
+
+
+def _local_scores(store: Store, model: BothOutputs, model_id: str) -> Chunks:
     """The model's probabilities on the stored vectors, a page at a time."""
     for chunk_ids, X in iter_vectors(store, model_id, page=VECTOR_PAGE):
         yield chunk_ids, model.predict_proba(X)
@@ -306,7 +327,7 @@ def _order(
             with store.read() as tx:
                 X = tx.get_embeddings(model_id, pool_ids)
         if model is not None and proba is None:
-            proba = model.predict_proba(X)
+            proba = model.decision_proba(X)
     committee = _committee(store, q, pool_ids, proba) if "committee" in query.needs else None
     order = query.rank(
         proba=_single(proba, isinstance(q, MultiLabelQuestion)),
@@ -367,11 +388,13 @@ def _write_suggestions(
     agent: str,
     ids: npt.NDArray[np.int64],
     proba: npt.NDArray[np.float64],
+    decision: npt.NDArray[np.float64],
     labeled: npt.NDArray[np.bool_],
     after: int,
 ) -> int:
     """Replace the classifier's suggestions on the records after ``after`` up to the
-    chunk's last id with one per unlabeled record of the chunk, in one transaction."""
+    chunk's last id with one per unlabeled record of the chunk, in one transaction: the
+    decision rule's label, scored by its calibrated probability."""
     multilabel = isinstance(q, MultiLabelQuestion)
 
     def made() -> Iterator[Suggestion]:
@@ -381,7 +404,7 @@ def _write_suggestions(
                 value: Any = [lab for lab, pi in zip(q.labels, p, strict=True) if pi >= 0.5]
                 score = float(np.maximum(p, 1.0 - p).min())
             else:
-                best = int(p.argmax())
+                best = int(decision[i].argmax())
                 value, score = q.labels[best], float(p[best])
             yield Suggestion(int(ids[i]), q.name, value, agent, SuggestionKind.MODEL, score)
 
@@ -444,8 +467,7 @@ def _stopping(
         members = [int(ids[i]) for i in picked.tolist()]
         state = {"stop_set": members}
     with store.read() as tx:
-        proba = model.predict_proba(tx.get_embeddings(model_id, members))
-    pred = (proba >= 0.5).astype(int) if multilabel else proba.argmax(axis=1)
+        pred = model.predict(tx.get_embeddings(model_id, members))
     kappas: list[float] = list(state.get("kappas", []))
     last = state.get("last")
     kappa: float | None = None

@@ -34,6 +34,7 @@ from typing import Literal
 
 import numpy as np
 
+from goldsmith.active.auto import AutoStrategy, CoverageStrategy
 from goldsmith.active.base import FloatArray, IntArray, Pool, QueryStrategy, ScoreStrategy
 from goldsmith.active.hybrid import HybridStrategy
 from goldsmith.active.kcenter import Metric, greedy_k_center, k_center_order
@@ -48,6 +49,8 @@ from goldsmith.errors import RegistryError, SchemaError
 
 __all__ = [
     "STRATEGIES",
+    "AutoStrategy",
+    "CoverageStrategy",
     "CommitteeStrategy",
     "HybridStrategy",
     "KCenterStrategy",
@@ -219,6 +222,8 @@ class StrategyRegistry:
 def builtin_strategies() -> list[QueryStrategy]:
     """Fresh instances of the built-in strategies."""
     return [
+        AutoStrategy(),
+        CoverageStrategy(),
         RandomStrategy(),
         ScoreStrategy(
             "least-confidence",

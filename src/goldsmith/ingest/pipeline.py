@@ -146,6 +146,58 @@ def import_file(
     return report
 
 
+def read_items(
+    task: Task,
+    path: Path,
+    options: ImportOptions,
+    *,
+    formats: FormatRegistry | None = None,
+) -> list[ImportItem]:
+    """Read and map ``path`` as :func:`import_file` would, storing nothing (e.g. a test set
+    that must stay outside the project). All-or-nothing: an invalid row raises
+    :class:`InputError` naming the file, line and field. Redaction applies as on import."""
+    path = Path(path)
+    source = str(path.resolve())
+    if not path.exists():
+        raise InputError("no such file or folder", file=source)
+    registry = formats if formats is not None else default_formats()
+    fmt = registry.get(options.fmt or detect_format(path))
+    convert = fmt.convert(task, options, source)
+    redactor = _redactor(options)
+    items: list[ImportItem] = []
+
+    def fail(error: InputError, _raw: Any) -> None:
+        raise error
+
+    ctx = ReadContext(file=source, options=options, reject=fail)
+    for line, row in _guarded(fmt.read(path, ctx), source):
+        items.append(convert(line, row))
+    if redactor is not None:
+        span_fields = {q.name: q.field for q in task.questions if isinstance(q, SpansQuestion)}
+        for item in items:
+            redact_item(redactor, item, span_fields, {})
+    return items
+
+
+def redact_item(
+    redactor: Redactor, item: ImportItem, span_fields: dict[str, str], counts: dict[str, int]
+) -> None:
+    """Redact PII in ``item``'s text fields, re-map span labels on them (``span_fields``:
+    span question -> its field) and count the PII kinds found into ``counts``."""
+    for name, value in list(item.fields.items()):
+        if not isinstance(value, str):
+            continue
+        done = redactor.redact(value)
+        if not done.spans:
+            continue
+        item.fields[name] = done.text
+        for span in done.spans:
+            counts[span.kind] = counts.get(span.kind, 0) + 1
+        for lab in item.labels:
+            if span_fields.get(lab.question) == name and isinstance(lab.value, list):
+                lab.value = map_spans(lab.value, done.offset_map)
+
+
 def _guarded(rows: Iterator[tuple[int, Row]], source: str) -> Iterator[tuple[int, Row]]:
     """Rows, with an operating-system read failure turned into an :class:`InputError`."""
     try:
@@ -235,18 +287,7 @@ class _Writer:
     def _redact(self, item: ImportItem) -> None:
         """Redact PII in the item's text fields and re-map span labels on them."""
         assert self.redactor is not None
-        for name, value in list(item.fields.items()):
-            if not isinstance(value, str):
-                continue
-            done = self.redactor.redact(value)
-            if not done.spans:
-                continue
-            item.fields[name] = done.text
-            for span in done.spans:
-                self.pii[span.kind] = self.pii.get(span.kind, 0) + 1
-            for lab in item.labels:
-                if self.span_fields.get(lab.question) == name and isinstance(lab.value, list):
-                    lab.value = map_spans(lab.value, done.offset_map)
+        redact_item(self.redactor, item, self.span_fields, self.pii)
 
     def _guideline_version(self) -> int | None:
         if not self._guideline_read:

@@ -41,7 +41,11 @@ from goldsmith.errors import SchemaError
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-__all__ = ["argmax_labels", "expand_soft_labels", "label_posteriors"]
+__all__ = ["MACHINE_WEIGHT", "argmax_labels", "expand_soft_labels", "label_posteriors"]
+
+MACHINE_WEIGHT = 0.5
+"""A machine (weak or LLM) label's weight next to a human label's 1, before its confidence:
+the default of ``train classifier`` and of the simulator alike."""
 
 
 def label_posteriors(

@@ -258,3 +258,15 @@ def _texts(store: Store, record_ids: Sequence[int], text_of: TextOf) -> dict[int
     wanted = list(dict.fromkeys(int(i) for i in record_ids))
     with store.read() as tx:
         return {int(r.id): text_of(r) for r in tx.get_records(wanted) if r.id is not None}
+
+
+def encode_outside(
+    store: Store, embedder: Embedder, texts: Sequence[str], *, text_of: TextOf = record_text
+) -> tuple[str, npt.NDArray[np.float32]]:
+    """Vectors of texts that are not records of the store (e.g. a held-out test file), in
+    the space of the store's vectors: a corpus embedder is fitted on the store's texts, as
+    for its records, never on these. Returns ``(model id, vectors)``."""
+    model_id, corpus, sample = model_id_of(store, embedder, text_of)
+    if corpus is not None:
+        corpus.fit(sample)
+    return model_id, embedder.encode(list(texts))

@@ -47,7 +47,7 @@ import numpy.typing as npt
 
 from goldsmith.errors import SchemaError
 from goldsmith.export.plan import plan_splits, stratum
-from goldsmith.prelabel.soft_labels import expand_soft_labels, label_posteriors
+from goldsmith.prelabel.soft_labels import MACHINE_WEIGHT, expand_soft_labels, label_posteriors
 from goldsmith.schema import FinalLabel, Provenance, Question, Record, Task
 from goldsmith.store import Store
 
@@ -58,8 +58,8 @@ DEFAULT_WEIGHTS: Mapping[Provenance, float] = MappingProxyType(
         Provenance.REVIEW: 1.0,
         Provenance.HUMAN: 1.0,
         Provenance.CONSENSUS: 0.9,
-        Provenance.WEAK: 0.5,
-        Provenance.LLM: 0.5,
+        Provenance.WEAK: MACHINE_WEIGHT,
+        Provenance.LLM: MACHINE_WEIGHT,
         Provenance.SYNTHETIC: 0.5,
     }
 )
