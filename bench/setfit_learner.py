@@ -93,13 +93,20 @@ def run_set(name: str, args: argparse.Namespace, out: dict[str, Any]) -> None:
     pool, test = train_test_split(idx, test_size=args.test_size, stratify=y, random_state=0)
     print(f"# {name}: {len(texts)} texts, {k} classes, pool {len(pool)}, test {len(test)}")
     curve: dict[int, dict[str, list[float]]] = {b: {"ours": [], "anchor": []} for b in args.budgets}
-    for r in range(args.repeats):
+    repeats = args.repeat_ids if args.repeat_ids is not None else list(range(args.repeats))
+    for r in repeats:
         order = np.random.default_rng([1, r]).permutation(pool)
         for b in args.budgets:
             train = order[:b]
             load = os.getloadavg()[0]
             wall, cpu = time.perf_counter(), time.process_time()
-            clf = SetFitClassifier(n_classes=k, n_threads=args.threads, random_state=r)
+            clf = SetFitClassifier(
+                n_classes=k,
+                max_steps=args.max_steps,
+                max_seq_length=args.max_seq_length,
+                n_threads=args.threads,
+                random_state=r,
+            )
             clf.fit([texts[i] for i in train], y[train])
             fit_wall, fit_cpu = time.perf_counter() - wall, time.process_time() - cpu
             ours = macro_f1(y[test], clf.predict_proba([texts[i] for i in test]), k)
@@ -111,7 +118,7 @@ def run_set(name: str, args: argparse.Namespace, out: dict[str, Any]) -> None:
                 f" wall, {fit_cpu:.0f} s cpu, load {load:.1f}), model2vec+LR {anchor:.3f}",
                 flush=True,
             )
-            if r == 0 and b == max(args.budgets):
+            if r == repeats[0] and b == max(args.budgets) and not args.skip_cost:
                 more = np.setdiff1d(pool, train)[: max(0, 2000 - len(test))]
                 rows = np.concatenate([test, more])
                 wall, cpu = time.perf_counter(), time.process_time()
@@ -130,11 +137,13 @@ def run_set(name: str, args: argparse.Namespace, out: dict[str, Any]) -> None:
     out[name] = {str(b): v for b, v in curve.items()}
     for b in args.budgets:
         ours, anchor = (statistics.fmean(curve[b][key]) for key in ("ours", "anchor"))
-        sd = statistics.stdev(curve[b]["ours"]) if args.repeats > 1 else 0.0
+        sd = statistics.stdev(curve[b]["ours"]) if len(repeats) > 1 else 0.0
         print(
-            f"{name} macro-F1 @{b} random labels ({args.repeats} repeats, setfit sd {sd:.3f}):"
+            f"{name} macro-F1 @{b} random labels (repeats {repeats}, setfit sd {sd:.3f}):"
             f" ours {ours:.3f}, anchor {anchor:.3f}, ratio {ours / anchor:.2f}"
         )
+    if f"{name} time" not in out:
+        return
     cost = out[f"{name} time"]
     total = cost["fit_wall_s"] + cost["predict_wall_s"]
     print(
@@ -149,8 +158,14 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     parser.add_argument("--budgets", nargs="+", type=int, default=[50, 100, 200, 500])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--repeat-ids", nargs="+", type=int, help="run these repeats (default 0..repeats-1)"
+    )
+    parser.add_argument("--skip-cost", action="store_true", help="no timing run")
     parser.add_argument("--test-size", type=int, default=500)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-steps", type=int, default=24, help="SetFitClassifier max_steps")
+    parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
     out: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}

@@ -445,6 +445,8 @@ class SetFitClassifier:
         self._fitted()
         Xa = np.asarray(X, dtype=np.float64)
         out = np.zeros((len(Xa), self.n_classes_), dtype=np.float64)
+        if len(Xa) == 0:
+            return out
         if self.head_ is None:
             out[:, int(self.classes_[0])] = 1.0
             return out
