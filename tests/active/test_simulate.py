@@ -283,3 +283,110 @@ def test_small_real_run_on_financial_phrasebank(
     assert summary["strategies"]["random"]["aulc_vs_random"] == pytest.approx(1.0)
     res.write_csv(tmp_path / "c.csv")
     res.plot(tmp_path / "c.png")
+
+
+def test_a_given_test_set_is_scored_and_never_trained_on() -> None:
+    X, y = blobs(300)
+    Xt, yt = X[240:], y[240:]
+    sizes: list[int] = []
+    res = simulate(
+        X[:240],
+        y[:240],
+        test=(Xt, yt),
+        strategies=["random", "auto"],
+        seed_size=10,
+        step=20,
+        budget=50,
+        repeats=2,
+        model_factory=lambda **kw: Recorder(sizes, **kw),
+    )
+    assert (res.pool_size, res.test_size) == (240, 60)
+    assert max(sizes) == 240  # the full-pool model: every pool record, no test record
+    assert res.settings["test"] == "given"
+    with pytest.raises(SchemaError, match="one embedder"):
+        simulate(X[:240], y[:240], test=(Xt[:, :4], yt), budget=20, repeats=1)
+
+
+class DevRecorder:
+    """A label model that records the gold it was given and the rows it saw."""
+
+    calls: list[tuple[int, int]] = []
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def fit(self, L: Any, L_dev: Any = None, Y_dev: Any = None) -> DevRecorder:
+        DevRecorder.calls.append((L.shape[0], 0 if Y_dev is None else len(Y_dev)))
+        return self
+
+    def predict_proba(self, L: Any) -> np.ndarray:
+        return np.full((L.shape[0], self.k), 1.0 / self.k)
+
+
+def test_the_label_model_sees_only_pool_votes_and_revealed_labels() -> None:
+    X, y = blobs(300)
+    L = np.where(np.random.default_rng(1).random((300, 2)) < 0.5, y[:, None], -1)
+    DevRecorder.calls = []
+    res = simulate(
+        X[:240],
+        y[:240],
+        test=(X[240:], y[240:]),
+        weak_votes=(L[:240], DevRecorder),
+        strategies=["random"],
+        seed_size=10,
+        step=10,
+        budget=60,
+        repeats=1,
+    )
+    assert res.settings["weak_votes"] is True
+    rows = {c[0] for c in DevRecorder.calls}
+    devs = [c[1] for c in DevRecorder.calls]
+    assert rows == {240}
+    # refitted as the revealed labels grow by half (10, 20, 30, 50), and for the full pool
+    assert devs == [240, 10, 20, 30, 50]
+    with pytest.raises(SchemaError, match="rows for"):
+        simulate(X, y, weak_votes=(L[:10], DevRecorder), budget=20, repeats=1)
+
+
+def test_intervals_and_paired_comparison() -> None:
+    X, y = blobs()
+    res = simulate(
+        X, y, strategies=["random", "margin"], seed_size=10, step=20, budget=70, repeats=3
+    )
+    _, mean, _ = res.curve("margin")
+    low, high = res.interval("margin")
+    assert (low <= mean).all() and (mean <= high).all() and (high > low).any()
+    s = res.summary()["strategies"]["margin"]
+    lo, hi = s["aulc_vs_random_ci"]
+    assert lo <= s["aulc_vs_random"] + 1e-9 and s["aulc_vs_random"] - 1e-9 <= hi
+    assert s["min_diff_vs_random_at"] in {10, 30, 50, 70}
+    one = simulate(X, y, strategies=["random"], seed_size=10, step=20, budget=30, repeats=1)
+    assert np.array_equal(*one.interval("random"))
+
+
+def test_committee_bootstrap_keeps_every_class() -> None:
+    from goldsmith.active._replay import stratified_bootstrap
+
+    y = np.array([0] * 50 + [1] + [2] * 3)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        sample = stratified_bootstrap(y, rng)
+        assert sorted(set(y[sample].tolist())) == [0, 1, 2] and len(sample) == len(y)
+
+
+def test_semi_supervised_labels_never_count_as_human() -> None:
+    X, y = blobs()
+    sizes: list[int] = []
+    res = simulate(
+        X,
+        y,
+        strategies=["random"],
+        seed_size=10,
+        step=20,
+        budget=30,
+        repeats=1,
+        semi_supervised=True,
+        model_factory=lambda **kw: Recorder(sizes, **kw),
+    )
+    assert [p.n_labels for p in res.rows] == [10, 30]
+    assert max(sizes[1:]) > 30  # spread labels joined the training sets

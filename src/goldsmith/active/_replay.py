@@ -106,7 +106,7 @@ class Repeat:
         self.fixed_machine = [_localise(m, local) for m in s.machine]
         self.graph = knn_graph(self.Xp) if s.semi_supervised and not s.multilabel else None
         self.L = s.weak.L[pool] if s.weak is not None else None
-        self._weak_cache: tuple[int, Machine] | None = None
+        self._weak_cache: tuple[npt.NDArray[np.bool_], Machine] | None = None
 
     # ------------------------------------------------------------------ training
 
@@ -133,11 +133,17 @@ class Repeat:
 
     def weak_labels(self, labeled: IntArray) -> Machine:
         """The label model's labels, refitted with the revealed labels as its dev set when
-        they have grown by :data:`REFIT_GROWTH` since the last fit."""
+        they have grown by :data:`REFIT_GROWTH` since the last fit. A fit is reused only
+        while every label it saw is still revealed (another strategy's curve, or the
+        full-pool reference, has seen gold this one has not)."""
         assert self.L is not None and self.s.weak is not None
         cached = self._weak_cache
-        if cached is not None and len(labeled) < REFIT_GROWTH * max(cached[0], 1):
-            return cached[1]
+        if cached is not None:
+            seen, machine = cached
+            now = np.zeros(len(self.pool), dtype=bool)
+            now[labeled] = True
+            if not (seen & ~now).any() and len(labeled) < REFIT_GROWTH * max(seen.sum(), 1):
+                return machine
         model = self.s.weak.factory(self.s.k)
         if labeled.size:
             model.fit(self.L, L_dev=self.L[labeled], Y_dev=self.yp[labeled])
@@ -146,7 +152,9 @@ class Repeat:
         P = np.asarray(model.predict_proba(self.L), dtype=np.float64)
         voted = np.flatnonzero(np.diff(self.L.indptr) > 0).astype(np.intp)
         machine = Machine(voted, P[voted].argmax(axis=1), P[voted].max(axis=1))
-        self._weak_cache = (len(labeled), machine)
+        seen = np.zeros(len(self.pool), dtype=bool)
+        seen[labeled] = True
+        self._weak_cache = (seen, machine)
         return machine
 
     def fit(self, labeled: IntArray) -> Classifier:
