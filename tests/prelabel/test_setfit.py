@@ -136,6 +136,28 @@ def test_the_same_seed_gives_the_same_model(
 
 
 @pytest.mark.slow
+def test_sample_weights_of_ones_change_nothing_and_zeros_drop_texts(
+    offline: None, bank: tuple[list[str], np.ndarray]
+) -> None:
+    """The simulator passes ``sample_weight=`` when machine labels train the model."""
+    _need_extra()
+    texts, y = bank
+    rows = np.random.default_rng(3).permutation(len(y))[:24]
+    train = [texts[i] for i in rows]
+    probe = [texts[i] for i in range(30)]
+
+    def run(weights: np.ndarray | None) -> np.ndarray:
+        clf = SetFitClassifier(n_classes=3, n_steps=2, batch_size=8)
+        return clf.fit(train, y[rows], sample_weight=weights).predict_proba(probe)
+
+    plain = run(None)
+    np.testing.assert_allclose(run(np.ones(24)), plain, rtol=0, atol=1e-6)
+    halved = np.where(np.arange(24) < 12, 1.0, 0.0)
+    weighted = run(halved)
+    assert weighted.shape == (30, 3) and not np.allclose(weighted, plain, atol=1e-6)
+
+
+@pytest.mark.slow
 def test_one_class_needs_no_fine_tuning(offline: None) -> None:
     _need_extra()
     clf = SetFitClassifier(n_classes=3).fit(["profit rose", "sales grew"], [2, 2])
@@ -200,6 +222,10 @@ def test_labels_are_checked_before_any_model_loads() -> None:
         clf.fit(["a", "b"], [[0, 1], [1, 0]])
     with pytest.raises(ConfigError, match="never downloads"):
         clf.fit(["a", "b"], [0, 1])
+    with pytest.raises(SchemaError, match="sample_weight"):
+        clf.fit(["a", "b"], [0, 1], sample_weight=[0.0, 0.0])
+    with pytest.raises(SchemaError, match="sample_weight"):
+        clf.fit(["a", "b"], [0, 1], sample_weight=[1.0, -1.0])
     with pytest.raises(ValueError, match="not fitted"):
         clf.predict_proba(["a"])
 

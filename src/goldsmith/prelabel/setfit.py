@@ -352,7 +352,12 @@ class SetFitClassifier:
             raise SchemaError(f"class indices must lie in 0..{k - 1}; got {yi.min()}..{yi.max()}")
         return yi
 
-    def fit(self, texts: Sequence[str], y: npt.ArrayLike) -> SetFitClassifier:
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: npt.ArrayLike,
+        sample_weight: npt.ArrayLike | None = None,
+    ) -> SetFitClassifier:
         """Fine-tune the encoder on pairs of ``texts``, then fit the head.
 
         Parameters
@@ -361,6 +366,11 @@ class SetFitClassifier:
             The labeled texts.
         y : array-like of int, shape (n,)
             Their class indices, in ``0..n_classes-1``.
+        sample_weight : array-like of float, shape (n,), optional
+            Weights ``>= 0`` (e.g. 0.5 x confidence for machine labels): the head weighs
+            each text by it, and the pair sampler draws a text within its class with
+            probability proportional to it (weight 0: never drawn). All ones is the same
+            as none.
 
         Returns
         -------
@@ -370,6 +380,7 @@ class SetFitClassifier:
         self._check_params()
         texts = [str(t) for t in texts]
         yi = self._check_y(texts, y)
+        w = _check_weights(sample_weight, len(yi))
         path = self._model_path()
         torch = _require("torch", "torch")
         self.n_classes_ = self.n_classes if self.n_classes is not None else int(yi.max()) + 1
@@ -378,19 +389,22 @@ class SetFitClassifier:
         with _offline_and_quiet(), _threads(torch, threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.random_state)
             self.encoder_ = _Encoder(path, self.max_seq_length)
-            steps = self._steps_for(len(texts)) if len(self.classes_) > 1 else 0
-            self.losses_ = self._fine_tune(torch, texts, yi, steps)
+            live = len(np.unique(yi[w > 0]))
+            steps = self._steps_for(len(texts)) if live > 1 else 0
+            self.losses_ = self._fine_tune(torch, texts, yi, w, steps)
             self.n_steps_ = steps
             if len(self.classes_) > 1:
                 X = self.encoder_.encode(torch, texts, self.encode_batch_size)
                 self.head_: LogisticRegression | None = LogisticRegression(
                     C=self.C, class_weight=self.class_weight, max_iter=1000
-                ).fit(X, yi)
+                ).fit(X, yi, sample_weight=w)
             else:
                 self.head_ = None
         return self
 
-    def _fine_tune(self, torch: Any, texts: list[str], y: IntArray, steps: int) -> list[float]:
+    def _fine_tune(
+        self, torch: Any, texts: list[str], y: IntArray, w: FloatArray, steps: int
+    ) -> list[float]:
         if steps == 0:
             return []
         rng = np.random.default_rng(self.random_state)
@@ -409,7 +423,7 @@ class SetFitClassifier:
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
         losses: list[float] = []
         for _ in range(steps):
-            rows = _balanced_batch(y, self.batch_size, rng)
+            rows = _balanced_batch(y, w, self.batch_size, rng)
             emb = self.encoder_.forward(torch, [texts[i] for i in rows])
             labels = torch.as_tensor(y[rows])
             same = labels[:, None] == labels[None, :]
@@ -464,20 +478,32 @@ class SetFitClassifier:
         return pred
 
 
-def _balanced_batch(y: IntArray, size: int, rng: np.random.Generator) -> IntArray:
+def _check_weights(sample_weight: npt.ArrayLike | None, n: int) -> FloatArray:
+    if sample_weight is None:
+        return np.ones(n, dtype=np.float64)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
+        raise SchemaError(f"sample_weight must be ({n},), finite, >= 0 and not all 0")
+    return w
+
+
+def _balanced_batch(y: IntArray, w: FloatArray, size: int, rng: np.random.Generator) -> IntArray:
     """Row indices of a batch of about ``size`` texts: a random set of classes with an equal
-    share each (without replacement within a class), so rare classes form positive pairs too
-    and no class dominates the negatives."""
-    classes = np.unique(y)
-    paired = classes[[np.count_nonzero(y == c) >= 2 for c in classes]]
+    share each (without replacement within a class, by weight), so rare classes form positive
+    pairs too and no class dominates the negatives."""
+    live = w > 0
+    classes = np.unique(y[live])
+    paired = classes[[np.count_nonzero(live & (y == c)) >= 2 for c in classes]]
     pool = paired if len(paired) >= 2 else classes
     n_classes = int(min(len(pool), max(2, size // 2)))
     chosen = rng.choice(pool, size=n_classes, replace=False)
     per_class = max(2, size // n_classes)
     rows = []
     for c in chosen:
-        members = np.flatnonzero(y == c)
-        rows.append(rng.choice(members, size=min(per_class, len(members)), replace=False))
+        members = np.flatnonzero(live & (y == c))
+        weights = w[members]
+        p = None if np.all(weights == weights[0]) else weights / weights.sum()  # equal: uniform
+        rows.append(rng.choice(members, size=min(per_class, len(members)), replace=False, p=p))
     return np.concatenate(rows).astype(np.int64)
 
 
@@ -523,10 +549,13 @@ class SetFitRows:
         """The classes seen in ``fit``."""
         return self.classifier.classes_
 
-    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike) -> SetFitRows:
-        """Fit on the texts at rows ``X`` with labels ``y``; returns ``self``."""
+    def fit(
+        self, X: npt.ArrayLike, y: npt.ArrayLike, sample_weight: npt.ArrayLike | None = None
+    ) -> SetFitRows:
+        """Fit on the texts at rows ``X`` with labels ``y`` (and optional weights, as in
+        :meth:`SetFitClassifier.fit`); returns ``self``."""
         rows = self._rows(X)
-        self.classifier.fit([self.texts[i] for i in rows], y)
+        self.classifier.fit([self.texts[i] for i in rows], y, sample_weight=sample_weight)
         self._cache = {}
         return self
 
