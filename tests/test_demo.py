@@ -31,9 +31,10 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["demo", "--data", str(data), "--workdir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index("{") :])
-    assert summary["import"] == {"read": 2888, "inserted": 2770, "duplicates": 118}
+    # 20 % (578 of 2,888, stratified) held out before the import as the simulation's test slice
+    assert summary["import"] == {"read": 2310, "inserted": 2234, "duplicates": 76}
     annotation = summary["annotation"]
-    assert annotation["submitted"] == annotation["distinct_records"] == 2770  # each record once
+    assert annotation["submitted"] == annotation["distinct_records"] == 2234  # each record once
     assert annotation["annotators"] == 3
     assert annotation["retrains"] >= 1  # the classifier retrained while the server ran
     weak = summary["weak_supervision"]
@@ -45,18 +46,20 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     html = Path(quality["report"]).read_text(encoding="utf-8")
     assert html.startswith("<!") and "<script" not in html.lower()
     loop = summary["active_learning"]
-    assert loop["labels"] == 2770 and loop["suggestions"] == 0  # every record is labeled now
-    assert set(loop["aulc_vs_random"]) == {"random", "margin"}
+    assert loop["labels"] == 2234 and loop["suggestions"] == 0  # every record is labeled now
+    assert set(loop["aulc_vs_random"]) == {"random", "auto"}
+    assert set(loop["with_weak"]["aulc_vs_random"]) == {"random", "auto"}
     assert 0.4 < loop["full_f1"] < 0.8  # tfidf + logistic regression on five categories
+    assert 500 < loop["test_size"] <= 578  # the held-out slice, less rows also in the project
     assert (Path(loop["curves"]) / "curves.png").is_file()
-    assert summary["records"]["labeled"] == 2770
-    assert summary["provenance"].get("human", 0) + summary["provenance"]["gold"] == 2770
-    assert summary["provenance"]["gold"] == pytest.approx(277, abs=3)
-    assert sum(summary["provenance"].values()) == 2770
+    assert summary["records"]["labeled"] == 2234
+    assert summary["provenance"].get("human", 0) + summary["provenance"]["gold"] == 2234
+    assert summary["provenance"]["gold"] == pytest.approx(223, abs=5)
+    assert sum(summary["provenance"].values()) == 2234
     chat = summary["exports"]["openai-chat"]
     assert chat["validated"] is True
-    assert sum(chat["counts"].values()) == 2770
-    assert chat["counts"]["train"] == pytest.approx(0.8 * 2770, abs=5)
+    assert sum(chat["counts"].values()) == 2234
+    assert chat["counts"]["train"] == pytest.approx(0.8 * 2234, abs=5)
     lines = Path(chat["files"]["test"]).read_text(encoding="utf-8").splitlines()
     assert len(lines) == chat["counts"]["test"]
     assert json.loads(lines[0])["messages"][2]["content"] in {
@@ -70,8 +73,8 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     assert set(parquet["files"]) == {"train", "validation", "test"}
     assert Path(parquet["card"]).read_text(encoding="utf-8").count("goldsmith demo") == 1
     clf = summary["training"]["classifier"]
-    assert clf["n_test"] == pytest.approx(0.3 * 277, abs=3)  # held-out gold
-    assert clf["n_train"] == 2770 - clf["n_test"]
+    assert clf["n_test"] == pytest.approx(0.3 * summary["provenance"]["gold"], abs=3)
+    assert clf["n_train"] == 2234 - clf["n_test"]
     assert 0.4 < clf["macro_f1"] < 0.9 and clf["macro_f1"] > clf["majority_macro_f1"] + 0.2
     assert Path(clf["report"]).is_file()
     sft = summary["training"].get("sft")

@@ -34,7 +34,11 @@ WeightsOpt = Annotated[
     ),
 ]
 MinConfOpt = Annotated[
-    float, typer.Option(help="Weak and LLM labels below this confidence are not used.")
+    float,
+    typer.Option(
+        help="Weak and LLM labels below this confidence are not used (default 0: every one "
+        "counts, weighted by its confidence)."
+    ),
 ]
 TestOpt = Annotated[
     float, typer.Option(help="Share of the gold records held out as the test split.")
@@ -75,12 +79,20 @@ def train_classifier(
         str | None, typer.Option(help="Embedder spec (default: the project's).")
     ] = None,
     weights: WeightsOpt = "",
-    min_confidence: MinConfOpt = 0.7,
+    min_confidence: MinConfOpt = 0.0,
     test_fraction: TestOpt = 0.3,
     seed: Annotated[int, typer.Option(help="Seed of the held-out draw.")] = 0,
+    learner: Annotated[
+        str,
+        typer.Option(
+            help="logistic (embeddings + calibrated logistic regression) or setfit "
+            "(contrastive fine-tuning of the packaged all-MiniLM-L6-v2; extra 'train')."
+        ),
+    ] = "logistic",
     db: DbOpt = None,
 ) -> None:
-    """Embeddings + calibrated logistic regression, weighted by provenance; evaluated at once."""
+    """A classifier weighted by provenance (embeddings + calibrated logistic regression, or
+    SetFit); evaluated at once on held-out gold."""
     with clean_errors(), Project.open(project, db_url=db) as proj:
         manifest, report = proj.train_classifier(
             out,
@@ -89,6 +101,7 @@ def train_classifier(
             policy=_policy(weights, min_confidence),
             test_fraction=test_fraction,
             seed=seed,
+            learner=learner,
             progress=RichProgress(),
         )
     print_eval(report)
@@ -153,7 +166,7 @@ def train_sft(
     batch_size: Batch = 8,
     max_length: MaxLen = 512,
     weights: WeightsOpt = "",
-    min_confidence: MinConfOpt = 0.7,
+    min_confidence: MinConfOpt = 0.0,
     test_fraction: TestOpt = 0.3,
     merge: Merge = False,
     resume: Resume = True,

@@ -7,8 +7,11 @@ labeling functions and fit the label model (its labels become suggestions); embe
 records and let the model in the loop order the queue; serve the project and let simulated
 annotators work the queue over the REST API with the SDK while the classifier retrains in
 the background; resolve final labels and promote a stratified 10 % to gold; flag suspected
-label errors with cleanlab and write the QA report; retrain, and simulate random against
-margin sampling to draw learning curves; export ``openai-chat`` and ``parquet`` with
+label errors with cleanlab and write the QA report; retrain, and simulate the default
+strategy ``auto`` against random, scored on a held-out slice of the file that never enters the
+project (20 %, stratified, drawn before anything else), with 95 % intervals over 5 repeats,
+then again with weak labels from the LFs (a label model fitted inside the simulation on the
+revealed labels only); export ``openai-chat`` and ``parquet`` with
 80/10/10 splits and validate; train the classifier on the final labels and score it on
 held-out gold, plus (with the ``train`` extra) a short LoRA SFT of a tiny base model scored
 base against tuned; summarise.
@@ -16,6 +19,8 @@ base against tuned; summarise.
 
 from __future__ import annotations
 
+import csv
+import random
 import tempfile
 import threading
 import time
@@ -63,6 +68,9 @@ KEYWORDS = {
 }
 """The demo's labeling functions: one keyword LF per condition category."""
 
+HELD_OUT = 0.2
+"""Share of the demo file held out (stratified by label) as the simulation's test slice."""
+
 RETRAIN_EVERY = 500
 """Submitted answers between two background retrains while the demo annotators work."""
 
@@ -87,12 +95,16 @@ def run_demo(
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="goldsmith-demo-"))
     started = time.perf_counter()
     project_dir = root / "clin"
+    pool_csv, held_csv = hold_out(data, root, share=HELD_OUT, seed=seed)
     with Project.init(project_dir, name="clin", labels=LABELS) as project:
-        log(f"[1/10] project created in {project_dir}")
+        log(
+            f"[1/10] project created in {project_dir}; {HELD_OUT:.0%} of {data.name} held out "
+            f"as the test slice ({held_csv}), never imported"
+        )
         version = project.set_guidelines(GUIDELINES)
         log(f"[2/10] guidelines v{version} set")
         report = project.import_records(
-            data,
+            pool_csv,
             ImportOptions(
                 text_field="medical_abstract",
                 label_field="condition_label",
@@ -131,7 +143,7 @@ def run_demo(
             f"the label model suggested a label for {fit.n_suggestions}"
         )
         embedded = project.embed("tfidf", progress=progress)
-        cold = project.retrain(strategy="margin", progress=progress)
+        cold = project.retrain(progress=progress)
         log(
             f"[5/10] {embedded.n_records} abstracts embedded ({embedded.model_id}); "
             f"no labels yet, so the queue starts in {cold.strategy} order"
@@ -155,23 +167,31 @@ def run_demo(
             f"[7/10] {resolved} final labels resolved, {n_gold} promoted to gold; cleanlab "
             f"flagged {len(issues)} suspected label errors for review; QA report in {qa_html}"
         )
-        loop = project.retrain(strategy="margin", seed=seed)
-        curves = project.simulate(
-            root / "curves",
-            strategies=["random", "margin"],
-            seed_size=50,
-            step=50,
-            budget=400,
-            repeats=2,
-            seed=seed,
-            progress=progress,
+        loop = project.retrain(seed=seed)
+        options = {
+            "strategies": ("random", "auto"),
+            "seed_size": 50,
+            "step": 50,
+            "budget": 500,
+            "repeats": 5,
+            "seed": seed,
+            "test_file": held_csv,
+            "test_options": ImportOptions(
+                text_field="medical_abstract", label_field="condition_label"
+            ),
+        }
+        curves = project.simulate(root / "curves", progress=progress, **options)
+        weak_curves = project.simulate(
+            root / "curves-weak", progress=progress, with_weak=True, **options
         )
-        margin = curves["strategies"]["margin"]
         log(
-            f"[8/10] learning curves in {root / 'curves'}: margin's area under the curve is "
-            f"{margin['aulc_vs_random']:.3f}x random's (macro-F1 with all labels "
-            f"{curves['full_f1']:.3f})"
+            f"[8/10] learning curves on the {curves['test_size']} held-out abstracts "
+            f"({curves['test_records_dropped_as_in_project']} held-out rows dropped: their text "
+            f"is also in the project), pool {curves['pool_size']}, {options['repeats']} "
+            f"repeats, 95 % intervals, in {root / 'curves'}:"
         )
+        for name, result in (("human labels", curves), ("+ weak labels", weak_curves)):
+            log("       " + describe_curves(name, result))
         exports: dict[str, Any] = {}
         for fmt in ("openai-chat", "parquet"):
             out = root / "export" / fmt
@@ -230,6 +250,16 @@ def run_demo(
             "curves": str(root / "curves"),
             "aulc_vs_random": {k: v["aulc_vs_random"] for k, v in curves["strategies"].items()},
             "full_f1": curves["full_f1"],
+            "test_size": curves["test_size"],
+            "labels_to_95": {k: v["labels_to_target"] for k, v in curves["strategies"].items()},
+            "with_weak": {
+                "aulc_vs_random": {
+                    k: v["aulc_vs_random"] for k, v in weak_curves["strategies"].items()
+                },
+                "labels_to_95": {
+                    k: v["labels_to_target"] for k, v in weak_curves["strategies"].items()
+                },
+            },
         },
         "records": status["records"],
         "provenance": status["provenance"],
@@ -238,6 +268,49 @@ def run_demo(
         "training": trained,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def hold_out(data: Path, root: Path, *, share: float, seed: int) -> tuple[Path, Path]:
+    """Split the demo CSV by label into the project's part and a held-out test slice, written
+    as ``pool.csv`` and ``held_out.csv`` under ``root``."""
+    with data.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields = list(reader.fieldnames or [])
+        rows = list(reader)
+    if "condition_label" not in fields:
+        raise ConfigError(f"{data}: no condition_label column; the demo expects medical_tc_test")
+    rng = random.Random(seed)
+    by_label: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        by_label.setdefault(row["condition_label"], []).append(i)
+    held: set[int] = set()
+    for members in by_label.values():
+        held.update(rng.sample(members, round(share * len(members))))
+    root.mkdir(parents=True, exist_ok=True)
+    out = (root / "pool.csv", root / "held_out.csv")
+    for path, keep in zip(out, (False, True), strict=True):
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(r for i, r in enumerate(rows) if (i in held) == keep)
+    return out
+
+
+def describe_curves(name: str, summary: dict[str, Any]) -> str:
+    """One line per simulation: auto against random with its interval, labels to 95 %."""
+    auto, rand = summary["strategies"]["auto"], summary["strategies"]["random"]
+    low, high = auto["aulc_vs_random_ci"]
+
+    def need(row: dict[str, Any]) -> str:
+        n = row["labels_to_target"]
+        return "not within the budget" if n is None else f"{n}"
+
+    return (
+        f"{name}: auto's AULC {auto['aulc']:.3f} is {auto['aulc_vs_random']:.3f}x random's "
+        f"(95 % CI {low:.3f}-{high:.3f}; smallest gap over budgets "
+        f"{auto['min_diff_vs_random']:+.3f}); labels to 95 % of the all-labels macro-F1 "
+        f"({summary['target_f1']:.3f}): auto {need(auto)}, random {need(rand)}"
+    )
 
 
 def train_and_evaluate(

@@ -98,3 +98,34 @@ def test_prelabel_with_llm_over_the_real_protocol(proj: Path) -> None:
 def test_prelabel_names_a_bad_with(proj: Path) -> None:
     out = _run("prelabel", "-p", str(proj), "--with", "oracle")
     assert out.exit_code == 1 and "--with must be classifier or llm" in out.output
+
+
+def test_simulate_scores_on_a_test_file_outside_the_project(proj: Path, tmp_path: Path) -> None:
+    test_csv = tmp_path / "held_out.csv"
+    lines = ["note,dx"]
+    for i in range(30):
+        label = LABELS[i % 3]
+        lines.append(f"held-out {i}: {TOPICS[label][(i + 1) % 3]} seen again {i},{label}")
+    lines.append("case 0: heart failure in patient 0,cardio")  # also in the project: dropped
+    test_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    curves = tmp_path / "curves"
+    args = ["simulate", "-p", str(proj), "--seed-size", "6", "--step", "12", "--budget", "30"]
+    args += ["--repeats", "2", "--out", str(curves), "--test-file", str(test_csv)]
+    sim = _run(*args, "--text-field", "note", "--label-field", "dx")
+    assert sim.exit_code == 0, sim.output
+    summary = json.loads((curves / "summary.json").read_text())
+    assert summary["pool_size"] == 60  # every labeled record is in the pool
+    assert summary["test"] == str(test_csv)
+    assert summary["test_records_dropped_as_in_project"] == 1
+    assert set(summary["strategies"]) == {"random", "auto"}
+    with Project.open(proj) as p:
+        assert p.status()["records"]["total"] == 90  # the test file was never stored
+    no_label = _run(*args, "--text-field", "note")
+    assert no_label.exit_code != 0 and "no label for question 'label'" in no_label.output
+    assert "Traceback" not in no_label.output
+
+
+def test_simulate_with_llm_needs_llm_suggestions(proj: Path, tmp_path: Path) -> None:
+    out = _run("simulate", "-p", str(proj), "--with-llm", "--seed-size", "6", "--budget", "12")
+    assert out.exit_code != 0
+    assert "run `goldsmith prelabel --with llm` first" in out.output

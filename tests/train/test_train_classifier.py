@@ -5,6 +5,7 @@ the card against what they must say."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,33 @@ def test_examples_read_only_their_own_vectors(bank: Bank, monkeypatch: pytest.Mo
     row = {int(r): i for i, r in enumerate(everything.record_ids)}
     assert model_id == everything.model_id and asked == [3]
     assert X.tobytes() == everything.vectors[[row[r] for r in picked]].tobytes()
+
+
+@pytest.mark.slow
+def test_setfit_learner_trains_and_evaluates_from_texts(bank: Bank, tmp_path: Path) -> None:
+    """``train classifier --learner setfit``: fitted on the texts (no vectors), scored on the
+    held-out gold from the folder alone, the learner named in the manifest."""
+    if not os.environ.get("CI"):
+        pytest.importorskip("torch")
+    out = tmp_path / "sf"
+    result = CliRunner().invoke(
+        app, ["train", "classifier", "-p", str(bank.project.root), "--out", str(out),
+              "--learner", "setfit"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "goldsmith-model.json").read_text())
+    assert manifest["params"]["learner"] == "setfit"
+    fitted = pickle.loads((out / "classifier.pkl").read_bytes())
+    assert fitted.reads_texts and fitted.embedder_id.startswith("setfit:")
+    report, _ = bank.project.evaluate(out)
+    scores = report.rows["classifier"]
+    assert scores["macro_f1"] > report.rows["majority class"]["macro_f1"] + 0.2
+
+
+def test_unknown_learner_is_a_clear_error(bank: Bank, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["train", "classifier", "-p", str(bank.project.root), "--out", str(tmp_path / "x"),
+              "--learner", "forest"],
+    )  # fmt: skip
+    assert result.exit_code != 0 and "unknown learner 'forest'" in result.output
+    assert "Traceback" not in result.output

@@ -159,6 +159,8 @@ class SimulationResult:
             "full_f1": float(np.mean(self.full_f1)),
             "target_f1": fraction * float(np.mean(self.full_f1)),
             "pool_size": self.pool_size,
+            "test_size": self.test_size,
+            "repeats": len(self.full_f1),
             "strategies": {},
         }
         for name in self.strategies:

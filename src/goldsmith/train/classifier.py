@@ -21,7 +21,8 @@ import numpy.typing as npt
 from goldsmith.errors import ConfigError, SchemaError
 from goldsmith.prelabel.classifier import LoopClassifier
 from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.vectors import ensure_embeddings
+from goldsmith.prelabel.setfit import SetFitClassifier
+from goldsmith.prelabel.vectors import ensure_embeddings, record_text
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Question, Task
 from goldsmith.store import Store
@@ -29,20 +30,28 @@ from goldsmith.train.data import Example, TrainingSet
 from goldsmith.train.manifest import ModelManifest
 
 MODEL_FILE = "classifier.pkl"
+LEARNERS = ("logistic", "setfit")
 
 
 @dataclass(frozen=True, slots=True)
 class FittedClassifier:
     """A fitted classifier with what it needs to predict label names."""
 
-    model: LoopClassifier
+    model: Any  # LoopClassifier, or SetFitClassifier for learner "setfit"
     labels: tuple[str, ...]
     multilabel: bool
     embedder: str  # the embedder spec
     embedder_id: str  # the model id of the vectors it was trained on
+    learner: str = "logistic"  # "setfit": the model reads texts, not stored vectors
 
-    def predict_labels(self, X: npt.ArrayLike) -> list[Any]:
-        """Label names (single-label) or sorted label lists (multilabel), one per row."""
+    @property
+    def reads_texts(self) -> bool:
+        """True when the model takes texts (SetFit) rather than the store's vectors."""
+        return getattr(self, "learner", "logistic") == "setfit"  # older pickles: logistic
+
+    def predict_labels(self, X: Any) -> list[Any]:
+        """Label names (single-label) or sorted label lists (multilabel), one per row of
+        ``X``: vectors, or texts when :attr:`reads_texts`."""
         pred = self.model.predict(X)
         if self.multilabel:
             return [[self.labels[j] for j in np.flatnonzero(row)] for row in pred]
@@ -78,9 +87,15 @@ def fit_classifier(
     *,
     C: float = 3.0,
     seed: int = 0,
+    learner: str = "logistic",
     progress: Progress = SILENT,
 ) -> FittedClassifier:
     """Fit on ``data.train`` with provenance weights as sample weights.
+
+    ``learner`` is ``"logistic"`` (the in-loop classifier on the embedder's vectors) or
+    ``"setfit"`` (:class:`~goldsmith.prelabel.setfit.SetFitClassifier`, contrastive
+    fine-tuning of the packaged all-MiniLM-L6-v2 on the texts; extra ``train``,
+    single-label only).
 
     Under the default policy a weak or LLM label of a single-label question trains as a soft
     label: one row per class, weighted by its provenance weight times the class's posterior
@@ -90,7 +105,17 @@ def fit_classifier(
     if not isinstance(q, LabelQuestion | MultiLabelQuestion):
         raise SchemaError(f"question {q.name!r}: a classifier needs a label or multilabel one")
     multilabel = isinstance(q, MultiLabelQuestion)
-    model_id, X = embed_examples(store, embedder, data.train, progress=progress)
+    if learner not in LEARNERS:
+        raise ConfigError(f"unknown learner {learner!r}; pick one of {', '.join(LEARNERS)}")
+    if learner == "setfit" and multilabel:
+        raise SchemaError(f"question {q.name!r} is multilabel; --learner setfit is single-label")
+    if learner == "setfit":
+        model_id, X = (
+            "setfit:all-MiniLM-L6-v2",
+            np.array([record_text(e.record) for e in data.train]),
+        )
+    else:
+        model_id, X = embed_examples(store, embedder, data.train, progress=progress)
     index = {label: i for i, label in enumerate(q.labels)}
     if multilabel:
         y = np.zeros((len(data.train), len(q.labels)), dtype=np.int64)
@@ -105,6 +130,10 @@ def fit_classifier(
         provenance = [e.provenance for e in data.train]
         rows, y, w = data.policy.targets(y, conf, provenance, len(q.labels))
         X = X[rows]
+    if learner == "setfit":
+        model: Any = SetFitClassifier(n_classes=len(q.labels), random_state=seed)
+        model.fit(X.tolist(), y, sample_weight=w)
+        return FittedClassifier(model, tuple(q.labels), False, learner, model_id, learner)
     model = LoopClassifier(n_classes=len(q.labels), multilabel=multilabel, C=C, random_state=seed)
     model.fit(X, y, sample_weight=w)
     return FittedClassifier(model, tuple(q.labels), multilabel, spec, model_id)

@@ -26,6 +26,7 @@ from typing import Any
 from goldsmith.errors import ConfigError, SchemaError
 from goldsmith.export import prompts
 from goldsmith.prelabel.embed import Embedder
+from goldsmith.prelabel.vectors import record_text
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Question, RatingQuestion, Task
 from goldsmith.store import Store
@@ -126,7 +127,11 @@ def evaluate_classifier(
     manifest = ModelManifest.load(folder)
     fitted = load_classifier(folder, manifest)
     data, examples = examples_for(store, task, manifest, split)
-    model_id, X = embed_examples(store, embedder, examples, progress=progress)
+    if fitted.reads_texts:
+        X: Any = [record_text(e.record) for e in examples]
+        model_id = fitted.embedder_id
+    else:
+        model_id, X = embed_examples(store, embedder, examples, progress=progress)
     if model_id != fitted.embedder_id:
         raise ConfigError(
             f"the project's {fitted.embedder!r} vectors changed since training ({model_id} vs "

@@ -40,15 +40,16 @@ class TrainFront:
         policy: WeightPolicy | None = None,
         test_fraction: float = 0.3,
         seed: int = 0,
+        learner: str = "logistic",
         progress: Progress = SILENT,
     ) -> tuple[ModelManifest, EvalReport]:
-        """Train the embeddings + calibrated LR classifier into ``out``; evaluate it on
-        held-out gold (see :mod:`goldsmith.train.run`)."""
+        """Train the classifier (embeddings + calibrated LR, or ``learner="setfit"``) into
+        ``out``; evaluate it on held-out gold (see :mod:`goldsmith.train.run`)."""
         spec = embedder or self.embedder_spec()
         return _train.train_classifier(
             self.store, self.task, self.task.name, out, make_embedder(spec), spec,
             question=question, policy=policy, test_fraction=test_fraction, seed=seed,
-            progress=progress,
+            learner=learner, progress=progress,
         )  # fmt: skip
 
     def train_llm(self, out: str | Path, base_model: str | Path, **options: Any) -> ModelManifest:

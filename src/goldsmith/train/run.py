@@ -42,18 +42,23 @@ def train_classifier(
     test_fraction: float = 0.3,
     C: float = 3.0,
     seed: int = 0,
+    learner: str = "logistic",
     progress: Progress = SILENT,
 ) -> tuple[ModelManifest, EvalReport]:
-    """Fit, save and evaluate the embeddings + calibrated logistic-regression classifier."""
+    """Fit, save and evaluate the classifier: embeddings + calibrated logistic regression,
+    or (``learner="setfit"``) a SetFit-tuned sentence encoder with a logistic head."""
     q = classifier_question(task, question)
     policy = policy or WeightPolicy()
     data = build_training_set(
         store, task, q.name, policy=policy, test_fraction=test_fraction, seed=seed
     )
-    fitted = fit_classifier(store, data, embedder, spec, C=C, seed=seed, progress=progress)
+    fitted = fit_classifier(
+        store, data, embedder, spec, C=C, seed=seed, learner=learner, progress=progress
+    )
     folder = Path(out)
     save_classifier(folder, fitted)
-    manifest = _manifest("classifier", project, data, {"embedder": spec, "C": C}, policy)
+    params = {"embedder": spec, "C": C, "learner": learner}
+    manifest = _manifest("classifier", project, data, params, policy)
     manifest.save(folder)
     report = evaluate_classifier(store, task, folder, embedder, progress=progress)
     write_eval(report, folder / "eval")
