@@ -259,6 +259,13 @@ def simulate(
         bool,
         typer.Option(help="Add labels spread over the embeddings' k-NN graph (never counted)."),
     ] = False,
+    learner: Annotated[
+        str,
+        typer.Option(
+            help="logistic (the in-loop classifier) or setfit (fine-tunes all-MiniLM-L6-v2 "
+            "at every checkpoint; extra 'train'; minutes per checkpoint on a CPU)."
+        ),
+    ] = "logistic",
     question: QuestionOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     db: DbOpt = None,
@@ -289,6 +296,7 @@ def simulate(
             test_options=test_options,
             question=question,
             seed=seed,
+            learner=learner,
             progress=RichProgress(),
         )
     print_curves(summary, out / "curves.png")

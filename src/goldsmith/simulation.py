@@ -34,6 +34,7 @@ from goldsmith.errors import SchemaError
 from goldsmith.ingest.options import ImportOptions
 from goldsmith.ingest.pipeline import read_items
 from goldsmith.prelabel.embed import Embedder
+from goldsmith.prelabel.setfit import SetFitClassifier
 from goldsmith.prelabel.vectors import embed_records, encode_outside, record_text
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Record, Task, content_hash
@@ -41,7 +42,11 @@ from goldsmith.store import Store
 from goldsmith.weak.label_models.select import make_model
 from goldsmith.weak.run import load_label_matrix
 
-__all__ = ["SimulationRequest", "run_simulation"]
+__all__ = ["LEARNERS", "SimulationRequest", "run_simulation"]
+
+LEARNERS = ("logistic", "setfit")
+"""``logistic``: the in-loop classifier on the embeddings; ``setfit``: SetFit on the texts
+(extra ``train``; slow on a CPU: every checkpoint fine-tunes the encoder)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class SimulationRequest:
     test_options: ImportOptions | None = None
     question: str | None = None
     seed: int = 0
+    learner: str = "logistic"
 
 
 def run_simulation(
@@ -85,11 +91,17 @@ def run_simulation(
     X = embed_records(store, embedder, ids, progress=progress).vectors
     k = len(q.labels)
     y = _loop.target_array([targets[i] for i in ids], k, multilabel)
+    if req.learner not in LEARNERS:
+        raise SchemaError(f"unknown learner {req.learner!r}; pick one of {', '.join(LEARNERS)}")
     test = None
     dropped = 0
+    test_texts: list[str] = []
     if req.test_file is not None:
-        X_test, y_test, dropped = _test_set(store, task, q, embedder, req)
+        X_test, y_test, dropped, test_texts = _test_set(store, task, q, embedder, req)
         test = (X_test, y_test)
+    factory, features = None, None
+    if req.learner == "setfit":
+        factory, features = _setfit(store, ids, test_texts, multilabel)
     result = simulate(
         X,
         y,
@@ -104,6 +116,8 @@ def run_simulation(
         with_llm=_llm_labels(store, q, ids) if req.with_llm else None,
         weak_votes=_weak_votes(store, task, q.name, ids, req.seed) if req.with_weak else None,
         semi_supervised=req.semi_supervised,
+        model_factory=factory,
+        features=features,
         progress=progress,
     )
     out.mkdir(parents=True, exist_ok=True)
@@ -112,6 +126,7 @@ def run_simulation(
     summary = result.summary()
     summary["test"] = str(req.test_file) if req.test_file else "held out from the pool"
     summary["test_records_dropped_as_in_project"] = dropped
+    summary["learner"] = req.learner
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
 
@@ -122,8 +137,9 @@ def _test_set(
     q: LabelQuestion | MultiLabelQuestion,
     embedder: Embedder,
     req: SimulationRequest,
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[Any], int]:
-    """Vectors and class targets of the test file; rows also in the project are dropped."""
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[Any], int, list[str]]:
+    """Vectors, class targets and texts of the test file (rows also in the project dropped)
+    and how many rows were dropped."""
     assert req.test_file is not None
     options = req.test_options or ImportOptions()
     items = read_items(task, req.test_file, options)
@@ -159,7 +175,24 @@ def _test_set(
     y = _loop.target_array([target(values[i]) for i in keep], len(q.labels), multilabel)
     texts = [record_text(Record(fields=items[i].fields)) for i in keep]
     _, vectors = encode_outside(store, embedder, texts)
-    return vectors, y, len(items) - len(keep)
+    return vectors, y, len(items) - len(keep), texts
+
+
+def _setfit(
+    store: Store, ids: list[int], test_texts: list[str], multilabel: bool
+) -> tuple[Any, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64] | None]]:
+    """A SetFit model factory over the pool's texts then the test texts, and the row indices
+    the models read (the embeddings stay the strategies' geometry)."""
+    if multilabel:
+        raise SchemaError("--learner setfit is single-label only")
+    with store.read() as tx:
+        by_id = {r.id: record_text(r) for r in tx.get_records(ids)}
+    texts = [by_id[i] for i in ids]
+    n = len(texts)
+    factory = SetFitClassifier.for_texts(texts + test_texts)
+    rows = np.arange(n, dtype=np.int64)
+    test_rows = np.arange(n, n + len(test_texts), dtype=np.int64) if test_texts else None
+    return factory, (rows, test_rows)
 
 
 def _weak_votes(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,23 @@ def test_simulate_with_llm_needs_llm_suggestions(proj: Path, tmp_path: Path) -> 
     out = _run("simulate", "-p", str(proj), "--with-llm", "--seed-size", "6", "--budget", "12")
     assert out.exit_code != 0
     assert "run `goldsmith prelabel --with llm` first" in out.output
+
+
+@pytest.mark.slow
+def test_simulate_with_the_setfit_learner(proj: Path, tmp_path: Path) -> None:
+    """``--learner setfit``: SetFit models on the texts, the embeddings for the strategies."""
+    if not os.environ.get("CI"):
+        pytest.importorskip("torch")
+    test_csv = tmp_path / "held_out.csv"
+    rows = [f"other {i}: {TOPICS[LABELS[i % 3]][(i + 2) % 3]},{LABELS[i % 3]}" for i in range(15)]
+    test_csv.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    curves = tmp_path / "sf"
+    sim = _run(
+        "simulate", "-p", str(proj), "--learner", "setfit", "--strategies", "random,auto",
+        "--seed-size", "9", "--step", "9", "--budget", "18", "--repeats", "1",
+        "--test-file", str(test_csv), "--out", str(curves),
+    )  # fmt: skip
+    assert sim.exit_code == 0, sim.output
+    summary = json.loads((curves / "summary.json").read_text())
+    assert summary["learner"] == "setfit" and summary["test_size"] == 15
+    assert summary["full_f1"] > 0.6  # three topics, told apart by a tuned encoder

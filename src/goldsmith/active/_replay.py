@@ -96,11 +96,16 @@ class Repeat:
         pool: IntArray,
         X_test: FloatArray,
         y_test: npt.NDArray[Any],
+        features: tuple[npt.NDArray[Any], npt.NDArray[Any]] | None = None,
     ) -> None:
+        """``X``: the embeddings (the strategies' and the k-NN graph's geometry);
+        ``features``: what the model reads for the pool rows of ``X`` and for the test rows,
+        when not the embeddings (e.g. row indices into texts for SetFit)."""
         self.s = s
         self.pool = pool
         self.Xp, self.yp = X[pool], y[pool]
         self.Xt, self.yt = X_test, y_test
+        self.Fp, self.Ft = (self.Xp, self.Xt) if features is None else features
         local = np.full(len(X), -1, dtype=np.intp)
         local[pool] = np.arange(len(pool))
         self.fixed_machine = [_localise(m, local) for m in s.machine]
@@ -126,8 +131,8 @@ class Repeat:
         seen = np.full(len(self.pool), -1, dtype=np.int64)
         seen[labeled] = self.yp[labeled]
         rows, cls, conf = pseudo_labels(self.graph, seen, self.s.k)
-        mine = decision_scores(model, self.Xp[rows]).argmax(axis=1)
-        sure = np.asarray(model.predict_proba(self.Xp[rows]), dtype=np.float64).max(axis=1)
+        mine = decision_scores(model, self.Fp[rows]).argmax(axis=1)
+        sure = np.asarray(model.predict_proba(self.Fp[rows]), dtype=np.float64).max(axis=1)
         agree = mine == cls
         return Machine(rows[agree].astype(np.intp), cls[agree], conf[agree] * sure[agree])
 
@@ -180,14 +185,14 @@ class Repeat:
         model = self.s.factory(n_classes=self.s.k, multilabel=self.s.multilabel)
         idx = np.concatenate(rows)
         if len(rows) == 1:
-            model.fit(self.Xp[idx], targets[0])
+            model.fit(self.Fp[idx], targets[0])
         else:
-            model.fit(self.Xp[idx], np.concatenate(targets), sample_weight=np.concatenate(weights))
+            model.fit(self.Fp[idx], np.concatenate(targets), sample_weight=np.concatenate(weights))
         return model
 
     def score(self, labeled: IntArray) -> tuple[float, Classifier]:
         model = self.fit(labeled)
-        return macro_f1(self.yt, decision_scores(model, self.Xt), self.s.k), model
+        return macro_f1(self.yt, decision_scores(model, self.Ft), self.s.k), model
 
     # ------------------------------------------------------------------ querying
 
@@ -224,7 +229,7 @@ class Repeat:
         if "embeddings" in strategy.needs:
             out["embeddings"] = self.Xp
         if strategy.needs & {"proba", "committee"}:
-            proba = decision_scores(model, self.Xp)
+            proba = decision_scores(model, self.Fp)
             out["proba"] = binary_view(proba) if self.s.multilabel else proba
             if "committee" in strategy.needs:
                 out["committee"] = [proba, *self.members(labeled, rng)]
@@ -240,8 +245,8 @@ class Repeat:
         for _ in range(self.s.bags):
             sample = stratified_bootstrap(self.yp[labeled], rng)
             model = self.s.factory(n_classes=self.s.k, multilabel=self.s.multilabel)
-            model.fit(self.Xp[labeled[sample]], self.yp[labeled[sample]])
-            out.append(decision_scores(model, self.Xp))
+            model.fit(self.Fp[labeled[sample]], self.yp[labeled[sample]])
+            out.append(decision_scores(model, self.Fp))
         return out
 
 

@@ -128,6 +128,7 @@ def simulate(
     with_llm: ExtraLabels | None = None,
     weak_votes: tuple[Any, Callable[[int], Any]] | None = None,
     semi_supervised: bool = False,
+    features: tuple[npt.ArrayLike, npt.ArrayLike | None] | None = None,
     committee: Sequence[npt.ArrayLike] | None = None,
     committee_bags: int = 3,
     registry: StrategyRegistry | None = None,
@@ -167,6 +168,11 @@ def simulate(
         each repeat on the pool with the revealed labels only.
     semi_supervised : bool
         Add labels spread over the pool's k-NN graph from the revealed ones.
+    features : (F, F_test), optional
+        What the model reads instead of the embeddings: one row per record of ``X`` and,
+        with ``test``, one per test record (``None`` without). For a learner on texts, such
+        as :meth:`~goldsmith.prelabel.setfit.SetFitClassifier.for_texts`, row indices into
+        the texts. ``X`` stays the strategies' and the k-NN graph's geometry.
     committee : sequence of array-like, optional
         Fixed extra members for ``committee`` (``(n, k)`` each); the current model is always
         a member. Without them: ``committee_bags`` models fitted on class-stratified
@@ -196,6 +202,11 @@ def simulate(
                 f" the pool {Xa.shape[1]}-d and {ya.shape[1:]}: embed both with one embedder"
             )
         tests = (Xt, yt)
+    F, F_test = (None, None) if features is None else (np.asarray(features[0]), features[1])
+    if F is not None and len(F) != len(Xa):
+        raise SchemaError(f"features has {len(F)} rows for {len(Xa)} records")
+    if F is not None and tests is not None and F_test is None:
+        raise SchemaError("with test=, features needs the test records' rows too")
     weak = None
     if weak_votes is not None:
         if multilabel:
@@ -220,10 +231,12 @@ def simulate(
     for r in range(repeats):
         if tests is None:
             pool, held = holdout_split(ya, test_size, np.random.default_rng([seed, r]))
-            run = Repeat(settings, Xa, ya, pool, Xa[held], ya[held])
+            both = None if F is None else (F[pool], F[held])
+            run = Repeat(settings, Xa, ya, pool, Xa[held], ya[held], both)
         else:
             pool = np.arange(len(Xa), dtype=np.intp)
-            run = Repeat(settings, Xa, ya, pool, *tests)
+            both = None if F is None else (F, np.asarray(F_test))
+            run = Repeat(settings, Xa, ya, pool, *tests, both)
         if r == 0:
             n_steps = len(_checkpoints(seed_size, step, min(budget, len(pool))))
             progress.start("simulating", total=repeats * (1 + len(chosen) * n_steps))
