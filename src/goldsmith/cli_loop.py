@@ -16,6 +16,7 @@ from goldsmith._cli_common import DbOpt, ProjectOpt, QuestionOpt, clean_errors, 
 from goldsmith._cli_common import label_map as parse_label_map
 from goldsmith._console import RichProgress, console, stdout
 from goldsmith.active.loop import SHORTLIST
+from goldsmith.active.strategies import get_strategy
 from goldsmith.errors import ConfigError
 from goldsmith.ingest.options import ImportOptions
 from goldsmith.prelabel.llm import LLMConfig
@@ -29,8 +30,9 @@ StrategyOpt = Annotated[
     str | None,
     typer.Option(
         help="Query strategy: auto (coverage, then uncertainty across clusters), random, "
-        "margin, hybrid, coverage, least-confidence, entropy, kcenter, committee (default: "
-        "the last one used, auto at first)."
+        "margin, hybrid, coverage; also least-confidence, entropy, kcenter, committee, which "
+        "lose to random on some sets (docs/active.md). Default: the last one used, auto at "
+        "first."
     ),
 ]
 
@@ -101,6 +103,7 @@ def queue(
 ) -> None:
     """Retrain the model in the loop and set the order in which `next` serves records."""
     with clean_errors(), Project.open(project, db_url=db) as proj:
+        warn_caveats([strategy] if strategy else [])
         report = proj.retrain(
             strategy=strategy,
             question=question,
@@ -272,6 +275,7 @@ def simulate(
 ) -> None:
     """Replay the labeled records as the annotator and draw learning curves per strategy."""
     with clean_errors(), Project.open(project, db_url=db) as proj:
+        warn_caveats(csv_list(strategies))
         test_options = ImportOptions(
             fmt=fmt,
             text_field=text_field,
@@ -300,6 +304,14 @@ def simulate(
             progress=RichProgress(),
         )
     print_curves(summary, out / "curves.png")
+
+
+def warn_caveats(names: list[str]) -> None:
+    """Warn about strategies measured to lose to random (not offered by default)."""
+    for name in names:
+        caveat = get_strategy(name).caveat
+        if caveat:
+            console.print(f"[yellow]note:[/] {name} is not offered by default: {caveat}")
 
 
 def print_curves(summary: dict[str, Any], png: Path) -> None:

@@ -311,3 +311,10 @@ def test_rank_chunks_orders_ids_by_score_from_a_stream() -> None:
     nan_last = rank_chunks([(np.array([1, 2, 3]), np.array([np.nan, 0.1, 0.2]))])
     assert nan_last.tolist() == [3, 2, 1]
     assert rank_chunks([]).tolist() == []
+
+
+def test_strategies_that_lose_to_random_are_not_offered_by_default() -> None:
+    offered = strategy_names(offered=True)
+    assert offered == ["auto", "coverage", "hybrid", "margin", "random"]
+    for name in set(BUILTINS) - set(offered):
+        assert "random" in get_strategy(name).caveat  # says where it loses

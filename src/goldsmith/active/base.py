@@ -155,6 +155,9 @@ class QueryStrategy(ABC):
     name: str = ""
     needs: frozenset[str] = frozenset()
     description: str = ""
+    caveat: str = ""
+    """Where the strategy is measured to lose to random; a strategy with one is not offered
+    by default (``strategy_names(offered=True)`` leaves it out, and using it warns)."""
 
     @abstractmethod
     def order(self, pool: Pool, *, n: int | None, rng: np.random.Generator) -> IntArray:
