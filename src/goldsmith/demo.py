@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from goldsmith.project import Project
 from goldsmith.schema import Role
 from goldsmith.server import ServerSettings, create_app
 from goldsmith.server.background import serving
+from goldsmith.simulation import SimulationRequest
 from goldsmith.train.extra import available as hf_available
 from goldsmith.train.sft import LoraSettings
 from goldsmith.train.tiny import build_tiny_model
@@ -168,26 +170,26 @@ def run_demo(
             f"flagged {len(issues)} suspected label errors for review; QA report in {qa_html}"
         )
         loop = project.retrain(seed=seed)
-        options = {
-            "strategies": ("random", "auto"),
-            "seed_size": 50,
-            "step": 50,
-            "budget": 500,
-            "repeats": 5,
-            "seed": seed,
-            "test_file": held_csv,
-            "test_options": ImportOptions(
+        request = SimulationRequest(
+            strategies=("random", "auto"),
+            seed_size=50,
+            step=50,
+            budget=500,
+            repeats=5,
+            seed=seed,
+            test_file=held_csv,
+            test_options=ImportOptions(
                 text_field="medical_abstract", label_field="condition_label"
             ),
-        }
-        curves = project.simulate(root / "curves", progress=progress, **options)
+        )
+        curves = project.simulate(root / "curves", request, progress=progress)
         weak_curves = project.simulate(
-            root / "curves-weak", progress=progress, with_weak=True, **options
+            root / "curves-weak", replace(request, with_weak=True), progress=progress
         )
         log(
             f"[8/10] learning curves on the {curves['test_size']} held-out abstracts "
             f"({curves['test_records_dropped_as_in_project']} held-out rows dropped: their text "
-            f"is also in the project), pool {curves['pool_size']}, {options['repeats']} "
+            f"is also in the project), pool {curves['pool_size']}, {request.repeats} "
             f"repeats, 95 % intervals, in {root / 'curves'}:"
         )
         for name, result in (("human labels", curves), ("+ weak labels", weak_curves)):

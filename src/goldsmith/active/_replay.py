@@ -41,7 +41,7 @@ class Classifier(Protocol):
     ``decision_proba`` (the balanced decision rule of
     :class:`~goldsmith.prelabel.classifier.LoopClassifier`) is scored and queried on it."""
 
-    def fit(self, X: Any, y: Any) -> Any: ...
+    def fit(self, X: Any, y: Any, *args: Any, **kwargs: Any) -> Any: ...
 
     def predict_proba(self, X: Any) -> Any: ...
 
@@ -105,7 +105,8 @@ class Repeat:
         self.pool = pool
         self.Xp, self.yp = X[pool], y[pool]
         self.Xt, self.yt = X_test, y_test
-        self.Fp, self.Ft = (self.Xp, self.Xt) if features is None else features
+        self.Fp: npt.NDArray[Any] = self.Xp if features is None else features[0]
+        self.Ft: npt.NDArray[Any] = self.Xt if features is None else features[1]
         local = np.full(len(X), -1, dtype=np.intp)
         local[pool] = np.arange(len(pool))
         self.fixed_machine = [_localise(m, local) for m in s.machine]

@@ -50,7 +50,7 @@ def typicality(X: npt.ArrayLike, *, n_neighbors: int = 20) -> FloatArray:
     np.fill_diagonal(D, np.inf)
     kk = min(n_neighbors, len(Xa) - 1)
     near = np.partition(D, kk - 1, axis=1)[:, :kk]
-    return 1.0 / (np.maximum(near.mean(axis=1), 0.0) + 1e-6)
+    return np.asarray(1.0 / (np.maximum(near.mean(axis=1), 0.0) + 1e-6), dtype=np.float64)
 
 
 def typical_picks(
@@ -109,7 +109,8 @@ def typical_picks(
 def _unit(X: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     if X.ndim != 2:
         return X
-    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), np.float32(1e-12))
+    norms = np.maximum(np.linalg.norm(X, axis=1, keepdims=True), np.float32(1e-12))
+    return np.asarray(X / norms, dtype=np.float32)
 
 
 def _cluster(X: npt.NDArray[np.float32], c: int, rng: np.random.Generator) -> IntArray:

@@ -199,9 +199,9 @@ class SimulationResult:
         ax = fig.add_subplot()
         for name in self.strategies:
             xs, mean, _ = self.curve(name)
-            low, high = self.interval(name)
+            band_low, band_high = self.interval(name)
             (line,) = ax.plot(xs, mean, label=name, linewidth=1.8)
-            ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.15)
+            ax.fill_between(xs, band_low, band_high, color=line.get_color(), alpha=0.15)
         full = float(np.mean(self.full_f1))
         ax.axhline(full, color="black", linestyle="--", linewidth=1, label="all pool labels")
         ax.axhline(0.95 * full, color="grey", linestyle=":", linewidth=1, label="95 % of that")

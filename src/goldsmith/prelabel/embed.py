@@ -163,7 +163,7 @@ class SentenceTransformerEmbedder:
                 f"sentence-transformers model {name_or_path!r} is neither a local folder nor "
                 "in the local Hugging Face cache; goldsmith never downloads: pass a folder"
             ) from exc
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        self.dim = int(self.model.get_sentence_embedding_dimension() or 0)
         h = hashlib.blake2b(digest_size=8)
         h.update(f"{self.dim}|{self.model.max_seq_length}".encode())
         for key, tensor in sorted(self.model.state_dict().items()):
