@@ -21,13 +21,10 @@ smallest mean cosine distance to its ``n_neighbors`` nearest neighbours in the c
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import numpy.typing as npt
-from sklearn.cluster import MiniBatchKMeans
-from sklearn.exceptions import ConvergenceWarning
 
+from goldsmith.active.hybrid import cluster_labels
 from goldsmith.errors import SchemaError
 
 __all__ = ["typical_picks", "typicality"]
@@ -85,7 +82,7 @@ def typical_picks(
     if n <= 0:
         return np.empty(0, dtype=np.intp)
     c = min(int(mask.sum()) + n, MAX_CLUSTERS, len(X))
-    clusters = _cluster(X, c, rng)
+    clusters = cluster_labels(X, c, rng, n_init=1)
     sizes = np.bincount(clusters, minlength=c)
     covered = np.bincount(clusters[mask], minlength=c)
     picks: list[int] = []
@@ -111,17 +108,3 @@ def _unit(X: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         return X
     norms = np.maximum(np.linalg.norm(X, axis=1, keepdims=True), np.float32(1e-12))
     return np.asarray(X / norms, dtype=np.float32)
-
-
-def _cluster(X: npt.NDArray[np.float32], c: int, rng: np.random.Generator) -> IntArray:
-    if c < 2:
-        return np.zeros(len(X), dtype=np.intp)
-    km = MiniBatchKMeans(
-        n_clusters=c,
-        random_state=int(rng.integers(2**31 - 1)),
-        n_init=1,
-        batch_size=max(1024, 3 * c),
-    )
-    with warnings.catch_warnings():  # duplicate rows leave clusters empty: harmless here
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return np.asarray(km.fit_predict(X), dtype=np.intp)

@@ -20,7 +20,7 @@ from goldsmith.active.base import FloatArray, IntArray, Pool, QueryStrategy
 from goldsmith.active.scores import margin_scores
 from goldsmith.errors import SchemaError
 
-__all__ = ["HybridStrategy", "round_robin"]
+__all__ = ["HybridStrategy", "cluster_labels", "round_robin"]
 
 
 def round_robin(clusters: npt.NDArray[np.integer], scores: FloatArray) -> IntArray:
@@ -94,20 +94,22 @@ class HybridStrategy(QueryStrategy):
         m = unl.size if n is None else min(unl.size, n * self.oversample)
         cand, rest = by_u[:m], by_u[m:]
         c = self.n_clusters or min(n if n is not None else 50, self.max_clusters)
-        clusters = _cluster(pool.embeddings[unl[cand]], min(c, m), rng)
+        clusters = cluster_labels(pool.embeddings[unl[cand]], min(c, m), rng)
         head = cand[round_robin(clusters, u[cand])]
         return np.asarray(unl[np.concatenate([head, rest])], dtype=np.intp)
 
 
-def _cluster(X: npt.NDArray[np.floating], c: int, rng: np.random.Generator) -> IntArray:
+def cluster_labels(
+    X: npt.NDArray[np.floating], c: int, rng: np.random.Generator, *, n_init: int = 3
+) -> IntArray:
     """Seeded MiniBatchKMeans labels of the rows of ``X`` (all 0 when ``c < 2``)."""
     if c < 2:
         return np.zeros(len(X), dtype=np.intp)
     km = MiniBatchKMeans(
         n_clusters=c,
         random_state=int(rng.integers(2**31 - 1)),
-        n_init=3,
-        batch_size=1024,
+        n_init=n_init,
+        batch_size=max(1024, 3 * c),
     )
     with warnings.catch_warnings():  # duplicate rows leave clusters empty: harmless here
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -190,6 +190,16 @@ class LoopClassifier:
 
     def predict_proba(self, X: npt.ArrayLike) -> FloatArray:
         """Class probabilities, shape (n, len(classes_)); per-label ones if multilabel."""
+        return self._outputs(X, decision=False)
+
+    def decision_proba(self, X: npt.ArrayLike) -> FloatArray:
+        """Scores of the class-balanced decision rule, shape (n, len(classes_)): what
+        :meth:`predict`, macro-F1 and the query strategies use (see the module docstring).
+        Rows sum to 1 but are not calibrated; use :meth:`predict_proba` for confidences.
+        Multi-label models have no separate rule: their calibrated probabilities."""
+        return self._outputs(X, decision=not self.multilabel)
+
+    def _outputs(self, X: npt.ArrayLike, *, decision: bool) -> FloatArray:
         Xa = np.asarray(X, dtype=np.float64)
         if not hasattr(self, "classes_"):
             raise ValueError("this LoopClassifier is not fitted yet; call fit(X, y) first")
@@ -199,22 +209,7 @@ class LoopClassifier:
             if self.multilabel:
                 cols = [_proba(m, Xa, 2)[:, 1] for m in self.models_]
                 return np.stack(cols, axis=1) if cols else np.zeros((len(Xa), 0))
-            return _proba(self.model_, Xa, len(self.classes_))
-
-    def decision_proba(self, X: npt.ArrayLike) -> FloatArray:
-        """Scores of the class-balanced decision rule, shape (n, len(classes_)): what
-        :meth:`predict`, macro-F1 and the query strategies use (see the module docstring).
-        Rows sum to 1 but are not calibrated; use :meth:`predict_proba` for confidences.
-        Multi-label models have no separate rule: their calibrated probabilities."""
-        if self.multilabel:
-            return self.predict_proba(X)
-        Xa = np.asarray(X, dtype=np.float64)
-        if not hasattr(self, "classes_"):
-            raise ValueError("this LoopClassifier is not fitted yet; call fit(X, y) first")
-        if len(Xa) == 0:
-            return np.zeros((0, len(self.classes_)))
-        with threadpool_limits(1, user_api="blas"):
-            return _proba(self.model_, Xa, len(self.classes_), decision=True)
+            return _proba(self.model_, Xa, len(self.classes_), decision=decision)
 
     def predict(self, X: npt.ArrayLike) -> IntArray:
         """The balanced decision (argmax of :meth:`decision_proba`); a 0/1 indicator matrix
