@@ -122,7 +122,12 @@ def run_simulation(
     )
     out.mkdir(parents=True, exist_ok=True)
     result.write_csv(out / "curves.csv")
-    result.plot(out / "curves.png", title=f"{task.name}: {q.name}")
+    extras = [n for n, on in (("weak", req.with_weak), ("LLM", req.with_llm),
+                              ("semi-supervised", req.semi_supervised)) if on]  # fmt: skip
+    title = f"{task.name}: {q.name}" + (f" (+ {', '.join(extras)} labels)" if extras else "")
+    if req.learner != "logistic":
+        title += f", {req.learner}"
+    result.plot(out / "curves.png", title=title)
     summary = result.summary()
     summary["test"] = str(req.test_file) if req.test_file else "held out from the pool"
     summary["test_records_dropped_as_in_project"] = dropped
