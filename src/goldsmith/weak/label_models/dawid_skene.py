@@ -40,6 +40,7 @@ from goldsmith.weak.label_models._base import (
 )
 from goldsmith.weak.label_models._em import (
     fit_em,
+    gold_balance,
     lf_accuracies,
     log_weights,
     majority_posteriors,
@@ -153,7 +154,7 @@ class DawidSkene(BaseLabelModel):
         Xd, Yd = self._dev(L_dev, Y_dev, m)
         balance = check_class_balance(class_balance, k)
         if balance is None and Yd is not None and Xd is None and Yd.size:
-            balance = (np.bincount(Yd, minlength=k) + 1.0) / (Yd.size + k)
+            balance = gold_balance(Yd, k)
         Xs, _ = subsample_rows(X, self.fit_sample, self.seed)
         self.n_lfs_ = m
         if self.model_abstains:
