@@ -59,7 +59,8 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     chat = summary["exports"]["openai-chat"]
     assert chat["validated"] is True
     assert sum(chat["counts"].values()) == 2234
-    assert chat["counts"]["train"] == pytest.approx(0.8 * 2234, abs=5)
+    for split in ("validation", "test"):  # 10 % each, stratified by label
+        assert chat["counts"][split] == pytest.approx(0.1 * 2234, abs=5)
     lines = Path(chat["files"]["test"]).read_text(encoding="utf-8").splitlines()
     assert len(lines) == chat["counts"]["test"]
     assert json.loads(lines[0])["messages"][2]["content"] in {
