@@ -93,8 +93,7 @@ def _bench() -> object:
             "trec",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="measured miss: weighted, chosen on valid, 58.6 < argmax 61.2 "
-                "(RESULTS.md)",
+                reason="measured miss: weighted, chosen on valid, 58.6 < argmax 61.2 (RESULTS.md)",
             ),
         ),
         "cuad",
