@@ -318,3 +318,27 @@ def test_strategies_that_lose_to_random_are_not_offered_by_default() -> None:
     assert offered == ["auto", "coverage", "hybrid", "margin", "random"]
     for name in set(BUILTINS) - set(offered):
         assert "random" in get_strategy(name).caveat  # says where it loses
+
+
+def test_auto_covers_first_then_hands_over_to_uncertainty() -> None:
+    import doctest
+
+    from goldsmith.active import auto, coverage, simulate
+    from goldsmith.prelabel import spreading
+
+    for module in (auto, coverage, simulate, spreading):
+        assert doctest.testmod(module).failed == 0, module.__name__
+    rng = np.random.default_rng(0)
+    centres = np.array([[4.0, 0, 0], [0, 4.0, 0], [0, 0, 4.0], [4.0, 4.0, 0]])
+    X = np.concatenate([c + rng.normal(scale=0.3, size=(40, 3)) for c in centres])
+    blob = np.repeat(np.arange(4), 40)
+    P = np.full((160, 2), 0.5)
+    P[:, 0] = np.linspace(0.5, 1.0, 160)  # row 0 the most uncertain
+    strategy = get_strategy("auto")
+    cold = strategy.select(4, proba=P, embeddings=X, rng=1)
+    assert sorted(blob[cold].tolist()) == [0, 1, 2, 3]  # no labels: one typical record a blob
+    labeled = np.zeros(160, dtype=bool)
+    labeled[rng.choice(160, size=40, replace=False)] = True  # 20 per class: past the hand-off
+    warm = strategy.select(4, proba=P, embeddings=X, labeled=labeled, rng=1)
+    hybrid = get_strategy("hybrid").select(4, proba=P, embeddings=X, labeled=labeled, rng=1)
+    assert warm.tolist() == hybrid.tolist()
