@@ -30,7 +30,7 @@ StrategyOpt = Annotated[
     str | None,
     typer.Option(
         help="Query strategy: auto (coverage, then uncertainty across clusters), random, "
-        "margin, hybrid, coverage; also least-confidence, entropy, kcenter, committee, which "
+        "margin, hybrid; also coverage, least-confidence, entropy, kcenter, committee, which "
         "lose to random on some sets (docs/active.md). Default: the last one used, auto at "
         "first."
     ),

@@ -155,6 +155,6 @@ def test_simulate_with_the_setfit_learner(proj: Path, tmp_path: Path) -> None:
 def test_a_strategy_that_loses_to_random_warns(proj: Path) -> None:
     out = _run("queue", "-p", str(proj), "--strategy", "kcenter")
     assert out.exit_code == 0, out.output
-    assert "kcenter is not offered by default" in out.output and "use coverage" in out.output
+    assert "kcenter is not offered by default" in out.output and "use auto" in out.output
     bad = _run("queue", "-p", str(proj), "--strategy", "nope")
     assert bad.exit_code != 0 and "unknown query strategy 'nope'" in bad.output

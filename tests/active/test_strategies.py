@@ -315,7 +315,7 @@ def test_rank_chunks_orders_ids_by_score_from_a_stream() -> None:
 
 def test_strategies_that_lose_to_random_are_not_offered_by_default() -> None:
     offered = strategy_names(offered=True)
-    assert offered == ["auto", "coverage", "hybrid", "margin", "random"]
+    assert offered == ["auto", "hybrid", "margin", "random"]
     for name in set(BUILTINS) - set(offered):
         assert "random" in get_strategy(name).caveat  # says where it loses
 

@@ -252,7 +252,7 @@ def builtin_strategies() -> list[QueryStrategy]:
         _caveat(
             KCenterStrategy(),
             "picks outliers at low budgets: 0.86-0.93x random's AULC on the financial "
-            "phrasebank (issue 16); use coverage",
+            "phrasebank (issue 16); use auto",
         ),
         HybridStrategy(),
         _caveat(
