@@ -39,14 +39,11 @@ from goldsmith.prelabel.vectors import embed_records, encode_outside, record_tex
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Record, Task, content_hash
 from goldsmith.store import Store
+from goldsmith.train.classifier import LEARNERS
 from goldsmith.weak.label_models.select import make_model
 from goldsmith.weak.run import load_label_matrix
 
-__all__ = ["LEARNERS", "SimulationRequest", "run_simulation"]
-
-LEARNERS = ("logistic", "setfit")
-"""``logistic``: the in-loop classifier on the embeddings; ``setfit``: SetFit on the texts
-(extra ``train``; slow on a CPU: every checkpoint fine-tunes the encoder)."""
+__all__ = ["SimulationRequest", "run_simulation"]
 
 
 @dataclass(frozen=True)
@@ -165,8 +162,12 @@ def _test_set(
     hashes = [content_hash(item.fields) for item in items]
     with store.read() as tx:
         inside = tx.existing_hashes(hashes)
-    keep = [i for i, h in enumerate(hashes) if h not in inside]
-    keep = [i for i in keep if hashes.index(hashes[i]) == i]  # repeated rows: the first
+    seen = set(inside)  # rows also in the project, then rows already kept: dropped
+    keep = []
+    for i, h in enumerate(hashes):
+        if h not in seen:
+            seen.add(h)
+            keep.append(i)
     if not keep:
         raise SchemaError(f"--test-file {req.test_file}: no record outside the project")
     multilabel = isinstance(q, MultiLabelQuestion)
