@@ -14,7 +14,7 @@ stratified 20 % drawn once with seed 12345 (never by the simulator). Every curve
 on it; nothing is chosen on it (the ``auto`` hand-off and the semi-supervised settings were
 set on other seeds' splits of two sets). The simulator starts from 50 random labels and
 asks 50 at a time up to 1,000 (or the pool), 5 repeats (seed sets), with the in-loop
-:class:`~goldsmith.prelabel.classifier.LoopClassifier`.
+:class:`~goldsmith.models.classifier.LoopClassifier`.
 
 Reported per set and embedder:
 
@@ -49,9 +49,9 @@ from sklearn.metrics import f1_score
 
 from goldsmith.active.simulate import simulate
 from goldsmith.active.strategies import KCenterStrategy, get_strategy
-from goldsmith.prelabel.calibrate import expected_calibration_error
-from goldsmith.prelabel.classifier import LoopClassifier
-from goldsmith.prelabel.embed import make_embedder
+from goldsmith.models.calibrate import expected_calibration_error
+from goldsmith.models.classifier import LoopClassifier
+from goldsmith.models.embed import make_embedder
 from goldsmith.weak.label_models import LabelModel
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from goldsmith.augment import evaluate_augmentation, filter_synthetic, template_augment
-from goldsmith.prelabel.embed import make_embedder
+from goldsmith.models.embed import make_embedder
 from goldsmith.schema import Record
 
 DATA = Path("/work/shared/data/finance/financial_phrasebank/Sentences_AllAgree.txt")

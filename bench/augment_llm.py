@@ -23,7 +23,7 @@ from pathlib import Path
 
 import tomli_w
 
-from goldsmith.prelabel.llm import LLMConfig
+from goldsmith.llm.client import LLMConfig
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance
 

@@ -32,7 +32,7 @@ from cleanlab.count import estimate_cv_predicted_probabilities
 from cleanlab.filter import find_label_issues
 from sklearn.linear_model import LogisticRegression
 
-from goldsmith.prelabel.embed import as_corpus_embedder, make_embedder
+from goldsmith.models.embed import as_corpus_embedder, make_embedder
 from goldsmith.quality.annotators import annotator_confusions, gold_accuracy
 from goldsmith.quality.label_issues import find_issues, out_of_fold_proba
 from goldsmith.quality.resolve import dawid_skene, majority

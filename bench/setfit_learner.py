@@ -38,8 +38,8 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from goldsmith.prelabel.embed import make_embedder
-from goldsmith.prelabel.setfit import SetFitClassifier
+from goldsmith.models.embed import make_embedder
+from goldsmith.models.setfit import SetFitClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared/data"

@@ -11,7 +11,7 @@ Protocol, per set (train / valid / test):
   when a project has gold. Its confidences are stored the way the store keeps them: the top
   label and its probability, **calibrated** out of fold on ``valid``
   (:mod:`goldsmith.weak.calibration`) for the new policies; today's policy sees the raw ones.
-* The end model is :class:`~goldsmith.prelabel.classifier.LoopClassifier` (called through
+* The end model is :class:`~goldsmith.models.classifier.LoopClassifier` (called through
   ``fit``/``predict`` only) on model2vec vectors, trained on the ``train`` records with at
   least one vote, with the rows and weights that :class:`~goldsmith.train.data.WeightPolicy`
   gives:
@@ -47,8 +47,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
-from goldsmith.prelabel.classifier import LoopClassifier
-from goldsmith.prelabel.embed import make_embedder
+from goldsmith.models.classifier import LoopClassifier
+from goldsmith.models.embed import make_embedder
 from goldsmith.train.data import WeightPolicy
 from goldsmith.weak.calibration import apply_calibration, calibrate_on_gold
 from goldsmith.weak.label_models import LabelModel

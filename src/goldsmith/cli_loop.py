@@ -19,7 +19,7 @@ from goldsmith.active.loop import SHORTLIST
 from goldsmith.active.strategies import get_strategy
 from goldsmith.errors import ConfigError
 from goldsmith.ingest.options import ImportOptions
-from goldsmith.prelabel.llm import LLMConfig
+from goldsmith.llm.client import LLMConfig
 from goldsmith.project import Project
 
 loop_app = typer.Typer()

@@ -30,15 +30,15 @@ from goldsmith.ingest import pipeline as _ingest
 from goldsmith.ingest import rows as _rows
 from goldsmith.ingest.options import ImportOptions, ImportReport
 from goldsmith.ingest.rows import AddReport
+from goldsmith.llm.cache import DEFAULT_CACHE
+from goldsmith.llm.client import LLMClient, LLMConfig
+from goldsmith.llm.prompt import Redact
+from goldsmith.models.embed import Embedder, make_embedder
+from goldsmith.models.vectors import EmbedSummary, ensure_embeddings
+from goldsmith.models.vectors_ray import embed_records_ray, ray_scorer
 from goldsmith.pii import Redactor, ScanReport
-from goldsmith.prelabel.embed import Embedder, make_embedder
-from goldsmith.prelabel.llm import LLMClient, LLMConfig
-from goldsmith.prelabel.llm_cache import DEFAULT_CACHE
 from goldsmith.prelabel.llm_ray import prelabel_with_llm_ray
 from goldsmith.prelabel.llm_store import LLMPrelabelReport, prelabel_with_llm
-from goldsmith.prelabel.prompt import Redact
-from goldsmith.prelabel.vectors import EmbedSummary, ensure_embeddings
-from goldsmith.prelabel.vectors_ray import embed_records_ray, ray_scorer
 from goldsmith.progress import SILENT, Progress
 from goldsmith.quality import review as _review
 from goldsmith.quality import rounds as _rounds

@@ -17,6 +17,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from goldsmith.errors import SchemaError
+from goldsmith.kinds.label import LabelQuestion as LabelQuestion
+from goldsmith.kinds.multilabel import MultiLabelQuestion as MultiLabelQuestion
+from goldsmith.kinds.preference import PreferenceQuestion as PreferenceQuestion
+from goldsmith.kinds.rating import RatingQuestion as RatingQuestion
+from goldsmith.kinds.spans import SpansQuestion as SpansQuestion
+from goldsmith.kinds.text import TextQuestion as TextQuestion
 
 # --------------------------------------------------------------------------- enums
 
@@ -71,152 +77,6 @@ class FieldSpec(_Strict):
     name: str
     kind: FieldKind = FieldKind.TEXT
     title: str | None = None
-
-
-MAX_LABELS = 1000  # more than a page can offer; use spans or free text for open vocabularies
-
-
-def _check_labels(name: str, labels: tuple[str, ...]) -> None:
-    if not labels:
-        raise ValueError(f"question {name!r} needs at least one label")
-    if len(labels) > MAX_LABELS:
-        raise ValueError(
-            f"question {name!r} has {len(labels)} labels; at most {MAX_LABELS} fit an annotation "
-            "page. Split the label set or use a text question for open vocabularies"
-        )
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"question {name!r} repeats a label")
-
-
-class _QuestionBase(_Strict):
-    name: str
-    title: str | None = None
-    required: bool = True
-
-    def check(self, value: Any) -> Any:
-        """Return ``value`` in canonical form, or raise :class:`SchemaError`."""
-        raise NotImplementedError
-
-
-class LabelQuestion(_QuestionBase):
-    """Pick exactly one label."""
-
-    kind: Literal["label"] = "label"
-    labels: tuple[str, ...]
-
-    @model_validator(mode="after")
-    def _labels_ok(self) -> LabelQuestion:
-        _check_labels(self.name, self.labels)
-        return self
-
-    def check(self, value: Any) -> str:
-        if not isinstance(value, str) or value not in self.labels:
-            raise SchemaError(f"{self.name}: {value!r} is not one of {list(self.labels)}")
-        return value
-
-
-class MultiLabelQuestion(_QuestionBase):
-    """Pick any number of labels."""
-
-    kind: Literal["multilabel"] = "multilabel"
-    labels: tuple[str, ...]
-
-    @model_validator(mode="after")
-    def _labels_ok(self) -> MultiLabelQuestion:
-        _check_labels(self.name, self.labels)
-        return self
-
-    def check(self, value: Any) -> list[str]:
-        if not isinstance(value, list | tuple):
-            raise SchemaError(f"{self.name}: expected a list of labels, got {value!r}")
-        bad = [v for v in value if v not in self.labels]
-        if bad:
-            raise SchemaError(f"{self.name}: {bad!r} not in {list(self.labels)}")
-        # canonical: task order, no repeats
-        return [lab for lab in self.labels if lab in value]
-
-
-class SpansQuestion(_QuestionBase):
-    """Mark character spans of ``field`` with labels (NER)."""
-
-    kind: Literal["spans"] = "spans"
-    labels: tuple[str, ...]
-    field: str = "text"
-
-    @model_validator(mode="after")
-    def _labels_ok(self) -> SpansQuestion:
-        _check_labels(self.name, self.labels)
-        return self
-
-    def check(self, value: Any) -> list[dict[str, Any]]:
-        if not isinstance(value, list | tuple):
-            raise SchemaError(f"{self.name}: expected a list of spans, got {value!r}")
-        out = []
-        for span in value:
-            try:
-                start, end, label = int(span["start"]), int(span["end"]), span["label"]
-            except (KeyError, TypeError, ValueError) as exc:
-                raise SchemaError(
-                    f"{self.name}: a span needs start, end and label, got {span!r}"
-                ) from exc
-            if label not in self.labels:
-                raise SchemaError(f"{self.name}: span label {label!r} not in {list(self.labels)}")
-            if not 0 <= start < end:
-                raise SchemaError(f"{self.name}: span [{start}, {end}) is empty or negative")
-            out.append({"start": start, "end": end, "label": label})
-        return sorted(out, key=lambda s: (s["start"], s["end"], s["label"]))
-
-
-class TextQuestion(_QuestionBase):
-    """A free response; it becomes the SFT completion."""
-
-    kind: Literal["text"] = "text"
-
-    def check(self, value: Any) -> str:
-        if not isinstance(value, str):
-            raise SchemaError(f"{self.name}: expected text, got {value!r}")
-        return value
-
-
-class RatingQuestion(_QuestionBase):
-    """An integer rating between ``min`` and ``max``."""
-
-    kind: Literal["rating"] = "rating"
-    min: int = 1
-    max: int = 5
-
-    def check(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise SchemaError(f"{self.name}: expected an integer rating, got {value!r}")
-        try:
-            rating = int(value)
-        except ValueError as exc:
-            raise SchemaError(f"{self.name}: expected an integer rating, got {value!r}") from exc
-        if not self.min <= rating <= self.max:
-            raise SchemaError(f"{self.name}: {rating} is outside [{self.min}, {self.max}]")
-        return rating
-
-
-class PreferenceQuestion(_QuestionBase):
-    """Rank candidate responses held in ``candidates_field`` (a list of strings).
-
-    The value is the ranking: candidate indices, best first. Two candidates make a
-    pairwise preference; more make a ranking, which expands to DPO pairs.
-    """
-
-    kind: Literal["preference"] = "preference"
-    candidates_field: str = "candidates"
-
-    def check(self, value: Any) -> list[int]:
-        if not isinstance(value, list | tuple) or len(value) < 2:
-            raise SchemaError(f"{self.name}: expected a ranking of ≥2 candidate indices")
-        try:
-            ranking = [int(v) for v in value]
-        except (TypeError, ValueError) as exc:
-            raise SchemaError(f"{self.name}: ranking must hold integers, got {value!r}") from exc
-        if len(set(ranking)) != len(ranking) or min(ranking) < 0:
-            raise SchemaError(f"{self.name}: ranking {ranking} repeats or is negative")
-        return ranking
 
 
 Question = Annotated[

@@ -28,14 +28,14 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from goldsmith.active import loop as _loop
+from goldsmith import labels as _labels
 from goldsmith.active.simulate import simulate
 from goldsmith.errors import SchemaError
 from goldsmith.ingest.options import ImportOptions
 from goldsmith.ingest.pipeline import read_items
-from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.setfit import SetFitClassifier
-from goldsmith.prelabel.vectors import embed_records, encode_outside, record_text
+from goldsmith.models.embed import Embedder
+from goldsmith.models.setfit import SetFitClassifier
+from goldsmith.models.vectors import embed_records, encode_outside, record_text
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Record, Task, content_hash
 from goldsmith.store import Store
@@ -76,8 +76,8 @@ def run_simulation(
 ) -> dict[str, Any]:
     """Run the simulation; write ``curves.csv``, ``curves.png`` and ``summary.json`` into
     ``out`` and return the summary."""
-    q = _loop.loop_question(task, req.question)
-    targets = _loop.labeled_targets(store, task, q.name)
+    q = _labels.loop_question(task, req.question)
+    targets = _labels.labeled_targets(store, task, q.name)
     if len(targets) < 2 * max(req.seed_size, 2):
         raise SchemaError(
             f"simulate needs labeled records to replay: {len(targets)} found on {q.name!r}, "
@@ -87,7 +87,7 @@ def run_simulation(
     multilabel = isinstance(q, MultiLabelQuestion)
     X = embed_records(store, embedder, ids, progress=progress).vectors
     k = len(q.labels)
-    y = _loop.target_array([targets[i] for i in ids], k, multilabel)
+    y = _labels.target_array([targets[i] for i in ids], k, multilabel)
     if req.learner not in LEARNERS:
         raise SchemaError(f"unknown learner {req.learner!r}; pick one of {', '.join(LEARNERS)}")
     test = None
@@ -178,7 +178,7 @@ def _test_set(
             return frozenset(index[v] for v in names if v in index)
         return index[value]
 
-    y = _loop.target_array([target(values[i]) for i in keep], len(q.labels), multilabel)
+    y = _labels.target_array([target(values[i]) for i in keep], len(q.labels), multilabel)
     texts = [record_text(Record(fields=items[i].fields)) for i in keep]
     _, vectors = encode_outside(store, embedder, texts)
     return vectors, y, len(items) - len(keep), texts

@@ -157,7 +157,7 @@ def test_a_queue_larger_than_the_shortlist_is_ranked_in_pages(
     """With 180 open records, a shortlist of 40 and pages of 50 vectors: the head is the
     full ranking's first 40, the rest follow by id, and nothing holds every vector."""
     from goldsmith.active import loop
-    from goldsmith.prelabel.classifier import LoopClassifier
+    from goldsmith.models.classifier import LoopClassifier
     from goldsmith.store.embeddings import EmbeddingsTx
 
     p, gold = fin

@@ -15,7 +15,7 @@ import pytest
 from goldsmith.active.curves import CSV_COLUMNS, CurvePoint, SimulationResult
 from goldsmith.active.simulate import holdout_split, simulate
 from goldsmith.errors import RegistryError, SchemaError
-from goldsmith.prelabel.classifier import LoopClassifier
+from goldsmith.models.classifier import LoopClassifier
 
 PHRASEBANK = (
     Path(__file__).resolve().parents[2].parent
@@ -259,7 +259,7 @@ def phrasebank() -> tuple[list[str], np.ndarray]:
 def test_small_real_run_on_financial_phrasebank(
     phrasebank: tuple[list[str], np.ndarray], tmp_path: Path
 ) -> None:
-    from goldsmith.prelabel.embed import make_embedder
+    from goldsmith.models.embed import make_embedder
 
     texts, y = phrasebank
     embedder: Any = make_embedder("tfidf")

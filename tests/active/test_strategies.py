@@ -324,7 +324,7 @@ def test_auto_covers_first_then_hands_over_to_uncertainty() -> None:
     import doctest
 
     from goldsmith.active import auto, coverage, simulate
-    from goldsmith.prelabel import spreading
+    from goldsmith.models import spreading
 
     for module in (auto, coverage, simulate, spreading):
         assert doctest.testmod(module).failed == 0, module.__name__

@@ -9,7 +9,7 @@ import pytest
 
 from goldsmith.augment import evaluate_augmentation
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.classifier import LoopClassifier
+from goldsmith.models.classifier import LoopClassifier
 
 SYN_MARK = 1000.0  # synthetic rows carry this in their last column
 

@@ -7,7 +7,7 @@ import pytest
 
 from goldsmith.augment.filters import filter_synthetic, label_consistent, looks_english, novel
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.classifier import LoopClassifier
+from goldsmith.models.classifier import LoopClassifier
 
 REAL = [
     "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn in the corresponding period.",

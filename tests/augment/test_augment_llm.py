@@ -19,7 +19,7 @@ from goldsmith.augment import (
     self_instruct,
 )
 from goldsmith.errors import ConfigError
-from goldsmith.prelabel.llm import LLMClient, LLMConfig
+from goldsmith.llm.client import LLMClient, LLMConfig
 from goldsmith.schema import FieldSpec, LabelQuestion, Record, Settings, Task, TextQuestion
 from openai_server import Fault, OpenAIServer, Reply, record_text
 

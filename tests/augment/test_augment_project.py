@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from goldsmith.augment.label_check import label_model_proba
 from goldsmith.cli import app
 from goldsmith.export.options import ExportOptions
-from goldsmith.prelabel.llm import LLMConfig
+from goldsmith.llm.client import LLMConfig
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance
 from goldsmith.weak.loader import load_lf_file

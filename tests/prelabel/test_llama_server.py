@@ -26,10 +26,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from goldsmith.prelabel.llm import LLMClient, LLMConfig
-from goldsmith.prelabel.llm_cache import LLMCache
-from goldsmith.prelabel.llm_run import prelabel_records
-from goldsmith.prelabel.structured import AnswerFormat
+from goldsmith.llm.batch import prelabel_records
+from goldsmith.llm.cache import LLMCache
+from goldsmith.llm.client import LLMClient, LLMConfig
+from goldsmith.llm.structured import AnswerFormat
 from goldsmith.schema import FieldSpec, LabelQuestion, Record, Settings, Task
 
 pytestmark = pytest.mark.slow

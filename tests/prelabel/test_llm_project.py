@@ -15,7 +15,7 @@ import pytest
 import tomli_w
 
 from goldsmith.config import CONFIG_NAME
-from goldsmith.prelabel.llm import LLMConfig
+from goldsmith.llm.client import LLMConfig
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance
 from openai_server import OpenAIServer, Reply, record_text

@@ -9,8 +9,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from goldsmith.prelabel.llm import LLMConfig
-from goldsmith.prelabel.llm_cache import DEFAULT_CACHE, LLMCache
+from goldsmith.llm.cache import DEFAULT_CACHE, LLMCache
+from goldsmith.llm.client import LLMConfig
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance
 from openai_server import OpenAIServer, Reply, record_text

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.embed import make_embedder
+from goldsmith.models.embed import make_embedder
 from goldsmith.quality import label_issues as label_issues_module
 from goldsmith.quality.label_issues import find_issues, out_of_fold_proba, stratified_folds
 

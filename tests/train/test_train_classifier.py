@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from goldsmith import ConfigError, FinalLabel, Provenance, Record
 from goldsmith.cli import app
-from goldsmith.prelabel.vectors import embed_records
+from goldsmith.models.vectors import embed_records
 from goldsmith.schema import content_hash
 from goldsmith.train.data import WeightPolicy
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.soft_labels import argmax_labels, expand_soft_labels, label_posteriors
+from goldsmith.models.soft_labels import argmax_labels, expand_soft_labels, label_posteriors
 from goldsmith.train.data import WeightPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +104,7 @@ def test_end_model_on_weak_labels_beats_todays_policy(name: str) -> None:
     if not (DATA / "weak_supervision/wrench").is_dir() or not MODEL2VEC.is_dir():
         pytest.skip("needs ../shared/data and ../shared/models")
     bench = _bench()
-    from goldsmith.prelabel.embed import make_embedder
+    from goldsmith.models.embed import make_embedder
 
     loader = bench.load_cuad if name == "cuad" else bench.load_wrench  # type: ignore[attr-defined]
     splits, k = loader(DATA) if name == "cuad" else loader(DATA, name)

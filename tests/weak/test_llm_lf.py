@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from goldsmith.errors import ConfigError, SchemaError
-from goldsmith.prelabel.llm import LLMClient, LLMConfig
+from goldsmith.llm.client import LLMClient, LLMConfig
 from goldsmith.schema import (
     FieldSpec,
     LabelQuestion,

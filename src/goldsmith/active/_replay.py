@@ -25,8 +25,8 @@ from sklearn.metrics import f1_score
 
 from goldsmith.active.base import QueryStrategy
 from goldsmith.active.scores import binary_view
-from goldsmith.prelabel.soft_labels import MACHINE_WEIGHT
-from goldsmith.prelabel.spreading import knn_graph, pseudo_labels
+from goldsmith.models.soft_labels import MACHINE_WEIGHT
+from goldsmith.models.spreading import knn_graph, pseudo_labels
 from goldsmith.progress import Progress
 
 IntArray = npt.NDArray[np.intp]
@@ -39,7 +39,7 @@ REFIT_GROWTH = 1.5
 class Classifier(Protocol):
     """What the simulator trains: scikit-learn's ``fit`` / ``predict_proba``. A model with
     ``decision_proba`` (the balanced decision rule of
-    :class:`~goldsmith.prelabel.classifier.LoopClassifier`) is scored and queried on it."""
+    :class:`~goldsmith.models.classifier.LoopClassifier`) is scored and queried on it."""
 
     def fit(self, X: Any, y: Any, *args: Any, **kwargs: Any) -> Any: ...
 

@@ -3,7 +3,7 @@
 One :func:`retrain` call
 
 1. embeds every record (cached in the store per embedder id, so only new records cost);
-2. fits the calibrated :class:`~goldsmith.prelabel.classifier.LoopClassifier` on the records
+2. fits the calibrated :class:`~goldsmith.models.classifier.LoopClassifier` on the records
    with a gold, human or consensus label of the question;
 3. replaces the classifier's suggestions (agent ``classifier:<embedder>``, score = calibrated
    probability) on every record without such a label;
@@ -27,7 +27,6 @@ With fewer than two labels there is nothing to learn from: the queue is then ord
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -39,16 +38,14 @@ from goldsmith.active.base import QueryStrategy, make_pool, make_rng
 from goldsmith.active.scores import rank_chunks
 from goldsmith.active.stopping import cohen_kappa, stop_set
 from goldsmith.active.strategies import get_strategy
-from goldsmith.errors import SchemaError
-from goldsmith.prelabel.classifier import LoopClassifier
-from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.vectors import VECTOR_PAGE, ensure_embeddings, iter_vectors
+from goldsmith.labels import labeled_targets, loop_question, target_array
+from goldsmith.models.classifier import LoopClassifier
+from goldsmith.models.embed import Embedder
+from goldsmith.models.vectors import VECTOR_PAGE, ensure_embeddings, iter_vectors
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import (
     LabelQuestion,
     MultiLabelQuestion,
-    Provenance,
-    ResponseStatus,
     Suggestion,
     SuggestionKind,
     Task,
@@ -57,9 +54,6 @@ from goldsmith.store import Store
 
 AGENT = "classifier:"
 META_KEY = "active_loop"
-HUMAN = [
-    str(p) for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN, Provenance.CONSENSUS)
-]
 STOP_SET_SIZE = 1000
 RANK_BATCH = 100
 """Records annotators label between two retrains, as the strategies' batch size."""
@@ -94,44 +88,6 @@ class LoopReport:
         return asdict(self)
 
 
-def labeled_targets(store: Store, task: Task, question: str | None = None) -> dict[int, Any]:
-    """Human-grade labels of a label or multi-label question: record id -> class index, or
-    the set of label indices for multi-label.
-
-    A gold, human or consensus final label counts first; a record without one counts its
-    submitted responses (the most frequent answer), so labels submitted while serving teach
-    the model before they are resolved.
-    """
-    q = loop_question(task, question)
-    index = {label: i for i, label in enumerate(q.labels)}
-    multilabel = isinstance(q, MultiLabelQuestion)
-
-    def target(value: Any) -> Any:
-        if multilabel:
-            names = value if isinstance(value, list) else [value]
-            return frozenset(index[v] for v in names if v in index)
-        return index.get(value) if isinstance(value, str) else None
-
-    with store.read() as tx:
-        finals = tx.final_values(q.name, HUMAN)
-        answered = list(tx.records_with_responses(status=ResponseStatus.SUBMITTED))
-        have = {rid for rid, _ in finals}
-        answers = tx.responses_for(
-            [r for r in answered if r not in have], status=ResponseStatus.SUBMITTED
-        )
-    votes: dict[int, Counter[Any]] = defaultdict(Counter)
-    for response in answers:
-        t = target(response.values.get(q.name))
-        if t is not None:
-            votes[response.record_id][t] += 1
-    out: dict[int, Any] = {rid: c.most_common(1)[0][0] for rid, c in votes.items()}
-    for rid, value in finals:
-        t = target(value)
-        if t is not None:
-            out[rid] = t
-    return out
-
-
 def retrain(
     store: Store,
     task: Task,
@@ -151,7 +107,7 @@ def retrain(
     store, task
         The project's store and task.
     embedder
-        What embeds the records (see :func:`goldsmith.prelabel.embed.make_embedder`).
+        What embeds the records (see :func:`goldsmith.models.embed.make_embedder`).
     question
         A ``label`` or ``multilabel`` question (default: the first question).
     strategy
@@ -350,27 +306,6 @@ def loop_state(state: Any) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def loop_question(task: Task, name: str | None) -> LabelQuestion | MultiLabelQuestion:
-    """The label or multi-label question ``name`` (the first when None)."""
-    q = task.question(name)
-    if not isinstance(q, LabelQuestion | MultiLabelQuestion):
-        raise SchemaError(
-            f"question {q.name!r} is a {q.kind} question; the model in the loop needs a "
-            "label or multilabel question"
-        )
-    return q
-
-
-def target_array(values: list[Any], k: int, multilabel: bool) -> npt.NDArray[np.int64]:
-    """Class indices, or an (n, k) 0/1 indicator matrix of label-index sets."""
-    if not multilabel:
-        return np.asarray(values, dtype=np.int64)
-    Y = np.zeros((len(values), k), dtype=np.int64)
-    for i, labels in enumerate(values):
-        Y[i, sorted(labels)] = 1
-    return Y
 
 
 def _single(proba: npt.NDArray[np.float64] | None, multilabel: bool) -> Any:

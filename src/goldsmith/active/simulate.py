@@ -8,14 +8,14 @@ their gold labels, until ``budget`` human labels.
 
 Machine labels join every training set but never count as human labels, and once a human
 labels a record, its gold label replaces them; they are weighted ``0.5 × confidence`` as in
-``train classifier`` (:data:`~goldsmith.prelabel.soft_labels.MACHINE_WEIGHT`):
+``train classifier`` (:data:`~goldsmith.models.soft_labels.MACHINE_WEIGHT`):
 
 * ``with_llm`` / ``with_weak``: fixed labels with optional confidences (e.g. an LLM's);
 * ``weak_votes``: LF votes; the label model is fitted on the pool's votes with the labels
   revealed so far as its dev set (refitted as they grow), never on test records or
   unrevealed gold;
 * ``semi_supervised``: labels spread from the revealed ones over the pool's k-NN graph
-  (:mod:`goldsmith.prelabel.spreading`).
+  (:mod:`goldsmith.models.spreading`).
 
 Models with ``decision_proba`` (the in-loop classifier) are scored and queried on their
 balanced decision rule; their calibrated probabilities are for confidences.
@@ -44,7 +44,7 @@ from goldsmith.active._replay import Classifier, Machine, Repeat, Settings, Weak
 from goldsmith.active.curves import CurvePoint, SimulationResult
 from goldsmith.active.strategies import StrategyRegistry, get_strategy
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.classifier import LoopClassifier
+from goldsmith.models.classifier import LoopClassifier
 from goldsmith.progress import SILENT, Progress
 
 __all__ = ["Classifier", "ExtraLabels", "default_model", "holdout_split", "simulate"]
@@ -171,7 +171,7 @@ def simulate(
     features : (F, F_test), optional
         What the model reads instead of the embeddings: one row per record of ``X`` and,
         with ``test``, one per test record (``None`` without). For a learner on texts, such
-        as :meth:`~goldsmith.prelabel.setfit.SetFitClassifier.for_texts`, row indices into
+        as :meth:`~goldsmith.models.setfit.SetFitClassifier.for_texts`, row indices into
         the texts. ``X`` stays the strategies' and the k-NN graph's geometry.
     committee : sequence of array-like, optional
         Fixed extra members for ``committee`` (``(n, k)`` each); the current model is always

@@ -3,10 +3,10 @@ new SFT pairs (self-instruct, evol-instruct).
 
 Every request is built by :func:`build_augment_request`, which derives a small task (the
 record's text field in, ``n`` free-text answers out) and hands it to
-:func:`goldsmith.prelabel.prompt.build_request`; so augmentation shares prelabeling's prompt
+:func:`goldsmith.llm.prompt.build_request`; so augmentation shares prelabeling's prompt
 layout, strict JSON schema, fail-closed redaction (``redact_before_llm`` without a redactor
 is a :class:`~goldsmith.errors.ConfigError`), and, through
-:func:`~goldsmith.prelabel.llm_run.answer_many`, its retries, re-asks on invalid JSON,
+:func:`~goldsmith.llm.batch.answer_many`, its retries, re-asks on invalid JSON,
 cache and token budget. A rerun serves every answer from the cache and pays nothing.
 
 Use ``LLMConfig(confidence="none")``: generated text has no useful confidence, and the
@@ -21,9 +21,9 @@ from typing import Any, Literal
 
 from goldsmith.augment.synthetic import Synthetic
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.llm import LLMClient
-from goldsmith.prelabel.llm_run import LLMRun, answer_many
-from goldsmith.prelabel.prompt import ChatRequest, Redact, build_request
+from goldsmith.llm.batch import LLMRun, answer_many
+from goldsmith.llm.client import LLMClient
+from goldsmith.llm.prompt import ChatRequest, Redact, build_request
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import FieldSpec, LabelQuestion, Record, Settings, Task, TextQuestion
 

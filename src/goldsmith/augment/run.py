@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from goldsmith.active.loop import labeled_targets
 from goldsmith.augment.evaluate import AugmentEvalRow, evaluate_augmentation
 from goldsmith.augment.filters import filter_synthetic
 from goldsmith.augment.label_check import label_model_proba
@@ -26,11 +25,12 @@ from goldsmith.augment.llm import counterfactual, evol_instruct, paraphrase, sel
 from goldsmith.augment.rules import entity_swap, template_augment
 from goldsmith.augment.synthetic import Synthetic
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.classifier import LoopClassifier
-from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.llm import LLMClient
-from goldsmith.prelabel.prompt import Redact
-from goldsmith.prelabel.vectors import embed_records, record_text
+from goldsmith.labels import labeled_targets
+from goldsmith.llm.client import LLMClient
+from goldsmith.llm.prompt import Redact
+from goldsmith.models.classifier import LoopClassifier
+from goldsmith.models.embed import Embedder
+from goldsmith.models.vectors import embed_records, record_text
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import FinalLabel, LabelQuestion, Provenance, Record, SpansQuestion, Task
 from goldsmith.store import Store

@@ -63,7 +63,7 @@ class Redactor:
     'Write to [EMAIL_1]'
 
     A ``Redactor`` is a ``Callable[[str], str]``, so it can be passed as the ``redact`` hook of
-    :func:`goldsmith.prelabel.prompt.build_request`.
+    :func:`goldsmith.llm.prompt.build_request`.
     """
 
     def __init__(

@@ -10,7 +10,7 @@ local code itself, and only the paid, slow part (asking the endpoint) is spread 
 2. **Ask, on Ray.** The requests are written as Parquet partitions (``index``,
    ``record_id``, ``request``) into a job folder keyed by the requests and the answer-shaping
    settings of the config. One Ray task per partition runs the ordinary client
-   (:func:`~goldsmith.prelabel.llm_run.answer_many`: retries, re-asks, confidence, and
+   (:func:`~goldsmith.llm.batch.answer_many`: retries, re-asks, confidence, and
    ``config.concurrency`` requests in flight *per worker*).
 3. **Replay.** ``prelabel_with_llm`` runs again with a normal client and a token budget of
    0: every answer comes from the cache (nothing more is paid), and the suggestions,
@@ -23,7 +23,7 @@ systems; a budget split into per-partition slices would either strand tokens or 
 So a single Ray actor, started beside the driver, opens the project's cache file and holds
 the budget: a worker's client asks it for each cache lookup, stores each paid answer through
 it (committed at once, as locally) and checks and spends the budget through it, exactly as
-the local client's threads share a :class:`~goldsmith.prelabel.llm.TokenBudget`. The actor
+the local client's threads share a :class:`~goldsmith.llm.client.TokenBudget`. The actor
 serialises these calls; each is a SQLite point lookup or insert, microseconds beside an LLM
 call. A retried task finds its paid answers in the cache and pays nothing twice.
 
@@ -46,13 +46,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.llm import LLMClient, LLMConfig, LLMResult, TokenBudget
-from goldsmith.prelabel.llm_cache import LLMCache, canonical_json
-from goldsmith.prelabel.llm_run import answer_many
+from goldsmith.llm.batch import answer_many
+from goldsmith.llm.cache import LLMCache, canonical_json
+from goldsmith.llm.client import LLMClient, LLMConfig, LLMResult, TokenBudget
+from goldsmith.llm.prompt import ChatRequest, Redact
+from goldsmith.llm.structured import AnswerFormat
+from goldsmith.models.embed import Embedder
 from goldsmith.prelabel.llm_store import LLMPrelabelReport, prelabel_with_llm
-from goldsmith.prelabel.prompt import ChatRequest, Redact
-from goldsmith.prelabel.structured import AnswerFormat
 from goldsmith.progress import SILENT, Progress
 from goldsmith.ray_jobs import (
     MAX_RETRIES,
@@ -200,7 +200,7 @@ def prelabel_with_llm_ray(
         job.remove()  # every request answered for good: nothing left to resume
 
     replay = config.model_copy(update={"token_budget": 0})
-    quiet = logging.getLogger("goldsmith.prelabel.llm")  # its "budget of 0" would mislead
+    quiet = logging.getLogger("goldsmith.llm.client")  # its "budget of 0" would mislead
     level, quiet.disabled = quiet.disabled, True
     try:
         with LLMClient(replay, cache=cache) as client:

@@ -8,7 +8,7 @@
    label: a record is never its own few-shot example);
 3. chooses each record's few-shot examples among the labeled records, by cosine similarity
    of the project's embeddings;
-4. asks the LLM through :func:`~goldsmith.prelabel.llm_run.prelabel_records` (cache, budget,
+4. asks the LLM through :func:`~goldsmith.llm.batch.prelabel_records` (cache, budget,
    retries and resumption are the client's);
 5. calibrates the raw confidences against the gold answers with isotonic regression and
    reports the expected calibration error before and after (cross-fitted on two halves, so
@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from goldsmith.active.loop import labeled_targets
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.calibrate import IsotonicCalibrator, expected_calibration_error
-from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.llm import LLMClient
-from goldsmith.prelabel.llm_run import prelabel_records
-from goldsmith.prelabel.prompt import Example, Redact
-from goldsmith.prelabel.vectors import embed_records
+from goldsmith.labels import labeled_targets
+from goldsmith.llm.batch import prelabel_records
+from goldsmith.llm.client import LLMClient
+from goldsmith.llm.prompt import Example, Redact
+from goldsmith.models.calibrate import IsotonicCalibrator, expected_calibration_error
+from goldsmith.models.embed import Embedder
+from goldsmith.models.vectors import embed_records
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import (
     FinalLabel,
@@ -97,7 +97,7 @@ def prelabel_with_llm(
     store, task
         The project's store and task.
     client
-        An :class:`~goldsmith.prelabel.llm.LLMClient` (its config holds the model, endpoint,
+        An :class:`~goldsmith.llm.client.LLMClient` (its config holds the model, endpoint,
         token budget and concurrency; its cache makes a rerun free).
     embedder
         The project's embedder, for choosing few-shot examples by similarity.

@@ -3,7 +3,7 @@
 Two steps, arrays in and arrays out:
 
 1. :func:`out_of_fold_proba` fits a classifier (by default the in-the-loop
-   :class:`~goldsmith.prelabel.classifier.LoopClassifier`) on ``n_folds - 1`` folds and
+   :class:`~goldsmith.models.classifier.LoopClassifier`) on ``n_folds - 1`` folds and
    predicts the held-out one, so no item is scored by a model that saw its own label.
 2. :func:`find_issues` hands those probabilities to :func:`cleanlab.filter.find_label_issues`
    and ranks what it flags by :func:`cleanlab.rank.get_label_quality_scores`.
@@ -29,7 +29,7 @@ from cleanlab.filter import find_label_issues
 from cleanlab.rank import get_label_quality_scores
 
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.classifier import LoopClassifier
+from goldsmith.models.classifier import LoopClassifier
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -16,8 +16,8 @@ from typing import Any, Literal
 import numpy as np
 
 from goldsmith.errors import ConflictError, SchemaError
-from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.vectors import embed_records
+from goldsmith.models.embed import Embedder
+from goldsmith.models.vectors import embed_records
 from goldsmith.quality import resolve
 from goldsmith.quality.agreement import METRIC_TITLES, agreement_report
 from goldsmith.quality.annotators import annotator_confusions, gold_accuracy

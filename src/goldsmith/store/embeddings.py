@@ -1,6 +1,6 @@
 """Stored embeddings: one float32 vector per (record, embedder id).
 
-The embedder id (see :mod:`goldsmith.prelabel.embed`) names the model and a digest of its
+The embedder id (see :mod:`goldsmith.models.embed`) names the model and a digest of its
 weights or fit, so vectors of two models, or of two fits of one, are never mixed. A vector is
 ``dim`` little-endian float32 values in a binary column, keyed by (model id, record id);
 writes are one executemany upsert per chunk, reads one ``IN`` query per chunk of ids.

@@ -1,6 +1,6 @@
 """``goldsmith train classifier``: record embeddings + calibrated logistic regression.
 
-The classifier is the model in the loop (:class:`~goldsmith.prelabel.classifier.
+The classifier is the model in the loop (:class:`~goldsmith.models.classifier.
 LoopClassifier`) fitted once on every usable final label, each weighted by its provenance
 (:class:`~goldsmith.train.data.WeightPolicy`), and scored on held-out gold. The folder it
 writes holds ``classifier.pkl`` (the fitted model), the manifest and a model card; the
@@ -19,10 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from goldsmith.errors import ConfigError, SchemaError
-from goldsmith.prelabel.classifier import LoopClassifier
-from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.setfit import SetFitClassifier
-from goldsmith.prelabel.vectors import ensure_embeddings, record_text
+from goldsmith.models.classifier import LoopClassifier
+from goldsmith.models.embed import Embedder
+from goldsmith.models.setfit import SetFitClassifier
+from goldsmith.models.vectors import ensure_embeddings, record_text
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Question, Task
 from goldsmith.store import Store
@@ -93,7 +93,7 @@ def fit_classifier(
     """Fit on ``data.train`` with provenance weights as sample weights.
 
     ``learner`` is ``"logistic"`` (the in-loop classifier on the embedder's vectors) or
-    ``"setfit"`` (:class:`~goldsmith.prelabel.setfit.SetFitClassifier`, contrastive
+    ``"setfit"`` (:class:`~goldsmith.models.setfit.SetFitClassifier`, contrastive
     fine-tuning of the packaged all-MiniLM-L6-v2 on the texts; extra ``train``,
     single-label only).
 

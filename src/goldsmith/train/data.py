@@ -22,8 +22,8 @@ Machine labels (weak, llm) are noisy, and how sure the label model was is the be
 how much each one should count. ``machine="weighted"`` (the default) trains on the stored
 label weighted by ``0.5 × confidence``; ``machine="soft"`` trains on the posterior instead:
 the label gets its confidence, the rest is spread over the other classes
-(:func:`goldsmith.prelabel.soft_labels.label_posteriors`), and each class becomes a row
-weighted by its share (:func:`goldsmith.prelabel.soft_labels.expand_soft_labels`), which is
+(:func:`goldsmith.models.soft_labels.label_posteriors`), and each class becomes a row
+weighted by its share (:func:`goldsmith.models.soft_labels.expand_soft_labels`), which is
 the cross-entropy against the soft target. No machine label is dropped unless
 ``min_machine_confidence`` (default 0) says so. The old policy (a 0.7 floor) kept 234 of
 1,368 labels of a 10-class label model and halved the end model's accuracy. The default mode
@@ -47,7 +47,7 @@ import numpy.typing as npt
 
 from goldsmith.errors import SchemaError
 from goldsmith.export.plan import plan_splits, stratum
-from goldsmith.prelabel.soft_labels import MACHINE_WEIGHT, expand_soft_labels, label_posteriors
+from goldsmith.models.soft_labels import MACHINE_WEIGHT, expand_soft_labels, label_posteriors
 from goldsmith.schema import FinalLabel, Provenance, Question, Record, Task
 from goldsmith.store import Store
 

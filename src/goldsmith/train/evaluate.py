@@ -25,8 +25,8 @@ from typing import Any
 
 from goldsmith.errors import ConfigError, SchemaError
 from goldsmith.export import prompts
-from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.vectors import record_text
+from goldsmith.models.embed import Embedder
+from goldsmith.models.vectors import record_text
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Question, RatingQuestion, Task
 from goldsmith.store import Store

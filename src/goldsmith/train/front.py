@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from goldsmith.prelabel.embed import make_embedder
+from goldsmith.models.embed import make_embedder
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import Task
 from goldsmith.store import Store

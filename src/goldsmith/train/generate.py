@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.structured import AnswerFormat
+from goldsmith.llm.structured import AnswerFormat
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import LabelQuestion, Question, RatingQuestion
 from goldsmith.train.base_model import load_base
@@ -133,7 +133,7 @@ def preference_accuracy(model: Any, tokenizer: Any, rows: Sequence[dict[str, Any
 
 def parse_answer(question: Question, text: str) -> Any:
     """Read a generated answer as a value of ``question`` through the prelabeling schema
-    (:class:`~goldsmith.prelabel.structured.AnswerFormat`); None when it is not one.
+    (:class:`~goldsmith.llm.structured.AnswerFormat`); None when it is not one.
 
     A bare label is matched exactly, then case-insensitively, then as the first line; a JSON
     answer (``{"labels": [...]}`` of the multilabel export, or ``{question: value}``) is

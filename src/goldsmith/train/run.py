@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.embed import Embedder
+from goldsmith.models.embed import Embedder
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import PreferenceQuestion, Task
 from goldsmith.store import Store

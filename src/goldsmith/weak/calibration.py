@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from goldsmith.prelabel.calibrate import IsotonicCalibrator
+from goldsmith.models.calibrate import IsotonicCalibrator
 from goldsmith.weak.matrix import LabelMatrix
 
 MIN_GOLD = 30

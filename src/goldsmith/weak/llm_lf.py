@@ -1,7 +1,7 @@
 """A labeling function that asks an LLM.
 
 :func:`llm_lf` builds a batch LF: the applier hands it a batch of texts, each becomes a
-request built by :func:`goldsmith.prelabel.prompt.build_request` (the one prompt builder),
+request built by :func:`goldsmith.llm.prompt.build_request` (the one prompt builder),
 the batch is answered concurrently, and each answer is a vote where the model is sure
 enough. Answers are cached on disk, so applying the LF again costs nothing; its ``version``
 changes whenever the prompt (system prompt, guidelines, instructions, examples, question),
@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.llm import LLMClient, LLMConfig
-from goldsmith.prelabel.llm_cache import DEFAULT_CACHE
-from goldsmith.prelabel.llm_run import answer_many
-from goldsmith.prelabel.prompt import Example, Redact, build_request
+from goldsmith.llm.batch import answer_many
+from goldsmith.llm.cache import DEFAULT_CACHE
+from goldsmith.llm.client import LLMClient, LLMConfig
+from goldsmith.llm.prompt import Example, Redact, build_request
 from goldsmith.schema import FieldSpec, LabelQuestion, MultiLabelQuestion, Record, Task
 from goldsmith.weak.lf import ABSTAIN, LF, NOT, LFKind, digest, source_of
 
@@ -72,8 +72,8 @@ def llm_lf(
     name
         The LF's name.
     config, client
-        Exactly one: an :class:`~goldsmith.prelabel.llm.LLMConfig` (a client is opened for
-        each batch, with ``cache``) or an open :class:`~goldsmith.prelabel.llm.LLMClient`
+        Exactly one: an :class:`~goldsmith.llm.client.LLMConfig` (a client is opened for
+        each batch, with ``cache``) or an open :class:`~goldsmith.llm.client.LLMClient`
         (its own cache is used and it is not closed).
     task
         The task: its question, system prompt and redaction setting are used. Without it a

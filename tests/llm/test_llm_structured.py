@@ -8,8 +8,8 @@ import math
 import pytest
 
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.llm_confidence import Choice, combine, logprob_confidence, value_offsets
-from goldsmith.prelabel.structured import AnswerFormat, align_spans
+from goldsmith.llm.confidence import Choice, combine, logprob_confidence, value_offsets
+from goldsmith.llm.structured import AnswerFormat, align_spans
 from goldsmith.schema import (
     FieldSpec,
     LabelQuestion,

@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from goldsmith.prelabel import calibrate as calibrate_module
-from goldsmith.prelabel.calibrate import (
+from goldsmith.models import calibrate as calibrate_module
+from goldsmith.models.calibrate import (
     IsotonicCalibrator,
     expected_calibration_error,
     reliability_curve,
     top_label,
 )
-from goldsmith.prelabel.classifier import LoopClassifier
-from goldsmith.prelabel.embed import TfidfEmbedder
+from goldsmith.models.classifier import LoopClassifier
+from goldsmith.models.embed import TfidfEmbedder
 
 PHRASEBANK = (
     Path(__file__).resolve().parents[2].parent

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from goldsmith.errors import ConfigError, SchemaError
-from goldsmith.prelabel.prompt import DEFAULT_SYSTEM_PROMPT, build_request
+from goldsmith.llm.prompt import DEFAULT_SYSTEM_PROMPT, build_request
 from goldsmith.schema import (
     FieldKind,
     FieldSpec,

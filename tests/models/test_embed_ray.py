@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from goldsmith.prelabel.classifier import LoopClassifier
-from goldsmith.prelabel.vectors import embed_records
-from goldsmith.prelabel.vectors_ray import embed_records_ray, predict_proba_ray
+from goldsmith.models.classifier import LoopClassifier
+from goldsmith.models.vectors import embed_records
+from goldsmith.models.vectors_ray import embed_records_ray, predict_proba_ray
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance
 

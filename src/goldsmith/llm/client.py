@@ -6,16 +6,16 @@ through the official ``openai`` SDK:
 * **Retries** with backoff on 429, 5xx and dropped connections, honouring ``Retry-After``.
 * **Re-asks** when a reply is not valid JSON or breaks the answer schema: the bad reply and
   the error go back to the model, at most ``max_reasks`` times.
-* **A cache** (:mod:`~goldsmith.prelabel.llm_cache`): every paid answer is committed as it
+* **A cache** (:mod:`~goldsmith.llm.cache`): every paid answer is committed as it
   arrives, so a rerun after a crash repeats no paid call.
 * **A token budget** (prompt + completion tokens of paid calls; cache hits are free): once it
   is spent nothing more is sent.
 * **Confidence** from logprobs when the endpoint returns them, else self-consistency over
-  ``samples`` answers (:mod:`~goldsmith.prelabel.llm_confidence`).
+  ``samples`` answers (:mod:`~goldsmith.llm.confidence`).
 
 The API key comes from the config, else ``GOLDSMITH_LLM_API_KEY``, else ``OPENAI_API_KEY``;
 it is never logged, never in a ``repr`` and scrubbed from every error message. Batches run
-through :func:`goldsmith.prelabel.llm_run.answer_many`.
+through :func:`goldsmith.llm.batch.answer_many`.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from goldsmith.errors import ConfigError, SchemaError
-from goldsmith.prelabel._llm_http import CallFailed, Endpoint
-from goldsmith.prelabel.llm_cache import LLMCache, request_key
-from goldsmith.prelabel.llm_confidence import Choice, ConfidenceSource, combine
-from goldsmith.prelabel.prompt import ChatRequest
+from goldsmith.llm._http import CallFailed, Endpoint
+from goldsmith.llm.cache import LLMCache, request_key
+from goldsmith.llm.confidence import Choice, ConfidenceSource, combine
+from goldsmith.llm.prompt import ChatRequest
 
 Status = Literal["ok", "failed", "not_sent"]
 
@@ -113,14 +113,14 @@ class _Tally:
 
 
 class LLMClient:
-    """Answers :class:`~goldsmith.prelabel.prompt.ChatRequest` s through an endpoint.
+    """Answers :class:`~goldsmith.llm.prompt.ChatRequest` s through an endpoint.
 
     Parameters
     ----------
     config
         Endpoint, model and limits.
     cache
-        An :class:`~goldsmith.prelabel.llm_cache.LLMCache` or the path of its SQLite file;
+        An :class:`~goldsmith.llm.cache.LLMCache` or the path of its SQLite file;
         None caches nothing.
     sleep
         How to wait between retries.
@@ -290,7 +290,7 @@ class LLMClient:
         Parameters
         ----------
         request
-            From :func:`~goldsmith.prelabel.prompt.build_request`.
+            From :func:`~goldsmith.llm.prompt.build_request`.
         index
             Copied into the result (its position in a batch).
         budget

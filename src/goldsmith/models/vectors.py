@@ -7,7 +7,7 @@ run keeps its progress and memory stays bounded by a page, whatever the corpus s
 :func:`iter_vectors` streams the stored vectors back in pages, and :func:`embed_records`
 returns them as one matrix for callers that need it (small corpora, or a subset of records).
 
-A :class:`~goldsmith.prelabel.embed.CorpusEmbedder` (tfidf) is fitted on :func:`fit_texts`:
+A :class:`~goldsmith.models.embed.CorpusEmbedder` (tfidf) is fitted on :func:`fit_texts`:
 every record's text up to :data:`FIT_SAMPLE` records, else that many spread evenly over the
 ids, and only when some vector of that fit is missing.
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from goldsmith.prelabel.embed import CorpusEmbedder, Embedder, as_corpus_embedder
+from goldsmith.models.embed import CorpusEmbedder, Embedder, as_corpus_embedder
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import Record
 from goldsmith.store import Store

@@ -20,7 +20,7 @@ import openai
 
 from goldsmith.errors import ConfigError
 
-log = logging.getLogger("goldsmith.prelabel.llm")
+log = logging.getLogger("goldsmith.llm.client")
 
 ENV_KEYS = ("GOLDSMITH_LLM_API_KEY", "OPENAI_API_KEY")
 """Where the API key is looked up, in order, when the config has none."""

@@ -5,7 +5,7 @@ Three kinds, picked by a spec string (:func:`make_embedder`):
 * ``tfidf`` (default, needs no files): TF-IDF + truncated SVD (LSA), L2-normalised. It is
   fitted on a corpus, so it is a :class:`CorpusEmbedder`: its id is a digest of its settings
   and of the texts it was fitted on, and vectors from another fit are never mixed with its.
-* ``model2vec:<folder>``: a static Model2Vec model (:mod:`goldsmith.prelabel.model2vec`).
+* ``model2vec:<folder>``: a static Model2Vec model (:mod:`goldsmith.models.model2vec`).
 * ``sentence-transformers:<folder or name>``: needs ``pip install 'goldsmith[embed]'``;
   local files only, never a download.
 
@@ -27,7 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
 from goldsmith.errors import ConfigError, InputError, MissingExtraError, RegistryError
-from goldsmith.prelabel.model2vec import Model2VecEmbedder
+from goldsmith.models.model2vec import Model2VecEmbedder
 
 Float32Array = npt.NDArray[np.float32]
 KINDS = ("tfidf", "model2vec:<folder>", "sentence-transformers:<folder or cached name>")

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from goldsmith.errors import ConfigError
-from goldsmith.prelabel.llm import LLMClient, LLMConfig
-from goldsmith.prelabel.llm_cache import LLMCache, canonical_json
-from goldsmith.prelabel.llm_run import answer_many, prelabel_records
-from goldsmith.prelabel.prompt import build_request
+from goldsmith.llm.batch import answer_many, prelabel_records
+from goldsmith.llm.cache import LLMCache, canonical_json
+from goldsmith.llm.client import LLMClient, LLMConfig
+from goldsmith.llm.prompt import build_request
 from goldsmith.schema import FieldSpec, LabelQuestion, Record, Settings, SuggestionKind, Task
 from openai_server import Fault, OpenAIServer, Reply, answer_with, record_text
 
@@ -313,8 +313,8 @@ def test_a_token_budget_stops_cleanly_and_a_rerun_finishes(
 
 CRASHING_RUN = """
 import sys
-from goldsmith.prelabel.llm import LLMClient, LLMConfig
-from goldsmith.prelabel.llm_run import prelabel_records
+from goldsmith.llm.client import LLMClient, LLMConfig
+from goldsmith.llm.batch import prelabel_records
 from goldsmith.schema import FieldSpec, LabelQuestion, Record, Settings, Task
 
 url, cache, n = sys.argv[1], sys.argv[2], int(sys.argv[3])

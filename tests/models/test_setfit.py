@@ -21,7 +21,7 @@ from sklearn.metrics import f1_score
 
 from goldsmith.active.simulate import simulate
 from goldsmith.errors import ConfigError, MissingExtraError, SchemaError
-from goldsmith.prelabel.setfit import SetFitClassifier, packaged_model_path
+from goldsmith.models.setfit import SetFitClassifier, packaged_model_path
 
 DATA = (
     Path(__file__).resolve().parents[3]
@@ -242,7 +242,7 @@ BLOCK_TORCH = textwrap.dedent(
 
     sys.meta_path.insert(0, Block())
     from goldsmith.errors import MissingExtraError
-    from goldsmith.prelabel.setfit import SetFitClassifier
+    from goldsmith.models.setfit import SetFitClassifier
 
     model = sys.argv[1]
     try:

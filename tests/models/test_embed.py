@@ -17,15 +17,15 @@ from safetensors.numpy import save_file
 from tokenizers import Tokenizer, models, pre_tokenizers
 
 from goldsmith.errors import ConfigError, InputError, MissingExtraError, RegistryError
-from goldsmith.prelabel import embed as embed_module
-from goldsmith.prelabel.embed import (
+from goldsmith.models import embed as embed_module
+from goldsmith.models.embed import (
     Embedder,
     SentenceTransformerEmbedder,
     TfidfEmbedder,
     make_embedder,
 )
-from goldsmith.prelabel.model2vec import Model2VecEmbedder
-from goldsmith.prelabel.vectors import embed_records, record_text
+from goldsmith.models.model2vec import Model2VecEmbedder
+from goldsmith.models.vectors import embed_records, record_text
 from goldsmith.schema import Record, content_hash
 from goldsmith.store import Store
 
@@ -368,7 +368,7 @@ def test_embedding_streams_pages_and_batches_consecutive_missing_records(
 ) -> None:
     """Pages of 7 records, batches of 10: the missing records are encoded in id order, 10
     at a time across page boundaries, whatever was stored before."""
-    from goldsmith.prelabel import vectors
+    from goldsmith.models import vectors
 
     monkeypatch.setattr(vectors, "PAGE", 7)
     _tiny_model(tmp_path / "m")
@@ -388,7 +388,7 @@ def test_embedding_streams_pages_and_batches_consecutive_missing_records(
 def test_tfidf_is_fitted_on_an_even_sample_of_a_large_corpus(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from goldsmith.prelabel import vectors
+    from goldsmith.models import vectors
 
     ids = _add(store, _texts(100))
     sample = vectors.fit_texts(store, limit=10)

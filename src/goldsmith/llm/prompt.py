@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from goldsmith.errors import ConfigError, SchemaError
-from goldsmith.prelabel.structured import AnswerFormat
+from goldsmith.llm.structured import AnswerFormat
 from goldsmith.schema import (
     LabelQuestion,
     MultiLabelQuestion,

@@ -17,12 +17,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from goldsmith.errors import SchemaError
-from goldsmith.prelabel.llm import LLMClient, LLMResult, TokenBudget
-from goldsmith.prelabel.prompt import ChatRequest, Example, Redact, build_request
+from goldsmith.llm.client import LLMClient, LLMResult, TokenBudget
+from goldsmith.llm.prompt import ChatRequest, Example, Redact, build_request
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import Record, Suggestion, SuggestionKind, Task
 
-log = logging.getLogger("goldsmith.prelabel.llm")
+log = logging.getLogger("goldsmith.llm.client")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def answer_many(
     client
         The client; its config gives the concurrency, budget and failure limit.
     requests
-        From :func:`~goldsmith.prelabel.prompt.build_request`; consumed lazily, so a
+        From :func:`~goldsmith.llm.prompt.build_request`; consumed lazily, so a
         generator keeps only the requests in flight in memory.
     total
         How many requests there are, for progress (a sequence's length by default).
@@ -159,7 +159,7 @@ def prelabel_records(
     client
         The LLM client (with its cache).
     task, guidelines
-        What is asked and how (see :func:`~goldsmith.prelabel.prompt.build_request`).
+        What is asked and how (see :func:`~goldsmith.llm.prompt.build_request`).
     records
         Stored records (each with an ``id``); an iterator is read lazily.
     questions

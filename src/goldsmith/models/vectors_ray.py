@@ -1,6 +1,6 @@
 """Embedding and classifier scoring on Ray, over Parquet partitions, resumable.
 
-:func:`embed_records_ray` is :func:`~goldsmith.prelabel.vectors.ensure_embeddings` with
+:func:`embed_records_ray` is :func:`~goldsmith.models.vectors.ensure_embeddings` with
 the encoding done by Ray tasks: the driver fits a corpus embedder (tfidf) on the local
 engine's sample when one of its vectors is missing, writes the records still without a vector
 as Parquet partitions (``id``, ``text``) into a job folder keyed by the embedder id and those
@@ -14,7 +14,7 @@ Resume: a killed run leaves the finished partitions' vectors in the store (and t
 files in the job folder); the rerun embeds only what is still missing.
 
 :func:`predict_proba_ray` scores a fitted classifier (anything with ``predict_proba``, such
-as the :class:`~goldsmith.prelabel.classifier.LoopClassifier`) on stored vectors, one Ray task
+as the :class:`~goldsmith.models.classifier.LoopClassifier`) on stored vectors, one Ray task
 per Parquet partition of (``id``, ``vector``) rows; the probabilities are the local ones.
 """
 
@@ -29,8 +29,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from goldsmith.prelabel.embed import Embedder
-from goldsmith.prelabel.vectors import (
+from goldsmith.models.embed import Embedder
+from goldsmith.models.vectors import (
     VECTOR_PAGE,
     EmbedSummary,
     TextOf,
@@ -75,7 +75,7 @@ def embed_records_ray(
     Parameters
     ----------
     store, embedder, text_of, batch_size
-        As for :func:`~goldsmith.prelabel.vectors.embed_records`.
+        As for :func:`~goldsmith.models.vectors.embed_records`.
     jobs_dir
         Folder of resumable jobs (a project's ``.goldsmith/jobs``); with ``address`` it must
         be on storage the cluster's workers see.
@@ -91,7 +91,7 @@ def embed_records_ray(
     Returns
     -------
     EmbedSummary
-        As the local engine's :func:`~goldsmith.prelabel.vectors.ensure_embeddings`;
+        As the local engine's :func:`~goldsmith.models.vectors.ensure_embeddings`;
         ``n_computed`` counts vectors computed by this run and by the unfinished earlier
         runs it resumed.
     """

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from goldsmith.prelabel import classifier as classifier_module
-from goldsmith.prelabel.calibrate import expected_calibration_error, top_label
-from goldsmith.prelabel.classifier import LoopClassifier
-from goldsmith.prelabel.embed import TfidfEmbedder, make_embedder
+from goldsmith.models import classifier as classifier_module
+from goldsmith.models.calibrate import expected_calibration_error, top_label
+from goldsmith.models.classifier import LoopClassifier
+from goldsmith.models.embed import TfidfEmbedder, make_embedder
 
 MEDICAL = (
     Path(__file__).resolve().parents[2].parent

@@ -1,0 +1,1 @@
+"""Question kinds: one module per kind, each a :class:`~goldsmith.kinds.base.QuestionKind`."""

@@ -1,0 +1,1 @@
+"""Shared models below every stage: embedders, the in-loop classifier, calibrators, vectors."""
