@@ -283,6 +283,142 @@ def test_imports_inside_functions_are_only_optional_extras() -> None:
     )
 
 
+# --------------------------------------------------------------------------- floors
+
+# Each top-level module or package of goldsmith sits on one floor and imports only its own
+# floor or those below (DESIGN.md, "the one picture"). The CLI, the server and the SDK are
+# above them all (``TOP``); ``goldsmith/__init__`` is the facade.
+FLOORS: dict[str, int] = {
+    # 0: the vocabulary and the store
+    **dict.fromkeys(["errors", "schema", "kinds", "store", "progress", "ray_jobs", "_lazy"], 0),
+    # 1: shared machinery every stage may use (arrays in, arrays out; text hygiene; labels)
+    **dict.fromkeys(["models", "llm", "pii", "dedup", "labels", "config"], 1),
+    # 2: the stages
+    **dict.fromkeys(
+        ["ingest", "weak", "active", "prelabel", "quality", "augment", "export", "train"], 2
+    ),
+    **dict.fromkeys(["annotation", "access"], 2),
+    # 3: the workflow front and what it alone composes from several stages
+    **dict.fromkeys(["simulation", "engines", "overview", "project"], 3),
+}
+STAGES = {name for name, floor in FLOORS.items() if floor == 2}
+
+# The sideways edges between stages that are allowed, each by name and with its reason.
+SIDEWAYS = {
+    # augmentation is judged by the simulator's replay of labels (with and without synthetic)
+    ("goldsmith.augment.evaluate", "goldsmith.active.simulate"),
+    # the label-consistency filter asks the applied LFs and their label model
+    ("goldsmith.augment.label_check", "goldsmith.weak.apply"),
+    ("goldsmith.augment.label_check", "goldsmith.weak.label_models"),
+    ("goldsmith.augment.label_check", "goldsmith.weak.lf"),
+    ("goldsmith.augment.label_check", "goldsmith.weak.run"),
+    ("goldsmith.augment.run", "goldsmith.weak.lf"),
+    # gold honeypots are the queue's business, scored by quality's pure rule (no transaction)
+    ("goldsmith.annotation.queue", "goldsmith.quality.honeypots"),
+    # gold is sampled with the export's group-aware splitter, so gold never straddles splits
+    ("goldsmith.quality.gold", "goldsmith.export.splits"),
+    # annotator skill is Dawid-Skene, the same EM as the label model's
+    ("goldsmith.quality.annotators", "goldsmith.weak.label_models"),
+    # training rows are the export's rows and prompts: what is trained is what is exported
+    ("goldsmith.train.chat", "goldsmith.export.prompts"),
+    ("goldsmith.train.data", "goldsmith.export.plan"),
+    ("goldsmith.train.evaluate", "goldsmith.export.prompts"),
+    # the evaluation report reuses the QA report's figures and HTML shell
+    ("goldsmith.train.report", "goldsmith.quality.figures"),
+    ("goldsmith.train.report", "goldsmith.quality.report"),
+}
+
+
+def _floor(module: str) -> int | None:
+    parts = module.split(".")
+    return FLOORS.get(parts[1]) if len(parts) > 1 else None
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _floor_breaks(edges: list[Edge]) -> list[str]:
+    out = []
+    for e in edges:
+        low, high = _floor(e.source), _floor(e.target)
+        if low is None or high is None:
+            continue
+        if high > low:
+            out.append(f"{e.source} (floor {low}) imports {e.target} (floor {high}), line {e.line}")
+        elif (
+            low == high == 2
+            and _package(e.source) != _package(e.target)
+            and (e.source, e.target) not in SIDEWAYS
+        ):
+            out.append(f"stage {e.source} imports stage {e.target} sideways, line {e.line}")
+    return out
+
+
+def test_every_top_level_module_has_a_floor() -> None:
+    named = {m.split(".")[1] for m in MODULES if m.count(".") >= 1}
+    unplaced = sorted(
+        n for n in named if n not in FLOORS and not _is_top(f"goldsmith.{n}") and n != "__main__"
+    )
+    assert unplaced == [], f"give these a floor in FLOORS (tests/test_architecture.py): {unplaced}"
+
+
+def test_floors_hold_and_stages_do_not_import_sideways() -> None:
+    broken = _floor_breaks(EDGES)
+    assert broken == [], (
+        "imports go down the floors, and a stage uses another only through an edge named in "
+        "SIDEWAYS:\n  " + "\n  ".join(broken)
+    )
+
+
+def test_every_allowed_sideways_edge_is_still_used() -> None:
+    pairs = {(e.source, e.target) for e in EDGES}
+    assert sorted(SIDEWAYS - pairs) == []
+
+
+def test_floor_check_flags_upward_and_sideways_edges() -> None:
+    fake = [
+        Edge("goldsmith.models.classifier", "goldsmith.active.loop", 1, False, False),
+        Edge("goldsmith.weak.fit", "goldsmith.quality.resolve", 2, False, False),
+        Edge("goldsmith.train.report", "goldsmith.quality.report", 3, False, False),
+        Edge("goldsmith.project", "goldsmith.weak.fit", 4, False, False),
+    ]
+    assert _floor_breaks(fake) == [
+        "goldsmith.models.classifier (floor 1) imports goldsmith.active.loop (floor 2), line 1",
+        "stage goldsmith.weak.fit imports stage goldsmith.quality.resolve sideways, line 2",
+    ]
+
+
+def test_no_transaction_crosses_a_package() -> None:
+    """A store transaction is used only inside the package that opened it: no module outside
+    ``store`` takes one from another package (``Nothing passes a database session across a
+    module boundary except store``)."""
+    takers = {}
+    for module, path in MODULES.items():
+        if _package(module) == "store":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                args = node.args.args + node.args.kwonlyargs
+                if any(
+                    a.annotation is not None and "Tx" in ast.unparse(a.annotation) for a in args
+                ):
+                    takers[f"{module}.{node.name}"] = _package(module)
+    crossing = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    name = f"{node.module}.{alias.name}"
+                    if name in takers and takers[name] != _package(module):
+                        crossing.append(f"{module} imports {name}")
+    assert crossing == [], "these pass a store transaction across packages:\n  " + "\n  ".join(
+        crossing
+    )
+
+
 # --------------------------------------------------------------------------- public API
 
 

@@ -6,15 +6,14 @@ server and the SDK call these methods and hold no logic of their own.
 
 from __future__ import annotations
 
-import json
 import os
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from goldsmith import config as _config
-from goldsmith.access import users as _users
+from goldsmith.access.front import AccessFront
 from goldsmith.active import loop as _loop
 from goldsmith.active.loop import LoopReport
 from goldsmith.annotation import queue as _queue
@@ -22,7 +21,8 @@ from goldsmith.annotation.queue import Item
 from goldsmith.augment import run as _augment
 from goldsmith.augment.evaluate import AugmentEvalRow
 from goldsmith.dedup.store import StoreDedupResult, assign_near_dup_groups
-from goldsmith.errors import ConfigError, SchemaError
+from goldsmith.engines import make_engine
+from goldsmith.errors import ConfigError
 from goldsmith.export import run as _export
 from goldsmith.export import validate as _validate
 from goldsmith.export.options import ExportOptions, ExportReport
@@ -32,30 +32,21 @@ from goldsmith.ingest.options import ImportOptions, ImportReport
 from goldsmith.ingest.rows import AddReport
 from goldsmith.llm.cache import DEFAULT_CACHE
 from goldsmith.llm.client import LLMClient, LLMConfig
-from goldsmith.llm.prompt import Redact
 from goldsmith.models.embed import Embedder, make_embedder
-from goldsmith.models.vectors import EmbedSummary, ensure_embeddings
-from goldsmith.models.vectors_ray import embed_records_ray, ray_scorer
+from goldsmith.models.vectors import EmbedSummary
+from goldsmith.overview import project_status
 from goldsmith.pii import Redactor, ScanReport
-from goldsmith.prelabel.llm_ray import prelabel_with_llm_ray
-from goldsmith.prelabel.llm_store import LLMPrelabelReport, prelabel_with_llm
+from goldsmith.pii.store_scan import scan_store
+from goldsmith.prelabel.llm_store import LLMPrelabelReport
+from goldsmith.prelabel.options import LLMPrelabelOptions
 from goldsmith.progress import SILENT, Progress
-from goldsmith.quality import review as _review
-from goldsmith.quality import rounds as _rounds
-from goldsmith.quality.consensus import majority
-from goldsmith.quality.gold import sample_gold
-from goldsmith.quality.report import write_report
-from goldsmith.ray_jobs import JOBS_DIR, use_ray
+from goldsmith.quality.front import QualityFront
 from goldsmith.schema import (
-    FinalLabel,
-    Provenance,
     Record,
     Response,
     ResponseStatus,
-    Role,
     Suggestion,
     Task,
-    User,
 )
 from goldsmith.simulation import SimulationRequest, run_simulation
 from goldsmith.store import Store
@@ -71,7 +62,7 @@ from goldsmith.weak.run import ApplyReport
 PII_SALT_ENV = "GOLDSMITH_PII_SALT"
 
 
-class Project(TrainFront):
+class Project(AccessFront, QualityFront, TrainFront):
     """A project folder: its task (``goldsmith.toml``) and its store."""
 
     def __init__(self, cfg: _config.ProjectConfig, store: Store) -> None:
@@ -178,50 +169,6 @@ class Project(TrainFront):
                     r.guideline_version = version
             return tx.upsert_responses(items)
 
-    def resolve_final_labels(self) -> int:
-        """Turn submitted responses into final labels by strict majority.
-
-        A record needs ``settings.overlap`` submitted responses. Gold labels and reviewers'
-        decisions are never overwritten. One response gives provenance ``human``; several
-        give ``consensus``.
-        """
-        need = self.task.settings.overlap
-        finals: list[FinalLabel] = []
-        with self.store.write() as tx:
-            ids = list(tx.records_with_responses(status=ResponseStatus.SUBMITTED))
-            gold = {
-                (f.record_id, f.question)
-                for f in tx.final_labels_for(ids)
-                if f.provenance in (Provenance.GOLD, Provenance.REVIEW)
-            }
-            by_record: dict[int, list[Response]] = defaultdict(list)
-            for r in tx.responses_for(ids, status=ResponseStatus.SUBMITTED):
-                by_record[r.record_id].append(r)
-            for rid, resps in by_record.items():
-                for q in self.task.questions:
-                    votes = [r.values[q.name] for r in resps if q.name in r.values]
-                    won = majority(votes, min_votes=need)
-                    if won is None or (rid, q.name) in gold:
-                        continue
-                    prov = Provenance.HUMAN if len(votes) == 1 else Provenance.CONSENSUS
-                    finals.append(FinalLabel(rid, q.name, won[0], prov, won[1]))
-            return tx.set_final_labels(finals)
-
-    def mark_gold(self, fraction: float, *, seed: int = 0, question: str | None = None) -> int:
-        """Promote a stratified ``fraction`` of human-labeled records to gold."""
-        q = self.task.question(question)
-        with self.store.write() as tx:
-            candidates: list[FinalLabel] = []
-            for batch in tx.iter_labeled(provenance=[Provenance.HUMAN, Provenance.CONSENSUS]):
-                candidates.extend(labels[q.name] for _, labels in batch if q.name in labels)
-            if not candidates:
-                raise SchemaError(f"no human labels for question {q.name!r} to promote to gold")
-            strata = [json.dumps(f.value, sort_keys=True) for f in candidates]
-            chosen = [candidates[i] for i in sample_gold(strata, fraction, seed=seed)]
-            for f in chosen:
-                f.provenance = Provenance.GOLD
-            return tx.set_final_labels(chosen)
-
     def responses(
         self,
         *,
@@ -304,42 +251,6 @@ class Project(TrainFront):
     def progress(self, user: str) -> dict[str, Any]:
         return _queue.progress(self.store, user)
 
-    # ------------------------------------------------------------------ users
-
-    def add_user(self, name: str, role: Role | str, password: str | None = None) -> str:
-        """Create a user; returns ``password`` or a generated one-time password."""
-        return _users.add_user(self.store, name, role, password)
-
-    def users(self) -> list[User]:
-        with self.store.read() as tx:
-            return tx.list_users()
-
-    def user(self, name: str) -> User:
-        with self.store.read() as tx:
-            return tx.user(name)
-
-    def create_api_key(self, name: str) -> str:
-        """A new API key for ``name``, stored hashed: this is the only time it is shown."""
-        return _users.create_api_key(self.store, name)
-
-    def user_for_key(self, key: str) -> User:
-        return _users.user_for_key(self.store, key)
-
-    def check_password(self, name: str, password: str) -> User:
-        return _users.check_password(self.store, name, password)
-
-    def open_session(
-        self, user: User, *, seconds: float = _users.SESSION_SECONDS
-    ) -> tuple[str, str]:
-        """``(token, csrf)`` of a new login session for ``user``, valid for ``seconds``."""
-        return _users.open_session(self.store, user, seconds=seconds)
-
-    def session_user(self, token: str) -> tuple[User, str]:
-        return _users.session_user(self.store, token)
-
-    def close_session(self, token: str) -> None:
-        _users.close_session(self.store, token)
-
     # ------------------------------------------------------------------ weak supervision
 
     def apply_lfs(
@@ -407,14 +318,8 @@ class Project(TrainFront):
         """Embed every record with ``spec`` (cached per record and model id, streaming) and
         make it the project's embedder for the model in the loop. ``engine="ray"`` encodes
         on Ray (local, or at ``ray_address``), resumably: the same vectors."""
-        embedder = self.embedder(spec)
-        if use_ray(engine):
-            jobs = self.root / JOBS_DIR
-            embedded = embed_records_ray(
-                self.store, embedder, jobs_dir=jobs, address=ray_address, progress=progress
-            )
-        else:
-            embedded = ensure_embeddings(self.store, embedder, progress=progress)
+        runner = make_engine(engine, self.root, ray_address)
+        embedded = runner.embed(self.store, self.embedder(spec), progress)
         if spec is not None:
             with self.store.write() as tx:
                 tx.set_meta("embedder", spec)
@@ -435,8 +340,9 @@ class Project(TrainFront):
         suggestions, and order the annotation queue with ``strategy`` (default: the last one
         used, ``margin`` at first; at most ``shortlist`` open records, the rest by id).
         ``engine="ray"`` embeds new records and scores every record on Ray."""
-        if use_ray(engine):
-            self.embed(engine=engine, ray_address=ray_address, progress=progress)
+        runner = make_engine(engine, self.root, ray_address)
+        if runner.distributed:
+            runner.embed(self.store, self.embedder(), progress)
         with self.store.read() as tx:
             chosen = strategy or tx.get_meta("strategy") or "auto"
         report = _loop.retrain(
@@ -447,9 +353,7 @@ class Project(TrainFront):
             strategy=str(chosen),
             seed=seed,
             shortlist=shortlist,
-            score=ray_scorer(self.store, self.root / JOBS_DIR, ray_address)
-            if use_ray(engine)
-            else None,
+            score=runner.scorer(self.store),
             progress=progress,
         )
         if strategy is not None:
@@ -464,63 +368,39 @@ class Project(TrainFront):
 
     def pii_scan(self, *, kinds: Sequence[str] | None = None) -> ScanReport:
         """Count the PII in every record's text fields, per kind, with masked examples."""
-        with self.store.read() as tx:
-            texts = [
-                value
-                for batch in tx.iter_records()
-                for r in batch
-                for value in r.fields.values()
-                if isinstance(value, str)
-            ]
-        return Redactor(kinds=kinds).scan(texts)
+        return scan_store(self.store, kinds=kinds)
 
     def prelabel_llm(
         self,
         config: LLMConfig,
+        options: LLMPrelabelOptions | None = None,
         *,
-        question: str | None = None,
-        limit: int | None = None,
-        calibrate_on: int = 200,
-        shots: int = 4,
-        threshold: float = 0.9,
-        redact: Redact | None = None,
-        seed: int = 0,
         engine: str = "local",
         ray_address: str | None = None,
         progress: Progress = SILENT,
+        **fields: Any,
     ) -> LLMPrelabelReport:
         """Prelabel unlabeled records with an OpenAI-compatible LLM (few-shot by similarity),
         calibrate its confidence on gold, and route: confident answers become final labels
         with provenance llm, the others go to the front of the queue. Answers are cached in
         ``.goldsmith/llm-cache.sqlite``, so a rerun or a resumed run pays only for new ones.
+        ``fields`` are those of :class:`~goldsmith.prelabel.options.LLMPrelabelOptions`.
         ``engine="ray"`` embeds and asks from Ray workers (one shared cache and budget)."""
-        if redact is None and self.task.settings.redact_before_llm:
-            redact = self.redactor()
-        options: dict[str, Any] = dict(
-            question=question,
-            limit=limit,
-            calibrate_on=calibrate_on,
-            shots=shots,
-            threshold=threshold,
-            redact=redact,
-            seed=seed,
-            progress=progress,
-        )
-        cache = self.root / DEFAULT_CACHE
-        if use_ray(engine):
-            self.embed(engine=engine, ray_address=ray_address, progress=progress)
-            return prelabel_with_llm_ray(
-                self.store,
-                self.task,
-                config,
-                self.embedder(),
-                cache=cache,
-                jobs_dir=self.root / JOBS_DIR,
-                address=ray_address,
-                **options,
+        if options is not None and fields:
+            raise ConfigError(
+                f"pass the prelabeling options either as options= or as {sorted(fields)}, "
+                "not both"
             )
-        with LLMClient(config, cache=cache) as client:
-            return prelabel_with_llm(self.store, self.task, client, self.embedder(), **options)
+        opts = options or LLMPrelabelOptions(**fields)
+        if opts.redact is None and self.task.settings.redact_before_llm:
+            opts = replace(opts, redact=self.redactor())
+        runner = make_engine(engine, self.root, ray_address)
+        if runner.distributed:
+            runner.embed(self.store, self.embedder(), progress)
+        return runner.prelabel_llm(
+            self.store, self.task, config, self.embedder(), opts,
+            cache=self.root / DEFAULT_CACHE, progress=progress,
+        )  # fmt: skip
 
     def simulate(
         self,
@@ -595,141 +475,11 @@ class Project(TrainFront):
             self.store, self.task, self.embedder(), budgets=budgets, repeats=repeats, seed=seed
         )
 
-    # ------------------------------------------------------------------ quality
-
-    def start_round(
-        self, *, size: int, gold_rate: float = 0.05, guidelines: str | None = None
-    ) -> dict[str, Any]:
-        """Open the next round: new guidelines (when given), the ``size`` open records first
-        in the queue as its batch, and gold records mixed into every queue at ``gold_rate``."""
-        return _rounds.start_round(
-            self.store, self.task, size=size, gold_rate=gold_rate, guidelines=guidelines
-        )
-
-    def qa_report(self, *, number: int | None = None, n_boot: int = 1000) -> dict[str, Any]:
-        """The QA report data of round ``number`` (the latest; a closed round's is frozen)."""
-        with self.store.read() as tx:
-            closed = [r for r in tx.list_rounds() if r["status"] == "closed"]
-            pick = [r for r in closed if number is None or r["number"] == number]
-            if pick and (number is not None or tx.open_round() is None):
-                frozen = tx.round_report(pick[-1]["id"])
-                if isinstance(frozen, dict):
-                    return frozen
-        report, _, _ = _rounds.round_report(self.store, self.task, number=number, n_boot=n_boot)
-        return report
-
-    def agreement(
-        self, *, question: str | None = None, number: int | None = None, n_boot: int = 1000
-    ) -> dict[str, Any]:
-        """Inter-annotator agreement on ``question`` (any kind) for round ``number`` (the
-        latest), per label and per annotator pair, with bootstrap intervals."""
-        return _rounds.question_agreement(
-            self.store, self.task, question=question, number=number, n_boot=n_boot
-        )
-
-    def write_qa_report(self, path: str | Path, *, number: int | None = None) -> Path:
-        """Write the self-contained HTML QA report of a round to ``path``."""
-        data = self.qa_report(number=number)
-        title = f"{self.task.name}: QA report" + (
-            f", round {data['round']}" if data.get("round") else ""
-        )
-        return write_report(Path(path), data, title=title)
-
-    def close_round(self, *, method: _rounds.Method = "dawid-skene") -> dict[str, Any]:
-        """Close the open round: resolve its final labels by consensus, queue its doubtful
-        items for review, freeze its report and write it to ``qa/round-N.html``."""
-        report, counts = _rounds.close_round(self.store, self.task, method=method)
-        html = self.write_qa_report(self.root / "qa" / f"round-{report['round']}.html")
-        return {**counts, "round": report["round"], "report": str(html)}
-
-    def label_issues(self, *, limit: int = 100, seed: int = 0) -> list[dict[str, Any]]:
-        """Suspected label errors (cleanlab on out-of-fold probabilities), sent to review."""
-        return _rounds.queue_label_issues(
-            self.store, self.task, self.embedder(), limit=limit, seed=seed
-        )
-
-    def reviews(
-        self, *, status: str | None = "open", limit: int = 100, offset: int = 0
-    ) -> list[dict[str, Any]]:
-        """Review items, highest priority first, each with its record's ``fields``."""
-        with self.store.read() as tx:
-            items = tx.list_reviews(status=status, limit=limit, offset=offset)
-            fields = tx.record_texts([i["record_id"] for i in items])
-        return [{**i, "fields": fields.get(i["record_id"], {})} for i in items]
-
-    def annotator_scores(
-        self, report: dict[str, Any] | None = None, *, n_boot: int = 200
-    ) -> list[dict[str, Any]]:
-        """Each annotator's scores from ``report`` (default: the latest QA report), with
-        whether they are paused now (a closed round's report is frozen), plus paused
-        annotators it does not list, so each can be resumed."""
-        data = self.qa_report(n_boot=n_boot) if report is None else report
-        rows = list(data.get("annotators") or [])
-        with self.store.read() as tx:
-            paused = {u.name: tx.is_paused(u.name) for u in tx.list_users()}
-        out = [{**r, "paused": paused.get(r["name"], bool(r.get("paused")))} for r in rows]
-        listed = {r["name"] for r in rows}
-        return out + [
-            {"name": n, "paused": True} for n, p in paused.items() if p and n not in listed
-        ]
-
-    def decide_review(
-        self,
-        review_id: int,
-        *,
-        reviewer: str,
-        action: _review.Action,
-        value: Any = None,
-        comment: str | None = None,
-    ) -> dict[str, Any]:
-        """Accept, edit or reject a review item; see :mod:`goldsmith.quality.review`."""
-        return _review.decide(
-            self.store,
-            self.task,
-            review_id,
-            reviewer=reviewer,
-            action=action,
-            value=value,
-            comment=comment,
-        )
-
-    def feedback(self, user: str, *, mark_seen: bool = False) -> list[dict[str, Any]]:
-        """``user``'s unseen feedback from reviewers (``mark_seen``: then mark it seen)."""
-        with self.store.write() as tx:
-            items = tx.feedback_for(user)
-            if mark_seen:
-                tx.mark_feedback_seen(user, [f["id"] for f in items])
-            return items
-
-    def mark_feedback_seen(self, user: str, ids: Sequence[int]) -> int:
-        """Mark some of ``user``'s feedback seen (others' ids are ignored)."""
-        with self.store.write() as tx:
-            return tx.mark_feedback_seen(user, ids)
-
-    def set_paused(self, name: str, paused: bool) -> None:
-        """Pause or resume an annotator (paused annotators get no records)."""
-        with self.store.write() as tx:
-            tx.set_paused(name, paused)
-
     # ------------------------------------------------------------------ overview
 
     def status(self) -> dict[str, Any]:
         """Counts of records by status, final label, provenance and suggestion kind."""
-        with self.store.read() as tx:
-            labels = {q.name: tx.final_value_counts(q.name) for q in self.task.questions}
-            return {
-                "project": self.task.name,
-                "store": self.store.dialect,
-                "records": tx.status_counts(),
-                "labels": labels,
-                "provenance": tx.provenance_counts(),
-                "suggestions": tx.suggestion_counts(),
-                "guideline_version": tx.latest_guideline_version(),
-                "imports": len(tx.list_imports()),
-                "active_learning": _loop.loop_state(tx.get_meta(_loop.META_KEY)),
-                "reviews_open": tx.review_counts(),
-                "round": tx.open_round(),
-            }
+        return project_status(self.store, self.task)
 
     # ------------------------------------------------------------------ data out
 

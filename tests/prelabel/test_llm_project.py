@@ -15,7 +15,9 @@ import pytest
 import tomli_w
 
 from goldsmith.config import CONFIG_NAME
+from goldsmith.errors import ConfigError, SchemaError
 from goldsmith.llm.client import LLMConfig
+from goldsmith.prelabel.options import LLMPrelabelOptions
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance
 from openai_server import OpenAIServer, Reply, record_text
@@ -173,3 +175,23 @@ def test_no_planted_pii_reaches_the_llm(tmp_path: Path) -> None:
             assert value not in sent, kind
             assert value.split()[-1] not in sent, kind  # not even the last part
         assert "[EMAIL_1]" in sent and "[PERSON_1]" in sent
+
+
+def test_llm_prelabel_takes_one_options_object(fin: tuple[Project, dict[str, str]]) -> None:
+    """The options object and the keyword fields ask the same run; both at once is refused."""
+    p, truth = fin
+    with OpenAIServer(_policy(truth)) as server:
+        config = LLMConfig(model="test-model", base_url=server.url, api_key="sk-test")
+        by_object = p.prelabel_llm(config, LLMPrelabelOptions(limit=4, calibrate_on=0, shots=2))
+        sent = len(server.chat)
+        by_fields = p.prelabel_llm(config, limit=4, calibrate_on=0, shots=2)
+        assert len(server.chat) == sent  # the same requests: all served from the cache
+        with pytest.raises(ConfigError, match="not both"):
+            p.prelabel_llm(config, LLMPrelabelOptions(limit=4), shots=2)
+    assert by_object.n_ok == by_fields.n_ok == 4 and by_fields.tokens == 0
+
+
+def test_an_unknown_engine_is_refused(fin: tuple[Project, dict[str, str]]) -> None:
+    p, _ = fin
+    with pytest.raises(SchemaError, match="engine must be 'local' or 'ray'"):
+        p.embed(engine="spark")

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from goldsmith.errors import PermissionDeniedError, SchemaError
-from goldsmith.quality.honeypots import honeypot_draw, update_pause
+from goldsmith.quality.honeypots import honeypot_draw, should_pause
 from goldsmith.schema import Record, Response, ResponseStatus, Suggestion, Task
 from goldsmith.store import Store
 from goldsmith.store.base import StoreTx
@@ -31,7 +31,7 @@ class Item:
     lease_expires_at: float | None
 
 
-def load_item(tx: StoreTx, record_id: int, user: str, now: float) -> Item:
+def _load_item(tx: StoreTx, record_id: int, user: str, now: float) -> Item:
     record, suggestions = tx.record_with_suggestions(record_id)
     return Item(
         record=record,
@@ -51,7 +51,11 @@ def _lease(tx: StoreTx, task: Task, user: str, now: float, *, checked: bool = Fa
         )
     s = task.settings
     return tx.lease_next(
-        user, overlap=s.overlap, ttl=s.lease_seconds, now=now, honeypot=honeypot_draw(tx)
+        user,
+        overlap=s.overlap,
+        ttl=s.lease_seconds,
+        now=now,
+        honeypot=honeypot_draw(tx.gold_rate()),
     )
 
 
@@ -66,7 +70,7 @@ def next_item(store: Store, task: Task, user: str, *, now: float | None = None) 
         try:
             with store.write() as tx:
                 rid = _lease(tx, task, user, at)
-                return None if rid is None else load_item(tx, rid, user, at)
+                return None if rid is None else _load_item(tx, rid, user, at)
         except QueueBusy:
             if wait is None:
                 return None
@@ -76,7 +80,7 @@ def next_item(store: Store, task: Task, user: str, *, now: float | None = None) 
 
 def get_item(store: Store, record_id: int, user: str, *, now: float | None = None) -> Item:
     with store.read() as tx:
-        return load_item(tx, record_id, user, time.time() if now is None else now)
+        return _load_item(tx, record_id, user, time.time() if now is None else now)
 
 
 def previous_item(
@@ -86,7 +90,7 @@ def previous_item(
     with store.read() as tx:
         rid = tx.previous_answered(user, before)
         return (
-            None if rid is None else load_item(tx, rid, user, time.time() if now is None else now)
+            None if rid is None else _load_item(tx, rid, user, time.time() if now is None else now)
         )
 
 
@@ -151,15 +155,16 @@ def answer_and_next(
         tx.answer(  # stamps the guideline version
             response, overlap=s.overlap, assigned_since=now if assigned_only else None
         )
-        if status == ResponseStatus.SUBMITTED and tx.is_honeypot(record_id):
-            update_pause(tx, task, user)
+        checked_gold = status == ResponseStatus.SUBMITTED and tx.is_honeypot(record_id)
+        if checked_gold and should_pause(task, tx.gold_answers(task.questions[0].name, user=user)):
+            tx.set_paused(user, True)  # never resumed here: that is a reviewer's decision
         if not fetch_next:
             return response, None
         if tx.is_paused(user):
             return response, None  # the answer is kept; the next request says why
         try:
             rid = _lease(tx, task, user, now, checked=True)
-            return response, None if rid is None else load_item(tx, rid, user, now)
+            return response, None if rid is None else _load_item(tx, rid, user, now)
         except QueueBusy:
             pass  # commit the answer first, then ask again in new transactions
     return response, next_item(store, task, user)

@@ -49,10 +49,11 @@ import pyarrow.parquet as pq
 from goldsmith.llm.batch import answer_many
 from goldsmith.llm.cache import LLMCache, canonical_json
 from goldsmith.llm.client import LLMClient, LLMConfig, LLMResult, TokenBudget
-from goldsmith.llm.prompt import ChatRequest, Redact
+from goldsmith.llm.prompt import ChatRequest
 from goldsmith.llm.structured import AnswerFormat
 from goldsmith.models.embed import Embedder
 from goldsmith.prelabel.llm_store import LLMPrelabelReport, prelabel_with_llm
+from goldsmith.prelabel.options import LLMPrelabelOptions
 from goldsmith.progress import SILENT, Progress
 from goldsmith.ray_jobs import (
     MAX_RETRIES,
@@ -90,13 +91,7 @@ def prelabel_with_llm_ray(
     *,
     cache: str | Path,
     jobs_dir: str | Path,
-    question: str | None = None,
-    limit: int | None = None,
-    calibrate_on: int = 200,
-    shots: int = 4,
-    threshold: float = 0.9,
-    redact: Redact | None = None,
-    seed: int = 0,
+    options: LLMPrelabelOptions | None = None,
     rows_per_file: int = ROWS_PER_FILE,
     address: str | None = None,
     num_cpus: int | None = None,
@@ -107,7 +102,7 @@ def prelabel_with_llm_ray(
 
     Parameters
     ----------
-    store, task, config, embedder, question, limit, calibrate_on, shots, threshold, redact, seed
+    store, task, config, embedder, options
         As for ``prelabel_with_llm`` (the config's ``concurrency`` is per Ray worker, its
         ``token_budget`` for the whole run).
     cache
@@ -128,18 +123,9 @@ def prelabel_with_llm_ray(
         counts of ok, failed and not sent are theirs.
     """
     import_ray()
-    kwargs: dict[str, Any] = dict(
-        question=question,
-        limit=limit,
-        calibrate_on=calibrate_on,
-        shots=shots,
-        threshold=threshold,
-        redact=redact,
-        seed=seed,
-    )
     planner = _Planner(config)
     with planner:
-        prelabel_with_llm(store, task, planner, embedder, **kwargs)
+        prelabel_with_llm(store, task, planner, embedder, options)
     requests = [planner.requests[i] for i in range(len(planner.requests))]
 
     settings = {name: getattr(config, name) for name in _ANSWER_SETTINGS}
@@ -204,7 +190,7 @@ def prelabel_with_llm_ray(
     level, quiet.disabled = quiet.disabled, True
     try:
         with LLMClient(replay, cache=cache) as client:
-            report = prelabel_with_llm(store, task, client, embedder, **kwargs)
+            report = prelabel_with_llm(store, task, client, embedder, options)
     finally:
         quiet.disabled = level
     return replace(

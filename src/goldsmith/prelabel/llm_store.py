@@ -30,10 +30,11 @@ from goldsmith.errors import SchemaError
 from goldsmith.labels import labeled_targets
 from goldsmith.llm.batch import prelabel_records
 from goldsmith.llm.client import LLMClient
-from goldsmith.llm.prompt import Example, Redact
+from goldsmith.llm.prompt import Example
 from goldsmith.models.calibrate import IsotonicCalibrator, expected_calibration_error
 from goldsmith.models.embed import Embedder
 from goldsmith.models.vectors import embed_records
+from goldsmith.prelabel.options import LLMPrelabelOptions
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import (
     FinalLabel,
@@ -80,14 +81,8 @@ def prelabel_with_llm(
     task: Task,
     client: LLMClient,
     embedder: Embedder,
+    options: LLMPrelabelOptions | None = None,
     *,
-    question: str | None = None,
-    limit: int | None = None,
-    calibrate_on: int = 200,
-    shots: int = 4,
-    threshold: float = 0.9,
-    redact: Redact | None = None,
-    seed: int = 0,
     progress: Progress = SILENT,
 ) -> LLMPrelabelReport:
     """Prelabel unlabeled records with the LLM, calibrate on gold, and route by confidence.
@@ -101,23 +96,15 @@ def prelabel_with_llm(
         token budget and concurrency; its cache makes a rerun free).
     embedder
         The project's embedder, for choosing few-shot examples by similarity.
-    question
-        A single-label question (default: the first question).
-    limit
-        At most this many unlabeled records (in queue order); all by default.
-    calibrate_on
-        At most this many gold records also labeled, to calibrate and measure confidence.
-    shots
-        Few-shot examples per record: its most similar labeled records.
-    threshold
-        Calibrated confidence from which an answer becomes a final label (provenance llm).
-    redact
-        The PII redactor, required when ``task.settings.redact_before_llm`` is true.
-    seed
-        Seed of the choice of calibration records.
+    options
+        What to ask and how to route (:class:`~goldsmith.prelabel.options.LLMPrelabelOptions`;
+        its defaults when None).
     progress
         Advanced once per record.
     """
+    opts = options or LLMPrelabelOptions()
+    question, limit, calibrate_on = opts.question, opts.limit, opts.calibrate_on
+    shots, threshold, redact, seed = opts.shots, opts.threshold, opts.redact, opts.seed
     q = task.question(question)
     if not isinstance(q, LabelQuestion):
         raise SchemaError(f"LLM prelabeling with routing needs a label question; {q.name!r} is not")

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from goldsmith.schema import Task
-from goldsmith.store.base import StoreTx
 
 GOLD_RATE_KEY = "gold_rate"
 
@@ -26,27 +26,25 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def honeypot_draw(tx: StoreTx) -> float | None:
-    """A draw in [0, 1) when this lease should be a gold check, else None."""
-    rate = tx.gold_rate()
+def honeypot_draw(rate: float) -> float | None:
+    """A draw in [0, 1) when this lease should be a gold check at gold rate ``rate``, else
+    None."""
     draw = random.random()
     return draw / rate if rate > 0.0 and draw < rate else None
 
 
-def gold_accuracy(tx: StoreTx, task: Task, user: str) -> tuple[int, int]:
-    """``(right, answered)`` of ``user``'s answers on gold records, first question."""
-    rows = tx.gold_answers(task.questions[0].name, user=user)
+def gold_accuracy(rows: Sequence[tuple[Any, Any, Any, Any]]) -> tuple[int, int]:
+    """``(right, answered)`` over ``(record, user, answer, gold)`` rows of gold answers."""
     return sum(_same(answer, gold) for _, _, answer, gold in rows), len(rows)
 
 
-def update_pause(tx: StoreTx, task: Task, user: str) -> bool:
-    """Pause ``user`` when their gold accuracy fell below ``settings.pause_below``; returns
-    whether they are paused now. Never resumes anyone: that is a reviewer's decision."""
+def should_pause(task: Task, rows: Sequence[tuple[Any, Any, Any, Any]]) -> bool:
+    """Whether an annotator with these gold answers (``(record, user, answer, gold)`` rows
+    of the first question) falls below ``settings.pause_below`` after
+    ``settings.pause_min_gold`` answers. Pausing is the caller's; resuming is a reviewer's
+    decision, never this rule's."""
     floor = task.settings.pause_below
     if floor is None:
-        return tx.is_paused(user)
-    right, answered = gold_accuracy(tx, task, user)
-    if answered >= task.settings.pause_min_gold and right / answered < floor:
-        tx.set_paused(user, True)
-        return True
-    return tx.is_paused(user)
+        return False
+    right, answered = gold_accuracy(rows)
+    return answered >= task.settings.pause_min_gold and right / answered < floor

@@ -1,0 +1,197 @@
+"""The quality half of :class:`goldsmith.project.Project`: final labels from responses, gold,
+rounds, agreement, review and annotator scores (mixed into ``Project``; each method delegates
+to a module of :mod:`goldsmith.quality`)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from goldsmith.errors import SchemaError
+from goldsmith.models.embed import Embedder
+from goldsmith.quality import review as _review
+from goldsmith.quality import rounds as _rounds
+from goldsmith.quality.consensus import majority
+from goldsmith.quality.gold import sample_gold
+from goldsmith.quality.report import write_report
+from goldsmith.schema import FinalLabel, Provenance, Response, ResponseStatus, Task
+from goldsmith.store import Store
+
+
+class QualityFront:
+    """Consensus, gold, rounds and review; needs ``store``, ``task``, ``root`` and
+    ``embedder`` from the class it is mixed into."""
+
+    store: Store
+
+    @property
+    def task(self) -> Task:
+        raise NotImplementedError
+
+    @property
+    def root(self) -> Path:
+        raise NotImplementedError
+
+    def embedder(self, spec: str | None = None) -> Embedder:
+        raise NotImplementedError
+
+    def resolve_final_labels(self) -> int:
+        """Turn submitted responses into final labels by strict majority.
+
+        A record needs ``settings.overlap`` submitted responses. Gold labels and reviewers'
+        decisions are never overwritten. One response gives provenance ``human``; several
+        give ``consensus``.
+        """
+        need = self.task.settings.overlap
+        finals: list[FinalLabel] = []
+        with self.store.write() as tx:
+            ids = list(tx.records_with_responses(status=ResponseStatus.SUBMITTED))
+            gold = {
+                (f.record_id, f.question)
+                for f in tx.final_labels_for(ids)
+                if f.provenance in (Provenance.GOLD, Provenance.REVIEW)
+            }
+            by_record: dict[int, list[Response]] = defaultdict(list)
+            for r in tx.responses_for(ids, status=ResponseStatus.SUBMITTED):
+                by_record[r.record_id].append(r)
+            for rid, resps in by_record.items():
+                for q in self.task.questions:
+                    votes = [r.values[q.name] for r in resps if q.name in r.values]
+                    won = majority(votes, min_votes=need)
+                    if won is None or (rid, q.name) in gold:
+                        continue
+                    prov = Provenance.HUMAN if len(votes) == 1 else Provenance.CONSENSUS
+                    finals.append(FinalLabel(rid, q.name, won[0], prov, won[1]))
+            return tx.set_final_labels(finals)
+
+    def mark_gold(self, fraction: float, *, seed: int = 0, question: str | None = None) -> int:
+        """Promote a stratified ``fraction`` of human-labeled records to gold."""
+        q = self.task.question(question)
+        with self.store.write() as tx:
+            candidates: list[FinalLabel] = []
+            for batch in tx.iter_labeled(provenance=[Provenance.HUMAN, Provenance.CONSENSUS]):
+                candidates.extend(labels[q.name] for _, labels in batch if q.name in labels)
+            if not candidates:
+                raise SchemaError(f"no human labels for question {q.name!r} to promote to gold")
+            strata = [json.dumps(f.value, sort_keys=True) for f in candidates]
+            chosen = [candidates[i] for i in sample_gold(strata, fraction, seed=seed)]
+            for f in chosen:
+                f.provenance = Provenance.GOLD
+            return tx.set_final_labels(chosen)
+
+    def start_round(
+        self, *, size: int, gold_rate: float = 0.05, guidelines: str | None = None
+    ) -> dict[str, Any]:
+        """Open the next round: new guidelines (when given), the ``size`` open records first
+        in the queue as its batch, and gold records mixed into every queue at ``gold_rate``."""
+        return _rounds.start_round(
+            self.store, self.task, size=size, gold_rate=gold_rate, guidelines=guidelines
+        )
+
+    def qa_report(self, *, number: int | None = None, n_boot: int = 1000) -> dict[str, Any]:
+        """The QA report data of round ``number`` (the latest; a closed round's is frozen)."""
+        with self.store.read() as tx:
+            closed = [r for r in tx.list_rounds() if r["status"] == "closed"]
+            pick = [r for r in closed if number is None or r["number"] == number]
+            if pick and (number is not None or tx.open_round() is None):
+                frozen = tx.round_report(pick[-1]["id"])
+                if isinstance(frozen, dict):
+                    return frozen
+        report, _, _ = _rounds.round_report(self.store, self.task, number=number, n_boot=n_boot)
+        return report
+
+    def agreement(
+        self, *, question: str | None = None, number: int | None = None, n_boot: int = 1000
+    ) -> dict[str, Any]:
+        """Inter-annotator agreement on ``question`` (any kind) for round ``number`` (the
+        latest), per label and per annotator pair, with bootstrap intervals."""
+        return _rounds.question_agreement(
+            self.store, self.task, question=question, number=number, n_boot=n_boot
+        )
+
+    def write_qa_report(self, path: str | Path, *, number: int | None = None) -> Path:
+        """Write the self-contained HTML QA report of a round to ``path``."""
+        data = self.qa_report(number=number)
+        title = f"{self.task.name}: QA report" + (
+            f", round {data['round']}" if data.get("round") else ""
+        )
+        return write_report(Path(path), data, title=title)
+
+    def close_round(self, *, method: _rounds.Method = "dawid-skene") -> dict[str, Any]:
+        """Close the open round: resolve its final labels by consensus, queue its doubtful
+        items for review, freeze its report and write it to ``qa/round-N.html``."""
+        report, counts = _rounds.close_round(self.store, self.task, method=method)
+        html = self.write_qa_report(self.root / "qa" / f"round-{report['round']}.html")
+        return {**counts, "round": report["round"], "report": str(html)}
+
+    def label_issues(self, *, limit: int = 100, seed: int = 0) -> list[dict[str, Any]]:
+        """Suspected label errors (cleanlab on out-of-fold probabilities), sent to review."""
+        return _rounds.queue_label_issues(
+            self.store, self.task, self.embedder(), limit=limit, seed=seed
+        )
+
+    def reviews(
+        self, *, status: str | None = "open", limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Review items, highest priority first, each with its record's ``fields``."""
+        with self.store.read() as tx:
+            items = tx.list_reviews(status=status, limit=limit, offset=offset)
+            fields = tx.record_texts([i["record_id"] for i in items])
+        return [{**i, "fields": fields.get(i["record_id"], {})} for i in items]
+
+    def annotator_scores(
+        self, report: dict[str, Any] | None = None, *, n_boot: int = 200
+    ) -> list[dict[str, Any]]:
+        """Each annotator's scores from ``report`` (default: the latest QA report), with
+        whether they are paused now (a closed round's report is frozen), plus paused
+        annotators it does not list, so each can be resumed."""
+        data = self.qa_report(n_boot=n_boot) if report is None else report
+        rows = list(data.get("annotators") or [])
+        with self.store.read() as tx:
+            paused = {u.name: tx.is_paused(u.name) for u in tx.list_users()}
+        out = [{**r, "paused": paused.get(r["name"], bool(r.get("paused")))} for r in rows]
+        listed = {r["name"] for r in rows}
+        return out + [
+            {"name": n, "paused": True} for n, p in paused.items() if p and n not in listed
+        ]
+
+    def decide_review(
+        self,
+        review_id: int,
+        *,
+        reviewer: str,
+        action: _review.Action,
+        value: Any = None,
+        comment: str | None = None,
+    ) -> dict[str, Any]:
+        """Accept, edit or reject a review item; see :mod:`goldsmith.quality.review`."""
+        return _review.decide(
+            self.store,
+            self.task,
+            review_id,
+            reviewer=reviewer,
+            action=action,
+            value=value,
+            comment=comment,
+        )
+
+    def feedback(self, user: str, *, mark_seen: bool = False) -> list[dict[str, Any]]:
+        """``user``'s unseen feedback from reviewers (``mark_seen``: then mark it seen)."""
+        with self.store.write() as tx:
+            items = tx.feedback_for(user)
+            if mark_seen:
+                tx.mark_feedback_seen(user, [f["id"] for f in items])
+            return items
+
+    def mark_feedback_seen(self, user: str, ids: Sequence[int]) -> int:
+        """Mark some of ``user``'s feedback seen (others' ids are ignored)."""
+        with self.store.write() as tx:
+            return tx.mark_feedback_seen(user, ids)
+
+    def set_paused(self, name: str, paused: bool) -> None:
+        """Pause or resume an annotator (paused annotators get no records)."""
+        with self.store.write() as tx:
+            tx.set_paused(name, paused)
