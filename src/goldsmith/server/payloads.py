@@ -48,13 +48,16 @@ def item_out(item: Item) -> ItemOut:
 def task_payload(task: Task) -> dict[str, Any]:
     """The task as the page needs it: fields, questions, keys, overlap.
 
+    Each question carries ``widget``, its kind's page module (``static/widgets/<widget>.js``).
     ``keys.labels`` holds only reassigned label keys; the page gives the others 1-9 by position.
     """
     keys = task.settings.keys.model_dump(mode="json")
     return {
         "name": task.name,
         "fields": [f.model_dump(mode="json") for f in task.fields],
-        "questions": [q.model_dump(mode="json") for q in task.questions],
+        "questions": [
+            {**q.model_dump(mode="json"), "widget": type(q).widget} for q in task.questions
+        ],
         "keys": keys,
         "overlap": task.settings.overlap,
     }

@@ -1,54 +1,17 @@
 // The reviewer's module: the review queue (/review) and the Resume buttons of the QA page
-// (/qa). One vanilla ES module, no build step, no dependencies. Every write carries the
-// session's CSRF token; user content only ever goes into the page as text.
+// (/qa). Vanilla ES modules, no build step, no dependencies; each question's values are shown
+// by its widget module (widgets/index.js). Every write carries the session's CSRF token; user
+// content only ever goes into the page as text.
 //
 // Review flow: GET /reviews?status=open (highest priority first) -> show the first item ->
 // a accepts the proposal, 1-9 then Enter sets a label, r rejects (POST /reviews/{id}, with
 // the comment) -> the next item; when the local list runs out it is fetched again.
 
-const $ = (sel, root = document) => root.querySelector(sel);
+import { api } from "./lib/api.js";
+import { $, el } from "./lib/dom.js";
+import { widgetFor } from "./widgets/index.js";
 
-/** Build an element. Children are nodes or strings (always text, never HTML). */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat(2)) if (c != null && c !== false) node.append(c);
-  return node;
-}
-
-// ----------------------------------------------------------------------------- API
-
-const CSRF = $('meta[name="csrf-token"]')?.content ?? "";
-
-class ApiError extends Error {
-  constructor(status, code, message) { super(message); Object.assign(this, { status, code }); }
-}
-
-async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET") headers["X-CSRF-Token"] = CSRF;
-  let res;
-  try {
-    res = await fetch(`/api/v1${path}`, {
-      method, headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, "network", "Could not reach the server. Check the connection and try again.");
-  }
-  const data = await res.json().catch(() => null);
-  if (!res.ok) {
-    const err = data?.error ?? {};
-    throw new ApiError(res.status, err.code ?? `http_${res.status}`, err.message ?? res.statusText);
-  }
-  return data;
-}
+// ----------------------------------------------------------------------------- messages
 
 function showError(err) {
   const more = err.status === 401 ? el("a", { href: "/login" }, "Log in again") : null;
@@ -96,11 +59,17 @@ const R = {
   busy: false,
 };
 
-const show = (v) => (v == null ? "—" : typeof v === "string" ? v : JSON.stringify(v));
 const questionOf = (item) => R.task.questions.find((q) => q.name === item.question) ?? { name: item.question, kind: "?" };
+/** A value of `item`'s question as text, the way its widget shows it (JSON if it cannot). */
+const show = (item, v) => {
+  if (v == null) return "—";
+  const q = questionOf(item);
+  try { return widgetFor(q).show(v, q); } catch { return typeof v === "string" ? v : JSON.stringify(v); }
+};
+/** The labels a reviewer picks one of (1-9), when the question's widget offers them. */
 const labelsOf = (item) => {
   const q = questionOf(item);
-  return q.kind === "label" ? q.labels : [];
+  return widgetFor(q).choices?.(q) ?? [];
 };
 
 let noteTimer = 0;
@@ -140,14 +109,14 @@ function proposalText(item) {
   const d = item.detail ?? {};
   const p = d.proposed;
   switch (item.kind) {
-    case "disagreement": return p == null ? "No consensus (a tie): pick the label." : `Consensus: ${show(p)}`;
-    case "low_confidence": return `Consensus, with low confidence: ${show(p)}`;
-    case "gold": return `Gold answer: ${show(p)}. Accept confirms it; setting a label corrects the gold.`;
+    case "disagreement": return p == null ? "No consensus (a tie): pick the label." : `Consensus: ${show(item, p)}`;
+    case "low_confidence": return `Consensus, with low confidence: ${show(item, p)}`;
+    case "gold": return `Gold answer: ${show(item, p)}. Accept confirms it; setting a label corrects the gold.`;
     case "issue": {
       const quality = d.quality == null ? "" : ` (label quality ${Number(d.quality).toFixed(2)})`;
-      return `Suggested label: ${show(p)}. Current label: ${show(d.given)}${quality}.`;
+      return `Suggested label: ${show(item, p)}. Current label: ${show(item, d.given)}${quality}.`;
     }
-    default: return p == null ? "Nothing proposed." : `Proposed: ${show(p)}`;
+    default: return p == null ? "Nothing proposed." : `Proposed: ${show(item, p)}`;
   }
 }
 
@@ -158,7 +127,7 @@ function renderAnswers(item) {
     const differs = wrong.has(who) || (d.proposed != null && JSON.stringify(v) !== JSON.stringify(d.proposed));
     return el("tr", { "data-annotator": who },
       el("th", { scope: "row" }, who),
-      el("td", { class: "answer-value" }, show(v)),
+      el("td", { class: "answer-value" }, show(item, v)),
       el("td", {}, differs ? el("span", { class: "badge status-differs" }, wrong.has(who) ? "wrong" : "differs") : null));
   });
   $("#answers").replaceChildren(...(rows.length ? rows
