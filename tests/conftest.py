@@ -2,7 +2,8 @@
 
 Tests run against real databases, never mocks. PostgreSQL is the server on 127.0.0.1:5432
 (CI starts it). When it is unreachable the postgres tests fail under ``CI=true`` and are
-skipped elsewhere, so a laptop without PostgreSQL can still run the rest.
+skipped elsewhere, so a laptop without PostgreSQL can still run the rest: every such skip goes
+through :func:`_ci.skip_or_fail` (``tests/_ci.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from _ci import import_or_skip, skip_or_fail
 from goldsmith.store import Store
 
 PG_URL = os.environ.get(
@@ -27,10 +29,6 @@ class PgTarget(NamedTuple):
 
     url: str
     schema: str
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _psycopg_dsn(url: str) -> str:
@@ -59,10 +57,7 @@ def pg_url() -> Iterator[PgTarget]:
         with psycopg.connect(_psycopg_dsn(PG_URL), connect_timeout=5) as conn:
             conn.execute("SELECT 1")
     except Exception as exc:  # ImportError or any connection failure
-        msg = f"PostgreSQL unreachable at {PG_URL}: {exc}"
-        if _in_ci():
-            pytest.fail(f"{msg} (CI=true: postgres tests must run)", pytrace=False)
-        pytest.skip(msg)
+        skip_or_fail(f"PostgreSQL unreachable at {PG_URL}: {exc}")
     schema = f"gs_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         yield PgTarget(PG_URL, schema)
@@ -99,11 +94,7 @@ def store(store_url: tuple[str, str | None]) -> Iterator[Store]:
 def _import_ray() -> Any:
     """The ``ray`` module, or a skip off CI; in CI (which installs the ray extra) a missing
     Ray fails."""
-    if _in_ci():
-        import ray
-
-        return ray
-    return pytest.importorskip("ray")
+    return import_or_skip("ray", install="pip install 'goldsmith[ray]'")
 
 
 @pytest.fixture

@@ -16,8 +16,14 @@ Project``) closes a real cycle through it and is reported.
 
 Imports inside functions count too: hiding an import in a function does not remove the
 dependency. The one exception (see DESIGN.md) is a lazy import of an optional heavy extra,
-and those are never goldsmith modules. Imports under ``if TYPE_CHECKING:`` count as upward
-edges (a layering smell even for typing) but not as cycle edges (they never run).
+and those are never goldsmith modules. Heavy libraries and the modules a command needs only
+when it runs (the server for ``serve``) are imported on first use through the one helper,
+``goldsmith._lazy.lazy_module("name")`` / ``optional("name", extra)``: the scanner reads its
+literal argument as a deferred import (an edge when it names a goldsmith module), and a
+package ``__init__`` with a PEP 562 ``__getattr__`` gets real edges from the names it imports
+under ``TYPE_CHECKING`` (that ``__getattr__`` loads them). Other imports under
+``if TYPE_CHECKING:`` count as upward edges (a layering smell even for typing) but not as
+cycle edges (they never run).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ TOP = {
     "goldsmith.cli_loop",
     "goldsmith.cli_qa",
     "goldsmith.cli_train",
+    "goldsmith.cli_weak",
     "goldsmith._cli_common",
     "goldsmith.demo",
     "goldsmith._console",
@@ -98,6 +105,7 @@ class _ImportVisitor(ast.NodeVisitor):
         self.module = module
         self.edges: list[Edge] = []
         self.function_imports: list[tuple[str, int]] = []  # (imported name, line)
+        self.helper_imports: list[tuple[str | None, int]] = []  # lazy_module/optional calls
         self._depth = 0
         self._typing = 0
 
@@ -144,15 +152,42 @@ class _ImportVisitor(ast.NodeVisitor):
             sub = f"{base}.{alias.name}"
             self._add(sub if sub in MODULES else base, node)
 
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if called in LAZY_HELPERS:
+            first = node.args[0] if node.args else None
+            target = first.value if isinstance(first, ast.Constant) else None
+            self.helper_imports.append((target if isinstance(target, str) else None, node.lineno))
+            if isinstance(target, str) and (
+                target == "goldsmith" or target.startswith("goldsmith.")
+            ):
+                while target not in MODULES and "." in target:
+                    target = target.rpartition(".")[0]
+                self.edges.append(Edge(self.module, target, node.lineno, True, self._typing > 0))
+        self.generic_visit(node)
+
+
+LAZY_HELPERS = {"lazy_module", "optional"}  # goldsmith._lazy: deferred imports, by name
+HELPER_CALLS: list[tuple[str, str | None, int]] = []  # (module, imported name or None, line)
+
 
 def _scan() -> tuple[list[Edge], list[tuple[str, str, int]]]:
     edges: list[Edge] = []
     lazy: list[tuple[str, str, int]] = []
     for module, path in MODULES.items():
         visitor = _ImportVisitor(module)
-        visitor.visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)))
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        visitor.visit(tree)
+        if any(isinstance(n, ast.FunctionDef) and n.name == "__getattr__" for n in tree.body):
+            # PEP 562: __getattr__ imports on first use what the module names under TYPE_CHECKING
+            visitor.edges = [
+                Edge(e.source, e.target, e.line, True, False) if e.typing_only else e
+                for e in visitor.edges
+            ]
         edges.extend(visitor.edges)
         lazy.extend((module, name, line) for name, line in visitor.function_imports)
+        HELPER_CALLS.extend((module, name, line) for name, line in visitor.helper_imports)
     return edges, lazy
 
 
@@ -278,8 +313,9 @@ def test_imports_inside_functions_are_only_optional_extras() -> None:
         if name.split(".")[0] not in OPTIONAL_EXTRAS
     ]
     assert hidden == [], (
-        "move these imports to the top of the module (only optional extras "
-        f"{sorted(OPTIONAL_EXTRAS)} may be imported lazily):\n  " + "\n  ".join(hidden)
+        "move these imports to the top of the module, or import them on first use through "
+        "goldsmith._lazy.lazy_module / optional (only optional extras "
+        f"{sorted(OPTIONAL_EXTRAS)} may be imported inside a function):\n  " + "\n  ".join(hidden)
     )
 
 
@@ -424,7 +460,13 @@ def test_no_transaction_crosses_a_package() -> None:
 
 def _bound_names(tree: ast.Module) -> set[str]:
     names: set[str] = set()
-    for node in tree.body:
+    nodes = list(tree.body)
+    if any(isinstance(n, ast.FunctionDef) and n.name == "__getattr__" for n in tree.body):
+        # PEP 562: the names imported under TYPE_CHECKING are the ones __getattr__ provides
+        for n in tree.body:
+            if isinstance(n, ast.If) and _is_type_checking(n.test):
+                nodes.extend(n.body)
+    for node in nodes:
         if isinstance(node, ast.Import | ast.ImportFrom):
             for alias in node.names:
                 names.add(alias.asname or alias.name.split(".")[0])
@@ -546,3 +588,137 @@ def test_core_imports_without_heavy_extras() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# Libraries that cost a CLI command seconds and hundreds of MB when imported up front. Every
+# goldsmith module imports them on first use through goldsmith._lazy (DESIGN.md).
+HEAVY_LIBRARIES = {
+    "scipy",
+    "sklearn",
+    "openai",
+    "matplotlib",
+    "cleanlab",
+    "pandas",
+    "datasets",
+    "torch",
+    "ray",
+    "transformers",
+}
+
+LOADED_BY_THE_CLI = textwrap.dedent(
+    """
+    import sys
+    import goldsmith, goldsmith.cli
+    print(" ".join(sorted({m.split(".")[0] for m in sys.modules})))
+    """
+)
+
+
+def test_the_cli_loads_no_heavy_library() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_BY_THE_CLI],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert "goldsmith" in loaded and "typer" in loaded  # the probe saw the real imports
+    heavy = sorted(HEAVY_LIBRARIES & loaded)
+    assert heavy == [], (
+        f"`import goldsmith, goldsmith.cli` loads {heavy}: import them on first use with "
+        "goldsmith._lazy.lazy_module (see its docstring)"
+    )
+
+
+def _top_level_imports(tree: ast.Module) -> list[tuple[str, int]]:
+    """``(module, line)`` of each import that runs when the module is imported: not inside a
+    function, not under ``if TYPE_CHECKING:`` (class bodies, ``try`` and other ``if`` count)."""
+    found: list[tuple[str, int]] = []
+
+    def walk(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                found.extend((alias.name, node.lineno) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                found.append((node.module, node.lineno))
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            elif isinstance(node, ast.If) and _is_type_checking(node.test):
+                walk(node.orelse)
+            else:
+                for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                    children = getattr(node, field, None)
+                    if isinstance(children, list):
+                        walk([c for c in children if isinstance(c, ast.stmt)])
+                        for c in children:
+                            if isinstance(c, ast.ExceptHandler | ast.match_case):
+                                walk(c.body)
+
+    walk(tree.body)
+    return found
+
+
+def _heavy_top_level_imports(modules: dict[str, Path]) -> list[str]:
+    return [
+        f"{module}:{line} imports {name}"
+        for module, path in modules.items()
+        for name, line in _top_level_imports(ast.parse(path.read_text(encoding="utf-8")))
+        if name.split(".")[0] in HEAVY_LIBRARIES
+    ]
+
+
+def test_heavy_libraries_are_imported_on_first_use() -> None:
+    found = _heavy_top_level_imports(MODULES)
+    assert found == [], (
+        "import these through goldsmith._lazy.lazy_module (real module under TYPE_CHECKING "
+        "for the type checker), so that every CLI command starts at once:\n  " + "\n  ".join(found)
+    )
+
+
+def test_heavy_import_check_sees_through_blocks(tmp_path: Path) -> None:
+    source = textwrap.dedent(
+        """
+        from typing import TYPE_CHECKING
+        import numpy as np
+        import scipy.sparse as sp
+        try:
+            from sklearn.cluster import KMeans
+        except ImportError:
+            import pandas
+        if TYPE_CHECKING:
+            import torch
+        else:
+            from goldsmith._lazy import lazy_module
+        class A:
+            from matplotlib.figure import Figure
+        def f():
+            import ray
+        """
+    )
+    path = tmp_path / "m.py"
+    path.write_text(source, encoding="utf-8")
+    assert _heavy_top_level_imports({"goldsmith.m": path}) == [
+        "goldsmith.m:4 imports scipy.sparse",
+        "goldsmith.m:6 imports sklearn.cluster",
+        "goldsmith.m:8 imports pandas",
+        "goldsmith.m:14 imports matplotlib.figure",
+    ]
+
+
+def test_the_lazy_helper_is_called_with_a_literal_name() -> None:
+    """The scanner reads ``lazy_module("name")``; a computed name would hide the dependency."""
+    assert {name for _, name, _ in HELPER_CALLS} >= {"scipy.sparse", "goldsmith.server.app"}
+    computed = [
+        f"{module}:{line}"
+        for module, name, line in HELPER_CALLS
+        if name is None and module != "goldsmith._lazy"  # the helper passes its argument on
+    ]
+    assert computed == [], "pass lazy_module/optional a string literal:\n  " + "\n  ".join(computed)
+
+
+def test_a_lazy_goldsmith_import_is_an_edge() -> None:
+    pairs = {(e.source, e.target) for e in EDGES if e.in_function}
+    assert ("goldsmith.cli", "goldsmith.server.app") in pairs
+    assert ("goldsmith", "goldsmith.project") in pairs  # loaded by the facade's __getattr__

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from _ci import skip_or_fail
 from goldsmith.cli import app
 from goldsmith.train.extra import available as hf_available
 
@@ -21,9 +21,7 @@ DATA = (
 @pytest.fixture()
 def data() -> Path:
     if not DATA.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"demo data missing in CI: {DATA}")
-        pytest.skip(f"demo data not found at {DATA}")
+        skip_or_fail(f"demo data not found at {DATA}")
     return DATA
 
 

@@ -10,24 +10,42 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from goldsmith import cli_loop, cli_qa, cli_train
-from goldsmith import demo as _demo
-from goldsmith._cli_common import DbOpt, ProjectOpt, QuestionOpt, clean_errors, csv_list
+from goldsmith import cli_loop, cli_qa, cli_train, cli_weak
+from goldsmith._cli_common import (
+    DEBUG_ENV,
+    DbOpt,
+    ProjectOpt,
+    clean_errors,
+    csv_list,
+    guard_commands,
+    read_text,
+    set_debug,
+    within,
+)
 from goldsmith._cli_common import label_map as parse_label_map
 from goldsmith._console import RichProgress, console, stdout
+from goldsmith._lazy import lazy_module
 from goldsmith.config import TEMPLATES
 from goldsmith.export.options import DEFAULT_PROVENANCE, ExportOptions
 from goldsmith.export.splits import parse_fractions
 from goldsmith.ingest.options import ImportOptions, LabelsAs
-from goldsmith.project import Project
 from goldsmith.schema import Provenance, Role
-from goldsmith.server import ServerSettings
-from goldsmith.server.app import serve as serve_app
+
+if TYPE_CHECKING:
+    from goldsmith import demo as _demo
+    from goldsmith import project as _project
+    from goldsmith import server as _server
+    from goldsmith.server import app as _server_app
+else:  # the project, the server and the demo load only for the commands that use them
+    _demo = lazy_module("goldsmith.demo")
+    _project = lazy_module("goldsmith.project")
+    _server = lazy_module("goldsmith.server")
+    _server_app = lazy_module("goldsmith.server.app")
 
 app = typer.Typer(
     help="goldsmith: turn raw domain text into measured fine-tuning datasets.",
@@ -37,16 +55,27 @@ app = typer.Typer(
 )
 guidelines_app = typer.Typer(help="Versioned Markdown annotation guidelines.", no_args_is_help=True)
 app.add_typer(guidelines_app, name="guidelines")
-lf_app = typer.Typer(
-    help="Labeling functions: apply them and report how they do.", no_args_is_help=True
-)
-app.add_typer(lf_app, name="lf")
-label_model_app = typer.Typer(help="Label models over the LFs' votes.", no_args_is_help=True)
-app.add_typer(label_model_app, name="label-model")
+app.add_typer(cli_weak.lf_app, name="lf")
+app.add_typer(cli_weak.label_model_app, name="label-model")
 user_app = typer.Typer(
     help="Users of the annotation server and their API keys.", no_args_is_help=True
 )
 app.add_typer(user_app, name="user")
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar=DEBUG_ENV,
+            help="Show the full Python traceback of an error instead of one line.",
+        ),
+    ] = False,
+) -> None:
+    set_debug(ctx, debug)
 
 
 def _command_line() -> str:
@@ -73,7 +102,7 @@ def init(
     """Create a project folder with goldsmith.toml and an empty store."""
     with clean_errors():
         root = directory or Path(name)
-        with Project.init(
+        with _project.Project.init(
             root, name=name, template=template, labels=csv_list(labels), db_url=db
         ) as project:
             console.print(
@@ -122,7 +151,7 @@ def import_(
     skip_invalid: Annotated[
         Path | None, typer.Option(help="Write invalid rows with reasons here instead of failing.")
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="Rows per batch.")] = 5000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per batch.")] = 5000,
     encoding: Annotated[str, typer.Option(help="Text encoding of the file.")] = "utf-8",
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter.")] = None,
     redact: Annotated[
@@ -154,7 +183,7 @@ def import_(
             delimiter=delimiter,
             redact=redact,
         )
-        with Project.open(project, db_url=db) as proj:
+        with _project.Project.open(project, db_url=db) as proj:
             report = proj.import_records(path, options, progress=RichProgress())
         console.print(
             f"imported {report.n_inserted} record(s) from {report.source} ({report.fmt}): "
@@ -180,7 +209,7 @@ def status(
     db: DbOpt = None,
 ) -> None:
     """Records by status, final label and provenance."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         info = proj.status()
     if as_json:
         typer.echo(json.dumps(info, indent=2, default=str))
@@ -223,150 +252,24 @@ def guidelines_set(
     db: DbOpt = None,
 ) -> None:
     """Store FILE as a new guideline version."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise typer.BadParameter(f"cannot read {file}: {exc.strerror}") from exc
-        version = proj.set_guidelines(text)
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
+        version = proj.set_guidelines(read_text(file, "FILE"))
     console.print(f"guidelines are at version {version}")
 
 
 @guidelines_app.command("show")
 def guidelines_show(
     project: ProjectOpt = Path("."),
-    version: Annotated[int | None, typer.Option(help="Version to show (default: latest).")] = None,
+    version: Annotated[
+        int | None, typer.Option(min=1, help="Version to show (default: latest).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Print the guidelines (Markdown) of the latest or a given version."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         v, text = proj.guidelines(version)
     console.print(f"[dim]guidelines v{v}[/]")
     typer.echo(text)
-
-
-# --------------------------------------------------------------------------- weak supervision
-
-
-@lf_app.command("apply")
-def lf_apply(
-    file: Annotated[Path, typer.Argument(help="Python file defining labeling functions.")],
-    project: ProjectOpt = Path("."),
-    question: QuestionOpt = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Processes for Python LFs (default: all CPUs).")
-    ] = None,
-    engine: Annotated[
-        str, typer.Option(help="local, or ray (extra 'ray'): the same votes, on Ray.")
-    ] = "local",
-    ray_address: Annotated[
-        str | None, typer.Option(help="Ray cluster to use (default: start a local one).")
-    ] = None,
-    db: DbOpt = None,
-) -> None:
-    """Apply FILE's LFs; only new records and changed LFs are recomputed."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
-        report = proj.apply_lfs(
-            file,
-            question=question,
-            workers=workers,
-            engine=engine,
-            ray_address=ray_address,
-            progress=RichProgress(),
-        )
-    console.print(
-        f"applied {len(report.recomputed) + len(report.incremental)} LFs to question "
-        f"{report.question!r} over {report.n_records} records in {report.seconds} s: "
-        f"{len(report.recomputed)} recomputed, {len(report.incremental)} on new records only, "
-        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
-    )
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
-
-
-@lf_app.command("report")
-def lf_report(
-    project: ProjectOpt = Path("."),
-    question: QuestionOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
-    db: DbOpt = None,
-) -> None:
-    """Coverage, overlaps, conflicts, polarity and accuracy vs gold and human labels."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
-        report = proj.lf_report(question)
-    if as_json:
-        typer.echo(json.dumps(report, indent=2))
-        return
-    if "labels" in report:  # multi-label: one table per label
-        for label, part in report["labels"].items():
-            _print_lf_table(f"{report['question']!r} / {label}", report["records"], part)
-        return
-    _print_lf_table(repr(report["question"]), report["records"], report)
-
-
-def _print_lf_table(what: str, records: int, part: dict[str, Any]) -> None:
-    t = part["totals"]
-    table = Table(
-        title=f"labeling functions on {what}: {records} records, "
-        f"coverage {_pct(t['coverage'])}, overlap {_pct(t['overlap'])}, "
-        f"conflict {_pct(t['conflict'])}"
-    )
-    for col in ("LF", "polarity", "coverage", "overlaps", "conflicts", "acc. gold", "acc. human"):
-        table.add_column(col, justify="left" if col in ("LF", "polarity") else "right")
-    for s in part["lfs"]:
-        table.add_row(
-            s["lf"],
-            ", ".join(s["polarity"]),
-            _pct(s["coverage"]),
-            _pct(s["overlaps"]),
-            _pct(s["conflicts"]),
-            f"{_pct(s['gold_accuracy'])} (n={s['gold_n']})",
-            f"{_pct(s['human_accuracy'])} (n={s['human_n']})",
-        )
-    stdout.print(table)
-
-
-@label_model_app.command("fit")
-def label_model_fit(
-    project: ProjectOpt = Path("."),
-    model: Annotated[
-        str,
-        typer.Option(
-            help="auto (best cross-fitted accuracy on gold), majority, dawid-skene, "
-            "label-model or label-model-bayes."
-        ),
-    ] = "auto",
-    threshold: Annotated[
-        float | None,
-        typer.Option(help="Also store final labels (provenance weak) at this probability."),
-    ] = None,
-    question: QuestionOpt = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
-    db: DbOpt = None,
-) -> None:
-    """Fit a label model; its labels become suggestions (agent label-model:NAME)."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
-        report = proj.fit_label_model(model, question=question, threshold=threshold, seed=seed)
-    if as_json:
-        typer.echo(json.dumps(report.as_dict(), indent=2))
-        return
-    if report.note:
-        console.print(f"[yellow]note:[/] {report.note}")
-    if report.scores:
-        table = Table(title=f"cross-fitted accuracy on {report.n_gold} gold labels")
-        table.add_column("model")
-        table.add_column("accuracy", justify="right")
-        for name, score in sorted(report.scores.items(), key=lambda kv: -kv[1]):
-            table.add_row(name + (" (chosen)" if name == report.model else ""), _pct(score))
-        stdout.print(table)
-    console.print(
-        f"{report.model}: {report.n_suggestions} suggestions from {report.n_lfs} LFs over "
-        f"{report.n_records} records; {report.n_weak_labels} weak final labels"
-        + (f" at p >= {report.threshold}" if report.threshold is not None else "")
-    )
 
 
 # --------------------------------------------------------------------------- model in the loop
@@ -394,7 +297,7 @@ def pii_scan(
     db: DbOpt = None,
 ) -> None:
     """Count PII per kind in every record's text, with examples whose PII is masked."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         report = proj.pii_scan(kinds=csv_list(kinds) or None)
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(report), indent=2))
@@ -408,14 +311,15 @@ def dedup(
     near: Annotated[
         float,
         typer.Option(
+            callback=within(0.0, 1.0, low_open=True),
             help="Jaccard similarity (of character 5-grams) from which two "
-            "records are near duplicates."
+            "records are near duplicates; in (0, 1].",
         ),
     ] = 0.8,
     db: DbOpt = None,
 ) -> None:
     """Group near-duplicate records (MinHash LSH); exports keep each group in one split."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         found = proj.dedup(near=near)
     n_groups = len(set(found.groups.values()))
     console.print(
@@ -439,7 +343,7 @@ def user_add(
 ) -> None:
     """Add a user. Prints a one-time password unless --password-stdin gives one."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         made = proj.add_user(name, role, password)
     console.print(f"added {role} {name!r}")
     if password is None:
@@ -454,7 +358,7 @@ def user_key(
     db: DbOpt = None,
 ) -> None:
     """Create an API key for NAME. It is stored hashed, so this is the only time it shows."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         key = proj.create_api_key(name)
     console.print(f"API key for {name!r} (shown once; send as 'Authorization: Bearer KEY'):")
     stdout.print(key, highlight=False)
@@ -463,7 +367,7 @@ def user_key(
 @user_app.command("list")
 def user_list(project: ProjectOpt = Path("."), db: DbOpt = None) -> None:
     """List users and their roles."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         for u in proj.users():
             typer.echo(f"{u.name}\t{u.role}")
 
@@ -472,41 +376,39 @@ def user_list(project: ProjectOpt = Path("."), db: DbOpt = None) -> None:
 def serve(
     project: ProjectOpt = Path("."),
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
     secure_cookies: Annotated[
         bool, typer.Option(help="Mark cookies Secure (set when served over HTTPS).")
     ] = False,
     retrain_every: Annotated[
         int,
         typer.Option(
+            min=0,
             help="Retrain the model in the loop and re-rank the queue in the background after "
-            "this many submitted answers (0: never)."
+            "this many submitted answers (0: never).",
         ),
     ] = 0,
     workers: Annotated[
         int,
         typer.Option(
-            help="Worker processes (use more than 1 with PostgreSQL; see docs/deploy.md)."
+            min=1, help="Worker processes (use more than 1 with PostgreSQL; see docs/deploy.md)."
         ),
     ] = 1,
     db: DbOpt = None,
 ) -> None:
     """Serve the annotation page at / and the REST API at /api/v1 (OpenAPI at /docs)."""
-    with clean_errors():
-        Project.open(project, db_url=db).close()  # fail fast on a bad project or store
-    settings = ServerSettings(
+    _project.Project.open(project, db_url=db).close()  # fail fast on a bad project or store
+    settings = _server.ServerSettings(
         project_root=project,
         db_url=db,
         secure_cookies=secure_cookies,
         retrain_every=retrain_every,
     )
-    if workers < 1:
-        raise typer.BadParameter(f"--workers must be at least 1, not {workers}")
     console.print(
         f"goldsmith serving {project.resolve()} at http://{host}:{port}/ "
         f"({workers} worker{'s' if workers > 1 else ''})"
     )
-    serve_app(settings, host=host, port=port, workers=workers)
+    _server_app.serve(settings, host=host, port=port, workers=workers)
 
 
 # --------------------------------------------------------------------------- export
@@ -524,14 +426,16 @@ def export(
     provenance: Annotated[
         str, typer.Option(help="Provenances to include, comma-separated.")
     ] = ",".join(p.value for p in DEFAULT_PROVENANCE),
-    min_confidence: Annotated[float, typer.Option(help="Drop final labels below this.")] = 0.0,
+    min_confidence: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Drop final labels below this.")
+    ] = 0.0,
     question: Annotated[str | None, typer.Option(help="Question to export (default: first).")] = (
         None
     ),
     validate: Annotated[bool, typer.Option(help="Validate training files after writing.")] = True,
-    max_tokens: Annotated[int, typer.Option(help="Token limit per example for validation.")] = (
-        16_384
-    ),
+    max_tokens: Annotated[
+        int, typer.Option(min=1, help="Token limit per example for validation.")
+    ] = 16_384,
     db: DbOpt = None,
 ) -> None:
     """Export final labels with stratified, leak-free splits and a dataset card."""
@@ -553,7 +457,7 @@ def export(
             max_tokens=max_tokens,
             command=_command_line(),
         )
-        with Project.open(project, db_url=db) as proj:
+        with _project.Project.open(project, db_url=db) as proj:
             report = proj.export(options, progress=RichProgress())
     for name, path in report.files.items():
         console.print(f"{name}: {report.counts.get(name, 0)} example(s) -> {path}")
@@ -571,11 +475,11 @@ def validate(
     fmt: Annotated[str, typer.Option("--format", help="Format the file claims to be.")] = (
         "openai-chat"
     ),
-    max_tokens: Annotated[int, typer.Option(help="Token limit per example.")] = 16_384,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Token limit per example.")] = 16_384,
 ) -> None:
     """Check a training file the way OpenAI's data-preparation guide does."""
     with clean_errors():
-        n = Project.validate(file, fmt, max_tokens=max_tokens)
+        n = _project.Project.validate(file, fmt, max_tokens=max_tokens)
     console.print(f"{file}: {n} example(s), valid {fmt}")
 
 
@@ -598,6 +502,9 @@ def demo(
             data, workdir=workdir, seed=seed, progress=RichProgress(), log=console.print
         )
     typer.echo(json.dumps(summary, indent=2, default=str))  # stdout: the summary, for scripts
+
+
+guard_commands(app)  # every command, sub-apps' included, runs inside clean_errors
 
 
 def main() -> None:

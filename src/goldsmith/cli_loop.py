@@ -7,7 +7,7 @@ one :class:`~goldsmith.project.Project` method and prints what it did.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,12 +15,17 @@ from rich.table import Table
 from goldsmith._cli_common import DbOpt, ProjectOpt, QuestionOpt, clean_errors, csv_list
 from goldsmith._cli_common import label_map as parse_label_map
 from goldsmith._console import RichProgress, console, stdout
-from goldsmith.active.loop import SHORTLIST
+from goldsmith._lazy import lazy_module
+from goldsmith.active.scores import SHORTLIST
 from goldsmith.active.strategies import get_strategy
 from goldsmith.errors import ConfigError
 from goldsmith.ingest.options import ImportOptions
 from goldsmith.llm.client import LLMConfig
-from goldsmith.project import Project
+
+if TYPE_CHECKING:
+    from goldsmith import project as _project
+else:
+    _project = lazy_module("goldsmith.project")
 
 loop_app = typer.Typer()
 """Holds the commands; :mod:`goldsmith.cli` adds them to the main app."""
@@ -64,7 +69,7 @@ def embed(
     db: DbOpt = None,
 ) -> None:
     """Embed every record (cached per record and model; only new records cost)."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         done = proj.embed(embedder, engine=engine, ray_address=ray_address, progress=RichProgress())
     console.print(
         f"{done.n_records} records embedded with [bold]{done.model_id}[/] "
@@ -102,7 +107,7 @@ def queue(
     db: DbOpt = None,
 ) -> None:
     """Retrain the model in the loop and set the order in which `next` serves records."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         warn_caveats([strategy] if strategy else [])
         report = proj.retrain(
             strategy=strategy,
@@ -132,17 +137,23 @@ def prelabel(
     ] = None,
     model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
     budget_tokens: Annotated[
-        int | None, typer.Option(help="Stop sending once this many tokens were paid for.")
+        int | None,
+        typer.Option(min=0, help="Stop sending once this many tokens were paid for."),
     ] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many records.")] = None,
+    limit: Annotated[int | None, typer.Option(min=0, help="At most this many records.")] = None,
     threshold: Annotated[
-        float, typer.Option(help="Calibrated confidence from which an LLM answer is final.")
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Calibrated confidence from which an LLM answer is final."
+        ),
     ] = 0.9,
     calibrate_on: Annotated[
-        int, typer.Option(help="Gold records the LLM also labels, to calibrate.")
+        int, typer.Option(min=0, help="Gold records the LLM also labels, to calibrate.")
     ] = 200,
-    shots: Annotated[int, typer.Option(help="Few-shot examples (most similar labeled).")] = 4,
-    concurrency: Annotated[int, typer.Option(help="LLM requests in flight.")] = 4,
+    shots: Annotated[
+        int, typer.Option(min=0, help="Few-shot examples (most similar labeled).")
+    ] = 4,
+    concurrency: Annotated[int, typer.Option(min=1, help="LLM requests in flight.")] = 4,
     response_format: Annotated[
         str,
         typer.Option(help="json_schema (OpenAI) or json_object (llama.cpp's schema form)."),
@@ -158,7 +169,7 @@ def prelabel(
     The LLM's API key comes from GOLDSMITH_LLM_API_KEY (or OPENAI_API_KEY) and is never
     printed.
     """
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         if with_ == "classifier":
             report = proj.retrain(
                 question=question,
@@ -215,11 +226,11 @@ def simulate(
     strategies: Annotated[
         str, typer.Option(help="Comma-separated strategies; random is the baseline.")
     ] = "random,auto",
-    seed_size: Annotated[int, typer.Option(help="First random labels.")] = 20,
-    step: Annotated[int, typer.Option(help="Labels per query.")] = 20,
-    budget: Annotated[int, typer.Option(help="Human labels in all, seed included.")] = 500,
+    seed_size: Annotated[int, typer.Option(min=1, help="First random labels.")] = 20,
+    step: Annotated[int, typer.Option(min=1, help="Labels per query.")] = 20,
+    budget: Annotated[int, typer.Option(min=1, help="Human labels in all, seed included.")] = 500,
     repeats: Annotated[
-        int, typer.Option(help="Repeats (seed sets; splits without --test-file).")
+        int, typer.Option(min=1, help="Repeats (seed sets; splits without --test-file).")
     ] = 5,
     out: Annotated[Path, typer.Option(help="Folder for curves.csv and curves.png.")] = Path(
         "curves"
@@ -274,7 +285,7 @@ def simulate(
     db: DbOpt = None,
 ) -> None:
     """Replay the labeled records as the annotator and draw learning curves per strategy."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         warn_caveats(csv_list(strategies))
         test_options = ImportOptions(
             fmt=fmt,
@@ -343,14 +354,16 @@ def augment(
         str,
         typer.Option(help="template or entity-swap (rules), paraphrase or counterfactual (LLM)."),
     ] = "template",
-    per_record: Annotated[int, typer.Option(help="Outputs per labeled record.")] = 2,
+    per_record: Annotated[int, typer.Option(min=1, help="Outputs per labeled record.")] = 2,
     with_: Annotated[
         str | None, typer.Option("--with", help="llm: generate through an LLM endpoint.")
     ] = None,
     base_url: Annotated[str | None, typer.Option(help="LLM endpoint.")] = None,
     model: Annotated[str | None, typer.Option(help="LLM model name.")] = None,
-    budget_tokens: Annotated[int | None, typer.Option(help="LLM token budget.")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many parent records.")] = None,
+    budget_tokens: Annotated[int | None, typer.Option(min=0, help="LLM token budget.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=0, help="At most this many parent records.")
+    ] = None,
     lfs: Annotated[
         Path | None,
         typer.Option(
@@ -366,7 +379,7 @@ def augment(
     db: DbOpt = None,
 ) -> None:
     """Synthetic examples from the labeled records, filtered and marked synthetic."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         if evaluate:
             rows = proj.evaluate_augmentation(seed=seed)
             table = Table(title="held-out macro-F1, with minus without synthetic records")
@@ -396,6 +409,7 @@ def augment(
             llm=llm,
             limit=limit,
             seed=seed,
+            lfs=lfs,
             progress=RichProgress(),
         )
     rejected = ", ".join(f"{k} {v}" for k, v in sorted(report.rejected.items())) or "none"

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from goldsmith._cli_common import DbOpt, ProjectOpt, clean_errors
+from goldsmith._cli_common import DbOpt, ProjectOpt, clean_errors, read_text, within
 from goldsmith._console import console, stdout
-from goldsmith.project import Project
+from goldsmith._lazy import lazy_module
+
+if TYPE_CHECKING:
+    from goldsmith import project as _project
+else:
+    _project = lazy_module("goldsmith.project")
 
 round_app = typer.Typer(
     help="Rounds: a guideline version, a batch, its responses and its QA report.",
@@ -30,9 +35,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 @round_app.command("start")
 def round_start(
     project: ProjectOpt = Path("."),
-    size: Annotated[int, typer.Option(help="Records in the round's batch.")] = 300,
+    size: Annotated[int, typer.Option(min=1, help="Records in the round's batch.")] = 300,
     gold_rate: Annotated[
-        float, typer.Option(help="Share of served records that are hidden gold checks.")
+        float,
+        typer.Option(
+            callback=within(0.0, 1.0, high_open=True),
+            help="Share of served records that are hidden gold checks; in [0, 1).",
+        ),
     ] = 0.05,
     guidelines: Annotated[
         Path | None, typer.Option(help="Markdown guidelines for this round (a new version).")
@@ -40,8 +49,8 @@ def round_start(
     db: DbOpt = None,
 ) -> None:
     """Open the next round: its guidelines, its batch at the front of the queue, gold checks."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
-        text = guidelines.read_text(encoding="utf-8") if guidelines else None
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
+        text = read_text(guidelines, "--guidelines") if guidelines else None
         info = proj.start_round(size=size, gold_rate=gold_rate, guidelines=text)
     console.print(
         f"round {info['number']} open: {info['size']} records, guidelines "
@@ -59,7 +68,7 @@ def round_close(
     db: DbOpt = None,
 ) -> None:
     """Close the open round: consensus final labels, review items, the frozen report."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         done = proj.close_round(method=method)  # type: ignore[arg-type]
     console.print(
         f"round {done['round']} closed: {done['final_labels']} final labels resolved, "
@@ -70,7 +79,9 @@ def round_close(
 @qa_app.command("agreement")
 def qa_agreement(
     project: ProjectOpt = Path("."),
-    round_: Annotated[int | None, typer.Option("--round", help="Round (default: latest).")] = None,
+    round_: Annotated[
+        int | None, typer.Option("--round", min=1, help="Round (default: latest).")
+    ] = None,
     question: Annotated[
         str | None, typer.Option(help="Question (default: the first); any kind.")
     ] = None,
@@ -78,7 +89,7 @@ def qa_agreement(
     db: DbOpt = None,
 ) -> None:
     """Agreement per label and per annotator pair, with 95 % bootstrap intervals."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         report = proj.agreement(question=question, number=round_)
     keys = [
         *("round", "question", "kind", "agreement_metric", "agreement"),
@@ -119,12 +130,14 @@ def _est(est: dict[str, Any]) -> str:
 @qa_app.command("issues")
 def qa_issues(
     project: ProjectOpt = Path("."),
-    limit: Annotated[int, typer.Option(help="At most this many, most suspicious first.")] = 100,
+    limit: Annotated[
+        int, typer.Option(min=1, help="At most this many, most suspicious first.")
+    ] = 100,
     as_json: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
     """Suspected label errors (cleanlab on out-of-fold probabilities), sent to review."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         found = proj.label_issues(limit=limit)
     if as_json:
         typer.echo(json.dumps(found, indent=2))
@@ -144,10 +157,12 @@ def qa_issues(
 def qa_report(
     project: ProjectOpt = Path("."),
     out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("qa.html"),
-    round_: Annotated[int | None, typer.Option("--round", help="Round (default: latest).")] = None,
+    round_: Annotated[
+        int | None, typer.Option("--round", min=1, help="Round (default: latest).")
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Write one self-contained HTML QA report with plots."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         path = proj.write_qa_report(out, number=round_)
     console.print(f"QA report written to {path}")

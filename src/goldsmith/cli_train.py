@@ -7,19 +7,30 @@ it did. ``sft``, ``dpo`` and ``tiny-base`` need the ``train`` extra.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from goldsmith._cli_common import DbOpt, ProjectOpt, clean_errors
+from goldsmith._cli_common import DbOpt, ProjectOpt, clean_errors, within
 from goldsmith._console import RichProgress, console, stdout
-from goldsmith.project import Project
-from goldsmith.train.data import WeightPolicy
-from goldsmith.train.evaluate import EvalReport
-from goldsmith.train.sft import LoraSettings
-from goldsmith.train.tiny import build_tiny_model
+from goldsmith._lazy import lazy_module
+
+if TYPE_CHECKING:
+    from goldsmith import project as _project
+    from goldsmith.train import data as _train_data
+    from goldsmith.train import sft as _sft
+    from goldsmith.train import tiny as _tiny
+    from goldsmith.train.data import WeightPolicy
+    from goldsmith.train.evaluate import EvalReport
+    from goldsmith.train.sft import LoraSettings
+else:
+    _project = lazy_module("goldsmith.project")
+    _train_data = lazy_module("goldsmith.train.data")
+    _sft = lazy_module("goldsmith.train.sft")
+    _tiny = lazy_module("goldsmith.train.tiny")
 
 train_app = typer.Typer(help="Train a model on the project's labels (evaluated on held-out gold).")
 eval_app = typer.Typer()
@@ -36,20 +47,27 @@ WeightsOpt = Annotated[
 MinConfOpt = Annotated[
     float,
     typer.Option(
+        min=0.0,
+        max=1.0,
         help="Weak and LLM labels below this confidence are not used (default 0: every one "
-        "counts, weighted by its confidence)."
+        "counts, weighted by its confidence).",
     ),
 ]
 TestOpt = Annotated[
-    float, typer.Option(help="Share of the gold records held out as the test split.")
+    float,
+    typer.Option(
+        callback=within(0.0, 1.0, low_open=True, high_open=True),
+        help="Share of the gold records held out as the test split; in (0, 1).",
+    ),
 ]
 BaseOpt = Annotated[
-    Path, typer.Option(help="Base model: a saved transformers folder or a .gguf file.")
+    Path,
+    typer.Option(exists=True, help="Base model: a saved transformers folder or a .gguf file."),
 ]
 
 
 def _policy(weights: str, min_confidence: float) -> WeightPolicy:
-    return WeightPolicy.parse(weights, min_machine_confidence=min_confidence)
+    return _train_data.WeightPolicy.parse(weights, min_machine_confidence=min_confidence)
 
 
 def print_eval(report: EvalReport) -> None:
@@ -93,7 +111,7 @@ def train_classifier(
 ) -> None:
     """A classifier weighted by provenance (embeddings + calibrated logistic regression, or
     SetFit); evaluated at once on held-out gold."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         manifest, report = proj.train_classifier(
             out,
             question=question,
@@ -114,7 +132,7 @@ def train_classifier(
 def _lora_options(
     lora_r: int, epochs: float, max_steps: int, lr: float, batch_size: int, max_length: int
 ) -> LoraSettings:
-    return LoraSettings(
+    return _sft.LoraSettings(
         r=lora_r,
         epochs=epochs,
         max_steps=max_steps,
@@ -129,7 +147,7 @@ def _log(entry: dict[str, float]) -> None:
 
 
 def _train_llm(kind: str, project: Path, db: str | None, **kw: Any) -> None:
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         manifest = proj.train_llm(kind=kind, progress=RichProgress(), log=_log, **kw)
     m = manifest.train_metrics
     console.print(
@@ -139,12 +157,19 @@ def _train_llm(kind: str, project: Path, db: str | None, **kw: Any) -> None:
     )
 
 
-LoraR = Annotated[int, typer.Option(help="LoRA rank.")]
-Epochs = Annotated[float, typer.Option(help="Training epochs.")]
-MaxSteps = Annotated[int, typer.Option(help="Stop after this many steps (overrides epochs).")]
-Lr = Annotated[float, typer.Option("--lr", help="Learning rate.")]
-Batch = Annotated[int, typer.Option(help="Examples per step.")]
-MaxLen = Annotated[int, typer.Option(help="Tokens per example (longer are truncated).")]
+LoraR = Annotated[int, typer.Option(min=1, help="LoRA rank.")]
+Epochs = Annotated[
+    float, typer.Option(callback=within(0.0, math.inf, low_open=True), help="Training epochs.")
+]
+MaxSteps = Annotated[
+    int, typer.Option(min=-1, help="Stop after this many steps (overrides epochs; -1: off).")
+]
+Lr = Annotated[
+    float,
+    typer.Option("--lr", callback=within(0.0, math.inf, low_open=True), help="Learning rate."),
+]
+Batch = Annotated[int, typer.Option(min=1, help="Examples per step.")]
+MaxLen = Annotated[int, typer.Option(min=1, help="Tokens per example (longer are truncated).")]
 Merge = Annotated[bool, typer.Option(help="Also save the adapter merged into the base.")]
 Resume = Annotated[bool, typer.Option(help="Continue from the last checkpoint in OUT/checkpoints.")]
 
@@ -229,9 +254,9 @@ def tiny_base(
 ) -> None:
     """Build a tiny random causal LM with a tokenizer trained on the project's texts, to try
     the SFT pipeline end to end on a CPU in seconds (it is no real language model)."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         texts = [" ".join(str(v) for v in r.fields.values()) for r in proj.records(limit=5000)]
-        folder = build_tiny_model(texts, out)
+        folder = _tiny.build_tiny_model(texts, out)
     console.print(f"tiny base model in {folder}")
 
 
@@ -242,13 +267,13 @@ def evaluate(
     split: Annotated[str, typer.Option(help="test (held-out gold) or train.")] = "test",
     out: Annotated[Path | None, typer.Option(help="Report folder (default MODEL/eval).")] = None,
     limit: Annotated[
-        int | None, typer.Option(help="Score only the first N records (LLMs are slow).")
+        int | None, typer.Option(min=0, help="Score only the first N records (LLMs are slow).")
     ] = None,
-    max_new_tokens: Annotated[int, typer.Option(help="Tokens an LLM may generate.")] = 32,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Tokens an LLM may generate.")] = 32,
     db: DbOpt = None,
 ) -> None:
     """Score a trained model on held-out gold: base vs tuned, per class, plots, HTML report."""
-    with clean_errors(), Project.open(project, db_url=db) as proj:
+    with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         report, paths = proj.evaluate(
             model,
             split=split,

@@ -4,6 +4,8 @@
 
     GoldsmithError
     ├── ConfigError            project folder, goldsmith.toml or settings are wrong
+    ├── ArgumentError          a function or option got a value it cannot take (a ValueError)
+    │   └── NotFittedError     an estimator was used before ``fit``
     ├── SchemaError            a task definition (fields, questions, values) is invalid
     ├── RegistryError          unknown or duplicate name in a registry (formats, strategies, ...)
     ├── MissingExtraError      an optional extra is not installed
@@ -21,6 +23,10 @@
         └── DataValidationError  an exported training file breaks its format's rules
 
 Every message says what went wrong and, where it can, what to do about it.
+
+``ArgumentError`` is also a :class:`ValueError`, as Python and scikit-learn callers expect of
+an out-of-range or wrongly shaped argument. Pydantic validators keep raising plain
+``ValueError`` (pydantic turns it into a ``ValidationError`` that names the field).
 """
 
 from __future__ import annotations
@@ -39,6 +45,17 @@ class GoldsmithError(Exception):
 
 class ConfigError(GoldsmithError):
     """The project folder, its ``goldsmith.toml`` or a setting is wrong."""
+
+
+class ArgumentError(GoldsmithError, ValueError):
+    """A function or CLI option got a value it cannot take: out of range or wrongly shaped.
+
+    The message names the argument, the value and what it must be.
+    """
+
+
+class NotFittedError(ArgumentError):
+    """An estimator (classifier, calibrator, ...) was used before ``fit``; call ``fit`` first."""
 
 
 class SchemaError(GoldsmithError):

@@ -13,7 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 from goldsmith.errors import SchemaError
-from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Provenance, ResponseStatus, Task
+from goldsmith.kinds.base import Labelled, choice
+from goldsmith.schema import Provenance, ResponseStatus, Task
 from goldsmith.store import Store
 
 HUMAN = [
@@ -22,10 +23,10 @@ HUMAN = [
 """Final-label provenances that count as a human answer."""
 
 
-def loop_question(task: Task, name: str | None) -> LabelQuestion | MultiLabelQuestion:
+def loop_question(task: Task, name: str | None) -> Labelled:
     """The label or multi-label question ``name`` (the first when None)."""
     q = task.question(name)
-    if not isinstance(q, LabelQuestion | MultiLabelQuestion):
+    if not choice(q, many=None):
         raise SchemaError(
             f"question {q.name!r} is a {q.kind} question; the model in the loop needs a "
             "label or multilabel question"
@@ -53,7 +54,7 @@ def labeled_targets(store: Store, task: Task, question: str | None = None) -> di
     """
     q = loop_question(task, question)
     index = {label: i for i, label in enumerate(q.labels)}
-    multilabel = isinstance(q, MultiLabelQuestion)
+    multilabel = q.many_labels
 
     def target(value: Any) -> Any:
         if multilabel:

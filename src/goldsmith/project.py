@@ -10,34 +10,20 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from goldsmith import config as _config
+from goldsmith._lazy import lazy_module
 from goldsmith.access.front import AccessFront
-from goldsmith.active import loop as _loop
-from goldsmith.active.loop import LoopReport
-from goldsmith.annotation import queue as _queue
-from goldsmith.annotation.queue import Item
-from goldsmith.augment import run as _augment
-from goldsmith.augment.evaluate import AugmentEvalRow
-from goldsmith.dedup.store import StoreDedupResult, assign_near_dup_groups
-from goldsmith.engines import make_engine
+from goldsmith.active.scores import SHORTLIST
 from goldsmith.errors import ConfigError
-from goldsmith.export import run as _export
-from goldsmith.export import validate as _validate
 from goldsmith.export.options import ExportOptions, ExportReport
-from goldsmith.ingest import pipeline as _ingest
-from goldsmith.ingest import rows as _rows
 from goldsmith.ingest.options import ImportOptions, ImportReport
-from goldsmith.ingest.rows import AddReport
 from goldsmith.llm.cache import DEFAULT_CACHE
 from goldsmith.llm.client import LLMClient, LLMConfig
 from goldsmith.models.embed import Embedder, make_embedder
-from goldsmith.models.vectors import EmbedSummary
 from goldsmith.overview import project_status
 from goldsmith.pii import Redactor, ScanReport
-from goldsmith.pii.store_scan import scan_store
-from goldsmith.prelabel.llm_store import LLMPrelabelReport
 from goldsmith.prelabel.options import LLMPrelabelOptions
 from goldsmith.progress import SILENT, Progress
 from goldsmith.quality.front import QualityFront
@@ -48,16 +34,52 @@ from goldsmith.schema import (
     Suggestion,
     Task,
 )
-from goldsmith.simulation import SimulationRequest, run_simulation
 from goldsmith.store import Store
 from goldsmith.train.front import TrainFront
-from goldsmith.weak import fit as _fit
-from goldsmith.weak import report as _report
-from goldsmith.weak import run as _weak
-from goldsmith.weak.fit import FitReport
-from goldsmith.weak.lf import LF
-from goldsmith.weak.loader import load_lf_file
-from goldsmith.weak.run import ApplyReport
+
+if TYPE_CHECKING:
+    from goldsmith import engines as _engines
+    from goldsmith import simulation as _simulation
+    from goldsmith.active import loop as _loop
+    from goldsmith.active.loop import LoopReport
+    from goldsmith.annotation import queue as _queue
+    from goldsmith.annotation.queue import Item
+    from goldsmith.augment import run as _augment
+    from goldsmith.augment.evaluate import AugmentEvalRow
+    from goldsmith.dedup import store as _dedup
+    from goldsmith.dedup.store import StoreDedupResult
+    from goldsmith.export import run as _export
+    from goldsmith.export import validate as _validate
+    from goldsmith.ingest import pipeline as _ingest
+    from goldsmith.ingest import rows as _rows
+    from goldsmith.ingest.rows import AddReport
+    from goldsmith.models.vectors import EmbedSummary
+    from goldsmith.pii import store_scan as _store_scan
+    from goldsmith.prelabel.llm_store import LLMPrelabelReport
+    from goldsmith.simulation import SimulationRequest
+    from goldsmith.weak import fit as _fit
+    from goldsmith.weak import loader as _loader
+    from goldsmith.weak import report as _report
+    from goldsmith.weak import run as _weak
+    from goldsmith.weak.fit import FitReport
+    from goldsmith.weak.lf import LF
+    from goldsmith.weak.run import ApplyReport
+else:  # the stages load when a method first needs them, so `status` starts at once
+    _loop = lazy_module("goldsmith.active.loop")
+    _queue = lazy_module("goldsmith.annotation.queue")
+    _augment = lazy_module("goldsmith.augment.run")
+    _dedup = lazy_module("goldsmith.dedup.store")
+    _engines = lazy_module("goldsmith.engines")
+    _export = lazy_module("goldsmith.export.run")
+    _validate = lazy_module("goldsmith.export.validate")
+    _ingest = lazy_module("goldsmith.ingest.pipeline")
+    _rows = lazy_module("goldsmith.ingest.rows")
+    _store_scan = lazy_module("goldsmith.pii.store_scan")
+    _simulation = lazy_module("goldsmith.simulation")
+    _fit = lazy_module("goldsmith.weak.fit")
+    _report = lazy_module("goldsmith.weak.report")
+    _weak = lazy_module("goldsmith.weak.run")
+    _loader = lazy_module("goldsmith.weak.loader")
 
 PII_SALT_ENV = "GOLDSMITH_PII_SALT"
 
@@ -265,7 +287,7 @@ class Project(AccessFront, QualityFront, TrainFront):
     ) -> ApplyReport:
         """Apply labeling functions (a file such as ``lfs.py``, or LF objects) incrementally:
         unchanged LFs run only on new records, changed ones on all."""
-        found = load_lf_file(lfs) if isinstance(lfs, str | Path) else list(lfs)
+        found = _loader.load_lf_file(lfs) if isinstance(lfs, str | Path) else list(lfs)
         return _weak.apply_to_store(
             self.store,
             self.task,
@@ -318,7 +340,7 @@ class Project(AccessFront, QualityFront, TrainFront):
         """Embed every record with ``spec`` (cached per record and model id, streaming) and
         make it the project's embedder for the model in the loop. ``engine="ray"`` encodes
         on Ray (local, or at ``ray_address``), resumably: the same vectors."""
-        runner = make_engine(engine, self.root, ray_address)
+        runner = _engines.make_engine(engine, self.root, ray_address)
         embedded = runner.embed(self.store, self.embedder(spec), progress)
         if spec is not None:
             with self.store.write() as tx:
@@ -331,7 +353,7 @@ class Project(AccessFront, QualityFront, TrainFront):
         strategy: str | None = None,
         question: str | None = None,
         seed: int = 0,
-        shortlist: int = _loop.SHORTLIST,
+        shortlist: int = SHORTLIST,
         engine: str = "local",
         ray_address: str | None = None,
         progress: Progress = SILENT,
@@ -340,7 +362,7 @@ class Project(AccessFront, QualityFront, TrainFront):
         suggestions, and order the annotation queue with ``strategy`` (default: the last one
         used, ``margin`` at first; at most ``shortlist`` open records, the rest by id).
         ``engine="ray"`` embeds new records and scores every record on Ray."""
-        runner = make_engine(engine, self.root, ray_address)
+        runner = _engines.make_engine(engine, self.root, ray_address)
         if runner.distributed:
             runner.embed(self.store, self.embedder(), progress)
         with self.store.read() as tx:
@@ -368,7 +390,7 @@ class Project(AccessFront, QualityFront, TrainFront):
 
     def pii_scan(self, *, kinds: Sequence[str] | None = None) -> ScanReport:
         """Count the PII in every record's text fields, per kind, with masked examples."""
-        return scan_store(self.store, kinds=kinds)
+        return _store_scan.scan_store(self.store, kinds=kinds)
 
     def prelabel_llm(
         self,
@@ -394,7 +416,7 @@ class Project(AccessFront, QualityFront, TrainFront):
         opts = options or LLMPrelabelOptions(**fields)
         if opts.redact is None and self.task.settings.redact_before_llm:
             opts = replace(opts, redact=self.redactor())
-        runner = make_engine(engine, self.root, ray_address)
+        runner = _engines.make_engine(engine, self.root, ray_address)
         if runner.distributed:
             runner.embed(self.store, self.embedder(), progress)
         return runner.prelabel_llm(
@@ -416,8 +438,8 @@ class Project(AccessFront, QualityFront, TrainFront):
         all-labels macro-F1). ``options`` are the fields of
         :class:`~goldsmith.simulation.SimulationRequest` (``test_file=`` for the honest
         protocol: score on records outside the project)."""
-        req = request or SimulationRequest(**options)
-        return run_simulation(
+        req = request or _simulation.SimulationRequest(**options)
+        return _simulation.run_simulation(
             self.store, self.task, self.embedder(), Path(out), req, progress=progress
         )
 
@@ -426,7 +448,7 @@ class Project(AccessFront, QualityFront, TrainFront):
     def dedup(self, *, near: float = 0.8, seed: int = 0) -> StoreDedupResult:
         """Group near-duplicate records (MinHash LSH, verified by exact Jaccard at ``near``)
         and store the groups; exports keep each group inside one split."""
-        return assign_near_dup_groups(self.store, threshold=near, seed=seed)
+        return _dedup.assign_near_dup_groups(self.store, threshold=near, seed=seed)
 
     # ------------------------------------------------------------------ augmentation
 
@@ -459,7 +481,7 @@ class Project(AccessFront, QualityFront, TrainFront):
                 redact=redact,
                 limit=limit,
                 seed=seed,
-                lfs=load_lf_file(lfs) if isinstance(lfs, str | Path) else list(lfs or ()),
+                lfs=_loader.load_lf_file(lfs) if isinstance(lfs, str | Path) else list(lfs or ()),
                 progress=progress,
             )
         finally:

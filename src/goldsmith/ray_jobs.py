@@ -30,7 +30,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from goldsmith.errors import MissingExtraError, SchemaError
+from goldsmith._lazy import optional
+from goldsmith.errors import SchemaError
 from goldsmith.progress import SILENT, Progress
 
 JOBS_DIR = Path(".goldsmith") / "jobs"
@@ -48,11 +49,7 @@ def use_ray(engine: str) -> bool:
 
 def import_ray() -> Any:
     """The ``ray`` module, or :class:`~goldsmith.errors.MissingExtraError` naming the extra."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise MissingExtraError("ray", "ray") from exc
-    return ray
+    return optional("ray", "ray")
 
 
 @contextmanager

@@ -12,15 +12,17 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from goldsmith.errors import SchemaError
+from goldsmith.kinds.base import QuestionKind
 from goldsmith.kinds.label import LabelQuestion as LabelQuestion
 from goldsmith.kinds.multilabel import MultiLabelQuestion as MultiLabelQuestion
 from goldsmith.kinds.preference import PreferenceQuestion as PreferenceQuestion
 from goldsmith.kinds.rating import RatingQuestion as RatingQuestion
+from goldsmith.kinds.span_multilabel import SpanMultiLabelQuestion as SpanMultiLabelQuestion
 from goldsmith.kinds.spans import SpansQuestion as SpansQuestion
 from goldsmith.kinds.text import TextQuestion as TextQuestion
 
@@ -85,9 +87,15 @@ Question = Annotated[
     | SpansQuestion
     | TextQuestion
     | RatingQuestion
-    | PreferenceQuestion,
+    | PreferenceQuestion
+    | SpanMultiLabelQuestion,
     Field(discriminator="kind"),
 ]
+
+QUESTION_KINDS: dict[str, type[QuestionKind]] = {
+    cls.model_fields["kind"].default: cls for cls in get_args(get_args(Question)[0])
+}
+"""Each question kind's class by its name in ``goldsmith.toml`` (the ``Question`` union)."""
 
 
 class Keymap(_Strict):

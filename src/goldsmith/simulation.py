@@ -22,26 +22,32 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from goldsmith import labels as _labels
+from goldsmith._lazy import lazy_module
 from goldsmith.active.simulate import simulate
 from goldsmith.errors import SchemaError
 from goldsmith.ingest.options import ImportOptions
 from goldsmith.ingest.pipeline import read_items
+from goldsmith.kinds.base import Labelled
 from goldsmith.models.embed import Embedder
 from goldsmith.models.setfit import SetFitClassifier
 from goldsmith.models.vectors import embed_records, encode_outside, record_text
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Record, Task, content_hash
+from goldsmith.schema import Record, Task, content_hash
 from goldsmith.store import Store
 from goldsmith.train.classifier import LEARNERS
 from goldsmith.weak.label_models.select import make_model
 from goldsmith.weak.run import load_label_matrix
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 __all__ = ["SimulationRequest", "run_simulation"]
 
@@ -84,7 +90,7 @@ def run_simulation(
             f"at least {2 * max(req.seed_size, 2)} needed (or a smaller --seed-size)"
         )
     ids = sorted(targets)
-    multilabel = isinstance(q, MultiLabelQuestion)
+    multilabel = q.many_labels
     X = embed_records(store, embedder, ids, progress=progress).vectors
     k = len(q.labels)
     y = _labels.target_array([targets[i] for i in ids], k, multilabel)
@@ -136,7 +142,7 @@ def run_simulation(
 def _test_set(
     store: Store,
     task: Task,
-    q: LabelQuestion | MultiLabelQuestion,
+    q: Labelled,
     embedder: Embedder,
     req: SimulationRequest,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[Any], int, list[str]]:
@@ -170,7 +176,7 @@ def _test_set(
             keep.append(i)
     if not keep:
         raise SchemaError(f"--test-file {req.test_file}: no record outside the project")
-    multilabel = isinstance(q, MultiLabelQuestion)
+    multilabel = q.many_labels
 
     def target(value: Any) -> Any:
         if multilabel:
@@ -219,10 +225,10 @@ def _weak_votes(
 
 
 def _llm_labels(
-    store: Store, q: LabelQuestion | MultiLabelQuestion, ids: list[int]
+    store: Store, q: Labelled, ids: list[int]
 ) -> tuple[list[int], list[int], list[float]]:
     """The LLM's suggestions on the replayed records: (row, class index, confidence)."""
-    if isinstance(q, MultiLabelQuestion):
+    if q.many_labels:
         raise SchemaError("--with-llm is single-label only in the simulator")
     row = {rid: i for i, rid in enumerate(ids)}
     with store.read() as tx:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from _ci import import_or_skip
 from goldsmith.cli import app
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance
@@ -135,8 +135,7 @@ def test_simulate_with_llm_needs_llm_suggestions(proj: Path, tmp_path: Path) -> 
 @pytest.mark.slow
 def test_simulate_with_the_setfit_learner(proj: Path, tmp_path: Path) -> None:
     """``--learner setfit``: SetFit models on the texts, the embeddings for the strategies."""
-    if not os.environ.get("CI"):
-        pytest.importorskip("torch")
+    import_or_skip("torch", install="pip install 'goldsmith[train]'")
     test_csv = tmp_path / "held_out.csv"
     rows = [f"other {i}: {TOPICS[LABELS[i % 3]][(i + 2) % 3]},{LABELS[i % 3]}" for i in range(15)]
     test_csv.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")

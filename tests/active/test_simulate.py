@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from _ci import skip_or_fail
 from goldsmith.active.curves import CSV_COLUMNS, CurvePoint, SimulationResult
 from goldsmith.active.simulate import holdout_split, simulate
 from goldsmith.errors import RegistryError, SchemaError
@@ -244,9 +244,7 @@ def test_importing_and_plotting_leave_pyplot_alone(tmp_path: Path) -> None:
 @pytest.fixture()
 def phrasebank() -> tuple[list[str], np.ndarray]:
     if not PHRASEBANK.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"financial phrasebank missing in CI: {PHRASEBANK}")
-        pytest.skip(f"financial phrasebank not found at {PHRASEBANK}")
+        skip_or_fail(f"financial phrasebank not found at {PHRASEBANK}")
     lines = PHRASEBANK.read_text(encoding="latin-1").splitlines()
     names = ["negative", "neutral", "positive"]
     pairs = [line.rsplit("@", 1) for line in lines if "@" in line]

@@ -104,12 +104,6 @@ def test_plan_in_slices_stays_stratified_seeded_and_grouped() -> None:
     assert all(len(ks) == 1 for ks in grouped.values())
 
 
-@pytest.mark.xfail(
-    "dup_group" not in getattr(Record, "__slots__", ()),
-    reason="Record does not carry dup_group yet (store/base.py _record drops it); "
-    "the export groups by dup_group as soon as it does",
-    strict=True,
-)
 def test_a_duplicate_group_stays_in_one_split(seeded: Seed, tmp_path: Path) -> None:
     s = seeded("classification", n=60)
     groups = {rid: k // 6 for k, rid in enumerate(s.ids)}  # ten groups of six

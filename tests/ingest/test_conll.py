@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from _ci import skip_or_fail
 from goldsmith import ExportOptions, ImportOptions, InputError, Project, Provenance
 
 NCBI = (
@@ -103,9 +103,7 @@ def test_conll_export_reads_back(tmp_path: Path) -> None:
 
 def test_ncbi_disease_devel(tmp_path: Path) -> None:
     if not NCBI.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"NCBI-disease data missing in CI: {NCBI}")
-        pytest.skip(f"no {NCBI}")
+        skip_or_fail(f"no {NCBI}")
     with _ner(tmp_path) as p:
         report = p.import_records(NCBI, ImportOptions(fmt="conll"))
         sentences = NCBI.read_text(encoding="utf-8").count("\n\n")

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from _ci import import_or_skip, skip_or_fail
 from goldsmith.errors import InputError, RegistryError
 from goldsmith.ingest.options import ImportOptions, LabelsAs
 from goldsmith.ingest.pipeline import import_file
@@ -19,7 +20,10 @@ from goldsmith.project import Project
 from goldsmith.schema import Provenance, ResponseStatus, SuggestionKind, Task
 from goldsmith.store import Store
 
-MEDICAL = Path("/work/shared/data/healthcare/medical_abstracts/medical_tc_test.csv")
+MEDICAL = (
+    Path(__file__).resolve().parents[3]
+    / "shared/data/healthcare/medical_abstracts/medical_tc_test.csv"
+)
 Snapshot = Callable[[Project], dict[str, Any]]
 
 
@@ -117,7 +121,7 @@ def test_empty_text_cell_is_imported_as_empty_text(project: Project, tmp_path: P
 
 
 def test_hf_save_to_disk_import(project: Project, tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    datasets = import_or_skip("datasets", install="pip install 'goldsmith[dev]'")
     features = datasets.Features(
         {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=list(LABELS_))}
     )
@@ -434,7 +438,7 @@ def test_import_file_on_each_backend(store: Store, tmp_path: Path) -> None:
 
 def test_medical_abstracts_csv(project: Project) -> None:
     if not MEDICAL.is_file():
-        pytest.skip(f"{MEDICAL} is absent")
+        skip_or_fail(f"{MEDICAL} is absent (see shared/data/README.md)")
     report = project.import_records(
         MEDICAL, ImportOptions(text_field="medical_abstract", label_field="condition_label")
     )

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from _ci import import_or_skip
 from goldsmith.errors import InputError, RegistryError
 from goldsmith.ingest.columnar import read_hf, read_parquet
 from goldsmith.ingest.delimited import read_csv, read_tsv
@@ -147,7 +148,7 @@ def test_parquet_reads_batch_by_batch(tmp_path: Path) -> None:
 
 
 def test_hf_save_to_disk_folder_with_class_labels(tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    datasets = import_or_skip("datasets", install="pip install 'goldsmith[dev]'")
     features = datasets.Features(
         {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["neg", "pos"])}
     )
@@ -166,7 +167,7 @@ def test_hf_save_to_disk_folder_with_class_labels(tmp_path: Path) -> None:
 
 
 def test_hf_dataset_dict_adds_split(tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    datasets = import_or_skip("datasets", install="pip install 'goldsmith[dev]'")
     dd = datasets.DatasetDict(
         {
             "train": datasets.Dataset.from_dict({"text": ["a", "b"]}),
@@ -184,7 +185,7 @@ def test_hf_dataset_dict_adds_split(tmp_path: Path) -> None:
 
 
 def test_hf_folder_of_parquet_files(tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    datasets = import_or_skip("datasets", install="pip install 'goldsmith[dev]'")
     folder = tmp_path / "hub" / "data"
     folder.mkdir(parents=True)
     datasets.Dataset.from_dict({"text": ["a", "b"]}).to_parquet(str(folder / "train-0.parquet"))

@@ -4,12 +4,12 @@ held-out ECE of an overconfident synthetic scorer and of a real classifier."""
 from __future__ import annotations
 
 import doctest
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from _ci import skip_or_fail
 from goldsmith.models import calibrate as calibrate_module
 from goldsmith.models.calibrate import (
     IsotonicCalibrator,
@@ -99,9 +99,7 @@ def test_isotonic_fixes_an_overconfident_scorer() -> None:
 
 def _phrasebank() -> tuple[list[str], np.ndarray]:
     if not PHRASEBANK.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared data missing in CI: {PHRASEBANK}")
-        pytest.skip(f"shared data not found at {PHRASEBANK}")
+        skip_or_fail(f"shared data not found at {PHRASEBANK}")
     pairs = [
         line.rsplit("@", 1)
         for line in PHRASEBANK.read_text(encoding="latin-1").splitlines()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import doctest
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _ci import skip_or_fail
 from goldsmith.models import classifier as classifier_module
 from goldsmith.models.calibrate import expected_calibration_error, top_label
 from goldsmith.models.classifier import LoopClassifier
@@ -158,9 +158,7 @@ def test_module_doctests_pass() -> None:
 @pytest.fixture(scope="module")
 def medical() -> tuple[np.ndarray, np.ndarray]:
     if not MEDICAL.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared data missing in CI: {MEDICAL}")
-        pytest.skip(f"shared data not found at {MEDICAL}")
+        skip_or_fail(f"shared data not found at {MEDICAL}")
     with MEDICAL.open(newline="") as f:
         rows = list(csv.DictReader(f))
     texts = [r["medical_abstract"] for r in rows]

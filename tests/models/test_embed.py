@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import doctest
-import importlib.util
 import json
-import os
+import sys
 from collections.abc import Sequence
 from itertools import islice
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from safetensors.numpy import save_file
 from tokenizers import Tokenizer, models, pre_tokenizers
 
+from _ci import import_or_skip, skip_or_fail
 from goldsmith.errors import ConfigError, InputError, MissingExtraError, RegistryError
 from goldsmith.models import embed as embed_module
 from goldsmith.models.embed import (
@@ -36,9 +36,7 @@ MEDICAL = SHARED / "data/healthcare/medical_abstracts/medical_tc_test.csv"
 
 def _shared(path: Path) -> Path:
     if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared test asset missing in CI: {path}")
-        pytest.skip(f"shared test asset not found at {path}")
+        skip_or_fail(f"shared test asset not found at {path}")
     return path
 
 
@@ -88,11 +86,12 @@ def test_specs_pick_embedders_and_unknown_ones_list_the_known(tmp_path: Path) ->
         make_embedder(f"model2vec:{tmp_path / 'nowhere'}")
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("sentence_transformers") is not None,
-    reason="sentence-transformers is installed: the missing-extra path cannot be shown",
-)
-def test_sentence_transformers_without_the_extra_says_what_to_install() -> None:
+def test_sentence_transformers_without_the_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # CI installs it (the train extra pulls it in): a None in sys.modules makes the import
+    # fail as it does where the extra is missing
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'goldsmith\[embed\]'"):
         make_embedder("sentence-transformers:all-MiniLM-L6-v2")
     with pytest.raises(MissingExtraError):
@@ -163,7 +162,7 @@ def _medical_texts(n: int) -> list[str]:
 
 
 def test_real_model2vec_matches_the_model2vec_package(m2v: Model2VecEmbedder) -> None:
-    model2vec = pytest.importorskip("model2vec")
+    model2vec = import_or_skip("model2vec", install="pip install 'goldsmith[dev]'")
     texts = [*_medical_texts(300), "", "☃ ṭḥ", "word " * 3000]  # empty, unknown, truncated
     theirs = model2vec.StaticModel.from_pretrained(str(M2V)).encode(texts)
     ours = m2v.encode(texts)
@@ -172,7 +171,7 @@ def test_real_model2vec_matches_the_model2vec_package(m2v: Model2VecEmbedder) ->
 
 
 def test_tiny_model_matches_the_model2vec_package(tmp_path: Path) -> None:
-    model2vec = pytest.importorskip("model2vec")
+    model2vec = import_or_skip("model2vec", install="pip install 'goldsmith[dev]'")
     weights = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
     _tiny_model(tmp_path, normalize=True, weights=weights, mapping=np.array([0, 1, 1, 2, 2]))
     texts = ["red car", "blue sky sky", "zebra", "sky red blue car"]

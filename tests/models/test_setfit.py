@@ -8,7 +8,6 @@ Face libraries run with ``HF_HUB_OFFLINE=1`` here, and the learner loads local f
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -19,6 +18,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
+from _ci import skip_or_fail
 from goldsmith.active.simulate import simulate
 from goldsmith.errors import ConfigError, MissingExtraError, SchemaError
 from goldsmith.models.setfit import SetFitClassifier, packaged_model_path
@@ -30,10 +30,6 @@ DATA = (
 LABELS = ("negative", "neutral", "positive")
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
 def _need_extra() -> None:
     """Skip without the train extra and the packaged model; fail instead under CI=true."""
     try:
@@ -41,16 +37,14 @@ def _need_extra() -> None:
 
         packaged_model_path()
     except (ImportError, MissingExtraError) as exc:
-        if _in_ci():
-            pytest.fail(f"{exc} (CI=true: the train extra must be installed)", pytrace=False)
-        pytest.skip(f"the train extra is not installed: {exc}")
+        skip_or_fail(f"the train extra is not installed: {exc}")
 
 
 @pytest.fixture(scope="module")
 def bank() -> tuple[list[str], np.ndarray]:
     """Every all-agree phrasebank sentence and its class index, in file order."""
     if not DATA.is_file():
-        pytest.skip(f"{DATA} is not here")
+        skip_or_fail(f"{DATA} is not here (see shared/data/README.md)")
     texts, labels = [], []
     for line in DATA.read_text("latin-1").splitlines():
         text, _, label = line.strip().rpartition("@")

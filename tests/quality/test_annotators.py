@@ -4,13 +4,13 @@ a simulated team labelling the financial phrasebank (all-agree) with known error
 from __future__ import annotations
 
 import doctest
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
+from _ci import skip_or_fail
 from goldsmith.errors import SchemaError
 from goldsmith.quality import annotators as annotators_module
 from goldsmith.quality.annotators import (
@@ -36,9 +36,7 @@ NEGATIVE_NEUTRAL = np.array([[0, 0.9, 0.1], [0.8, 0, 0.2], [0.2, 0.8, 0]])
 @pytest.fixture(scope="module")
 def phrasebank_labels() -> np.ndarray:
     if not PHRASEBANK.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"financial phrasebank missing in CI: {PHRASEBANK}")
-        pytest.skip(f"financial phrasebank not found at {PHRASEBANK}")
+        skip_or_fail(f"financial phrasebank not found at {PHRASEBANK}")
     lines = PHRASEBANK.read_text(encoding="latin-1").splitlines()
     return np.array([CLASSES.index(ln.rsplit("@", 1)[1].strip()) for ln in lines if "@" in ln])
 

@@ -4,7 +4,6 @@ planted noise on the financial phrasebank (all-agree) with Model2Vec embeddings.
 from __future__ import annotations
 
 import doctest
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ from cleanlab.rank import get_label_quality_scores
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
+from _ci import skip_or_fail
 from goldsmith.errors import SchemaError
 from goldsmith.models.embed import make_embedder
 from goldsmith.quality import label_issues as label_issues_module
@@ -29,9 +29,7 @@ CLASSES = ["negative", "neutral", "positive"]
 def phrasebank() -> tuple[np.ndarray, np.ndarray]:
     """Model2Vec vectors and labels of 600 sentences drawn at random (seeded)."""
     if not (PHRASEBANK.is_file() and M2V.is_dir()):
-        if os.environ.get("CI"):
-            pytest.fail(f"phrasebank or model missing in CI: {PHRASEBANK}, {M2V}")
-        pytest.skip("financial phrasebank or the model2vec model not found")
+        skip_or_fail("financial phrasebank or the model2vec model not found")
     lines = PHRASEBANK.read_text(encoding="latin-1").splitlines()
     pairs = [ln.rsplit("@", 1) for ln in lines if "@" in ln]
     pick = np.random.default_rng(0).choice(len(pairs), size=600, replace=False)

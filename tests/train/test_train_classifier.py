@@ -5,7 +5,6 @@ the card against what they must say."""
 from __future__ import annotations
 
 import json
-import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score
 from typer.testing import CliRunner
 
+from _ci import import_or_skip
 from goldsmith import ConfigError, FinalLabel, Provenance, Record
 from goldsmith.cli import app
 from goldsmith.models.vectors import embed_records
@@ -137,8 +137,7 @@ def test_examples_read_only_their_own_vectors(bank: Bank, monkeypatch: pytest.Mo
 def test_setfit_learner_trains_and_evaluates_from_texts(bank: Bank, tmp_path: Path) -> None:
     """``train classifier --learner setfit``: fitted on the texts (no vectors), scored on the
     held-out gold from the folder alone, the learner named in the manifest."""
-    if not os.environ.get("CI"):
-        pytest.importorskip("torch")
+    import_or_skip("torch", install="pip install 'goldsmith[train]'")
     out = tmp_path / "sf"
     result = CliRunner().invoke(
         app, ["train", "classifier", "-p", str(bank.project.root), "--out", str(out),

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _ci import skip_or_fail
 from goldsmith.errors import SchemaError
 from goldsmith.models.soft_labels import argmax_labels, expand_soft_labels, label_posteriors
 from goldsmith.train.data import WeightPolicy
@@ -102,7 +103,7 @@ def _bench() -> object:
 def test_end_model_on_weak_labels_beats_todays_policy(name: str) -> None:
     """The new policy (mode chosen on valid) >= argmax labels and > the 0.7 floor, on test."""
     if not (DATA / "weak_supervision/wrench").is_dir() or not MODEL2VEC.is_dir():
-        pytest.skip("needs ../shared/data and ../shared/models")
+        skip_or_fail("needs ../shared/data and ../shared/models")
     bench = _bench()
     from goldsmith.models.embed import make_embedder
 

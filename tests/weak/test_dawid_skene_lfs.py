@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from _ci import skip_or_fail
 from goldsmith.errors import SchemaError
 from goldsmith.weak.label_models import DawidSkene, MajorityVote
 
@@ -18,9 +18,7 @@ WRENCH = Path(__file__).resolve().parents[3] / "shared/data/weak_supervision/wre
 def load(dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     path = WRENCH / dataset / f"{split}.json"
     if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"WRENCH data missing in CI: {path}")
-        pytest.skip(f"WRENCH data not found at {path}")
+        skip_or_fail(f"WRENCH data not found at {path}")
     records = json.loads(path.read_text()).values()
     L = np.array([r["weak_labels"] for r in records], dtype=np.int64)
     y = np.array([r["label"] for r in records], dtype=np.int64)

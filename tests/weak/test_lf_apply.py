@@ -101,7 +101,7 @@ def test_an_unknown_label_names_the_lf_and_the_record() -> None:
 
 
 def test_decorator_without_parentheses_is_a_helpful_error() -> None:
-    with pytest.raises(TypeError, match="missing parentheses"):
+    with pytest.raises(LabelingFunctionError, match="missing parentheses"):
 
         @labeling_function  # type: ignore[arg-type]
         def oops(record: LFRecord) -> int:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from _ci import skip_or_fail
 from goldsmith.errors import SchemaError
 from goldsmith.weak.label_models import MajorityVote
 from goldsmith.weak.label_models.hmm import SpanHMM
@@ -87,9 +87,7 @@ def test_bad_inputs() -> None:
 def load_ncbi(split: str) -> tuple[list[int], list[Any], list[Any]]:
     path = NCBI / f"{split}.json"
     if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"NCBI-Disease (CHMM) data missing in CI: {path}")
-        pytest.skip(f"NCBI-Disease (CHMM) data not found at {path}")
+        skip_or_fail(f"NCBI-Disease (CHMM) data not found at {path}")
     docs = list(json.loads(path.read_text()).values())
     lengths = [len(d["data"]["text"]) for d in docs]
     sources = [[[tuple(s) for s in spans] for spans in d["weak_labels"]] for d in docs]

@@ -16,18 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from sklearn.metrics import f1_score
 
+from goldsmith._lazy import lazy_module
 from goldsmith.active.base import QueryStrategy
 from goldsmith.active.scores import binary_view
 from goldsmith.models.soft_labels import MACHINE_WEIGHT
 from goldsmith.models.spreading import knn_graph, pseudo_labels
 from goldsmith.progress import Progress
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    import sklearn.metrics as _metrics
+else:
+    sp = lazy_module("scipy.sparse")
+    _metrics = lazy_module("sklearn.metrics")
 
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
@@ -264,9 +270,11 @@ def macro_f1(y_true: npt.NDArray[Any], scores: FloatArray, k: int) -> float:
     """Macro-F1 of the argmax (or, multi-label, ``p >= 0.5``) decisions over ``k`` classes."""
     if y_true.ndim == 2:
         pred = (scores >= 0.5).astype(np.int64)
-        return float(f1_score(y_true, pred, average="macro", zero_division=0))
+        return float(_metrics.f1_score(y_true, pred, average="macro", zero_division=0))
     pred = np.argmax(scores, axis=1)
-    return float(f1_score(y_true, pred, labels=np.arange(k), average="macro", zero_division=0))
+    return float(
+        _metrics.f1_score(y_true, pred, labels=np.arange(k), average="macro", zero_division=0)
+    )
 
 
 def _localise(m: Machine, local: IntArray) -> Machine:

@@ -9,15 +9,22 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from scipy.stats import t as t_dist
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
+
+if TYPE_CHECKING:
+    import matplotlib.backends.backend_agg as _agg
+    import matplotlib.figure as _figure
+    import scipy.stats as _stats
+else:
+    _agg = lazy_module("matplotlib.backends.backend_agg")
+    _figure = lazy_module("matplotlib.figure")
+    _stats = lazy_module("scipy.stats")
 
 __all__ = ["CSV_COLUMNS", "CurvePoint", "SimulationResult"]
 
@@ -83,7 +90,7 @@ class SimulationResult:
         r = len(self.full_f1)
         if r < 2:
             return mean, mean
-        half = float(t_dist.ppf(0.5 + level / 2, r - 1)) * std * np.sqrt(r / (r - 1)) / np.sqrt(r)
+        half = float(_stats.t.ppf(0.5 + level / 2, r - 1)) * std * np.sqrt(r / (r - 1)) / np.sqrt(r)
         return mean - half, mean + half
 
     def repeat_aulcs(self, strategy: str) -> FloatArray:
@@ -116,7 +123,7 @@ class SimulationResult:
         r = len(ratios)
         half = 0.0
         if r > 1:
-            half = float(t_dist.ppf(0.975, r - 1)) * float(np.std(ratios, ddof=1)) / np.sqrt(r)
+            half = float(_stats.t.ppf(0.975, r - 1)) * float(np.std(ratios, ddof=1)) / np.sqrt(r)
         xs, m1, _ = self.curve(strategy)
         xb, m0, _ = self.curve(baseline)
         common = np.intersect1d(xs, xb)
@@ -194,8 +201,8 @@ class SimulationResult:
     def plot(self, path: str | Path, *, title: str | None = None) -> Path:
         """Write a PNG: mean macro-F1 per strategy with its 95 % interval over the repeats,
         the full-pool F1 and 95 % of it."""
-        fig = Figure(figsize=(7.0, 4.5), dpi=110)
-        FigureCanvasAgg(fig)
+        fig = _figure.Figure(figsize=(7.0, 4.5), dpi=110)
+        _agg.FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         for name in self.strategies:
             xs, mean, _ = self.curve(name)

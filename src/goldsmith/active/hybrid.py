@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.cluster import MiniBatchKMeans
-from sklearn.exceptions import ConvergenceWarning
 
+from goldsmith._lazy import lazy_module
 from goldsmith.active.base import FloatArray, IntArray, Pool, QueryStrategy
 from goldsmith.active.scores import margin_scores
 from goldsmith.errors import SchemaError
+
+if TYPE_CHECKING:
+    import sklearn.cluster as _cluster
+    import sklearn.exceptions as _sk_errors
+else:
+    _cluster = lazy_module("sklearn.cluster")
+    _sk_errors = lazy_module("sklearn.exceptions")
 
 __all__ = ["HybridStrategy", "cluster_labels", "round_robin"]
 
@@ -105,12 +112,12 @@ def cluster_labels(
     """Seeded MiniBatchKMeans labels of the rows of ``X`` (all 0 when ``c < 2``)."""
     if c < 2:
         return np.zeros(len(X), dtype=np.intp)
-    km = MiniBatchKMeans(
+    km = _cluster.MiniBatchKMeans(
         n_clusters=c,
         random_state=int(rng.integers(2**31 - 1)),
         n_init=n_init,
         batch_size=max(1024, 3 * c),
     )
     with warnings.catch_warnings():  # duplicate rows leave clusters empty: harmless here
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", _sk_errors.ConvergenceWarning)
         return np.asarray(km.fit_predict(np.asarray(X, dtype=np.float32)), dtype=np.intp)

@@ -35,21 +35,17 @@ import numpy as np
 import numpy.typing as npt
 
 from goldsmith.active.base import QueryStrategy, make_pool, make_rng
+from goldsmith.active.scores import SHORTLIST as SHORTLIST  # (see the module docstring)
 from goldsmith.active.scores import rank_chunks
 from goldsmith.active.stopping import cohen_kappa, stop_set
 from goldsmith.active.strategies import get_strategy
+from goldsmith.kinds.base import Labelled
 from goldsmith.labels import labeled_targets, loop_question, target_array
 from goldsmith.models.classifier import LoopClassifier
 from goldsmith.models.embed import Embedder
 from goldsmith.models.vectors import VECTOR_PAGE, ensure_embeddings, iter_vectors
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import (
-    LabelQuestion,
-    MultiLabelQuestion,
-    Suggestion,
-    SuggestionKind,
-    Task,
-)
+from goldsmith.schema import Suggestion, SuggestionKind, Task
 from goldsmith.store import Store
 
 AGENT = "classifier:"
@@ -57,8 +53,6 @@ META_KEY = "active_loop"
 STOP_SET_SIZE = 1000
 RANK_BATCH = 100
 """Records annotators label between two retrains, as the strategies' batch size."""
-SHORTLIST = 100_000
-"""Open records a retrain orders at most (see the module docstring)."""
 COMMITTEE_AGENTS = ("label-model:", "llm:")
 """Agents whose suggestions join the classifier in the ``committee`` strategy."""
 
@@ -136,7 +130,7 @@ def retrain(
     labeled_ids = labeled_ids[keep]
     closed = np.union1d(labeled_ids, np.intersect1d(done, ids))
     k = len(q.labels)
-    multilabel = isinstance(q, MultiLabelQuestion)
+    multilabel = q.many_labels
 
     model: LoopClassifier | None = None
     if len(labeled_ids) >= 2:
@@ -239,7 +233,7 @@ def _local_scores(store: Store, model: BothOutputs, model_id: str) -> Chunks:
 
 def _shortlist_chunk(
     store: Store,
-    q: LabelQuestion | MultiLabelQuestion,
+    q: Labelled,
     query: QueryStrategy,
     ids: npt.NDArray[np.int64],
     proba: npt.NDArray[np.float64] | None,
@@ -250,16 +244,14 @@ def _shortlist_chunk(
     rows = np.flatnonzero(~np.isin(ids, closed))
     p = None if proba is None else proba[rows]
     committee = _committee(store, q, ids[rows], p) if "committee" in query.needs else None
-    pool = make_pool(
-        proba=_single(p, isinstance(q, MultiLabelQuestion)), committee=committee, n_rows=len(rows)
-    )
+    pool = make_pool(proba=_single(p, q.many_labels), committee=committee, n_rows=len(rows))
     scores = np.asarray(query.shortlist_scores(pool, rng), dtype=np.float32)
     return ids[rows], scores
 
 
 def _order(
     store: Store,
-    q: LabelQuestion | MultiLabelQuestion,
+    q: Labelled,
     query: QueryStrategy,
     model: LoopClassifier | None,
     model_id: str,
@@ -286,7 +278,7 @@ def _order(
             proba = model.decision_proba(X)
     committee = _committee(store, q, pool_ids, proba) if "committee" in query.needs else None
     order = query.rank(
-        proba=_single(proba, isinstance(q, MultiLabelQuestion)),
+        proba=_single(proba, q.many_labels),
         embeddings=X,
         labeled=np.isin(pool_ids, closed),
         committee=committee,
@@ -319,7 +311,7 @@ def _single(proba: npt.NDArray[np.float64] | None, multilabel: bool) -> Any:
 
 def _write_suggestions(
     store: Store,
-    q: LabelQuestion | MultiLabelQuestion,
+    q: Labelled,
     agent: str,
     ids: npt.NDArray[np.int64],
     proba: npt.NDArray[np.float64],
@@ -330,7 +322,7 @@ def _write_suggestions(
     """Replace the classifier's suggestions on the records after ``after`` up to the
     chunk's last id with one per unlabeled record of the chunk, in one transaction: the
     decision rule's label, scored by its calibrated probability."""
-    multilabel = isinstance(q, MultiLabelQuestion)
+    multilabel = q.many_labels
 
     def made() -> Iterator[Suggestion]:
         for i in np.flatnonzero(~labeled).tolist():
@@ -351,14 +343,14 @@ def _write_suggestions(
 
 def _committee(
     store: Store,
-    q: LabelQuestion | MultiLabelQuestion,
+    q: Labelled,
     ids: npt.NDArray[np.int64],
     proba: npt.NDArray[np.float64] | None,
 ) -> list[npt.NDArray[np.float64]] | None:
     """The classifier plus every other agent that suggested on this question, as
     probability matrices (a suggestion ``(label, score)`` puts ``score`` on its label and
     spreads the rest evenly; records it did not label get the classifier's row)."""
-    if proba is None or isinstance(q, MultiLabelQuestion):
+    if proba is None or q.many_labels:
         return None
     k = len(q.labels)
     index = {label: i for i, label in enumerate(q.labels)}

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "SHORTLIST",
     "FloatArray",
     "binary_view",
     "entropy_scores",
@@ -38,6 +39,9 @@ __all__ = [
 FloatArray: TypeAlias = npt.NDArray[np.floating[Any]]
 
 _EPS = 1e-12
+
+SHORTLIST = 100_000
+"""Open records a retrain orders at most (see :mod:`goldsmith.active.loop`)."""
 
 
 def least_confidence_scores(proba: FloatArray) -> FloatArray:

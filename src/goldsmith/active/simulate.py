@@ -34,18 +34,23 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
+from goldsmith._lazy import lazy_module
 from goldsmith.active._replay import Classifier, Machine, Repeat, Settings, WeakVotes
 from goldsmith.active.curves import CurvePoint, SimulationResult
 from goldsmith.active.strategies import StrategyRegistry, get_strategy
 from goldsmith.errors import SchemaError
 from goldsmith.models.classifier import LoopClassifier
 from goldsmith.progress import SILENT, Progress
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 __all__ = ["Classifier", "ExtraLabels", "default_model", "holdout_split", "simulate"]
 

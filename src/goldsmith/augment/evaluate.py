@@ -13,13 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import f1_score
 
+from goldsmith._lazy import lazy_module
 from goldsmith.active.simulate import Classifier, default_model, holdout_split
 from goldsmith.errors import SchemaError
+
+if TYPE_CHECKING:
+    import sklearn.metrics as _metrics
+else:
+    _metrics = lazy_module("sklearn.metrics")
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ class AugmentEvalRow:
 
 def _f1(model: Classifier, X: npt.NDArray[np.float64], y: npt.NDArray[np.intp], k: int) -> float:
     pred = np.asarray(model.predict_proba(X)).argmax(axis=1)
-    return float(f1_score(y, pred, labels=np.arange(k), average="macro", zero_division=0))
+    return float(_metrics.f1_score(y, pred, labels=np.arange(k), average="macro", zero_division=0))
 
 
 def evaluate_augmentation(

@@ -25,7 +25,7 @@ from goldsmith.llm.batch import LLMRun, answer_many
 from goldsmith.llm.client import LLMClient
 from goldsmith.llm.prompt import ChatRequest, Redact, build_request
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import FieldSpec, LabelQuestion, Record, Settings, Task, TextQuestion
+from goldsmith.schema import FieldSpec, Question, Record, Settings, Task, TextQuestion
 
 Method = Literal["paraphrase", "counterfactual", "self-instruct", "evol-instruct"]
 
@@ -64,9 +64,9 @@ def _text_field(task: Task) -> str:
     return task.text_fields[0]
 
 
-def _label_question(task: Task, question: str | None) -> LabelQuestion:
+def _label_question(task: Task, question: str | None) -> Question:
     q = task.question(question)
-    if not isinstance(q, LabelQuestion):
+    if not q.classifies():  # one of its labels per record
         raise SchemaError(f"question {q.name!r} is not a label question; name one with question=")
     return q
 
@@ -202,9 +202,9 @@ def counterfactual(
     q = _label_question(task, question)
     jobs: list[tuple[Record, str, str | None]] = []
     for i, (rec, lab) in enumerate(zip(records, labels, strict=True)):
-        wanted = [targets[i]] if targets is not None else [t for t in q.labels if t != lab]
+        wanted = [targets[i]] if targets is not None else [t for t in q.class_names() if t != lab]
         for t in wanted:
-            if t not in q.labels or t == lab:
+            if t not in q.class_names() or t == lab:
                 raise SchemaError(f"target {t!r} must be a label of {q.name!r} other than {lab!r}")
             jobs.append((rec, str(lab), t))
     return _rewrite(
@@ -217,7 +217,7 @@ def _rewrite(
     task: Task,
     guidelines: str,
     jobs: Sequence[tuple[Record, str, str | None]],
-    q: LabelQuestion,
+    q: Question,
     method: Method,
     n: int,
     redact: Redact | None,

@@ -32,7 +32,7 @@ from goldsmith.models.classifier import LoopClassifier
 from goldsmith.models.embed import Embedder
 from goldsmith.models.vectors import embed_records, record_text
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import FinalLabel, LabelQuestion, Provenance, Record, SpansQuestion, Task
+from goldsmith.schema import FinalLabel, Provenance, Question, Record, Task
 from goldsmith.store import Store
 from goldsmith.weak.lf import LF
 
@@ -97,7 +97,7 @@ def augment_project(
             progress=progress,
         )
     q = task.question()
-    if not isinstance(q, LabelQuestion):
+    if not q.classifies():  # one of its labels per record
         raise SchemaError("augmentation of a project needs a label question (the first one)")
     targets = labeled_targets(store, task, q.name)
     if not targets:
@@ -105,7 +105,7 @@ def augment_project(
     with store.read() as tx:
         parents = tx.get_records(sorted(targets)[:limit] if limit else sorted(targets))
         _, guidelines = tx.guideline() if tx.latest_guideline_version() else (None, "")
-    labels = [q.labels[targets[r.id]] for r in parents if r.id is not None]
+    labels = [q.class_names()[targets[r.id]] for r in parents if r.id is not None]
     rng = np.random.default_rng(seed)
     tokens, stopped = 0, None
     if method == "template":
@@ -153,8 +153,9 @@ def _entity_swap_project(
     """Entity swap on a spans question: each labeled entity is replaced by another surface
     form of its label seen in the labeled data; spans are re-mapped (code points)."""
     q = task.question()
-    if not isinstance(q, SpansQuestion):
+    if not (q.marks_spans and q.one_label):  # spans of one label each
         raise SchemaError("entity-swap needs a spans question (the first one), e.g. template ner")
+    field = q.target_field(task.fields[0].name)  # the field the spans mark
     human = [str(p) for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN)]
     with store.read() as tx:
         labeled: dict[int, list[dict[str, Any]]] = {
@@ -165,7 +166,7 @@ def _entity_swap_project(
         existing = [record_text(r) for batch in tx.iter_records() for r in batch]
     gazetteer: dict[str, set[str]] = {}
     for rec in parents:
-        text = str(rec.fields.get(q.field, ""))
+        text = str(rec.fields.get(field, ""))
         for span in labeled.get(rec.id or 0, []):
             gazetteer.setdefault(span["label"], set()).add(text[span["start"] : span["end"]])
     forms = {label: sorted(v) for label, v in gazetteer.items()}
@@ -178,7 +179,7 @@ def _entity_swap_project(
                 labeled[rec.id or 0] or [],
                 gazetteer=forms,
                 rng=rng,
-                field=q.field,
+                field=field,
                 question=q.name,
             )
             if syn is not None:
@@ -210,7 +211,7 @@ def _instruct_project(
     """New prompt/response pairs for an SFT task (a text question), from its labeled pairs:
     self-instruct writes new ones in their style, evol-instruct harder versions of each."""
     q = task.question()
-    if q.kind != "text":
+    if not q.free_text:
         raise SchemaError(f"{method} needs an SFT task (a text question first), e.g. template sft")
     if client is None:
         raise SchemaError(f"--method {method} needs an LLM: pass --with llm and --model")
@@ -273,7 +274,7 @@ def _filter(
     store: Store,
     task: Task,
     embedder: Embedder,
-    q: LabelQuestion,
+    q: Question,
     made: list[Synthetic],
     targets: dict[int, Any],
     *,
@@ -286,7 +287,7 @@ def _filter(
         records = {r.id: r for batch in tx.iter_records() for r in batch}
     existing = [record_text(r) for r in records.values()]
     texts = [s.text for s in made]
-    intended = np.array([q.labels.index(s.values[q.name]) for s in made], dtype=np.int64)
+    intended = np.array([q.class_names().index(s.values[q.name]) for s in made], dtype=np.int64)
     probas: list[Any] = []
     if made and len({*targets.values()}) >= 2:
         fit = getattr(embedder, "fit", None)
@@ -295,7 +296,7 @@ def _filter(
         ids = sorted(targets)
         X = embedder.encode([record_text(records[i]) for i in ids])
         y = np.array([targets[i] for i in ids], dtype=np.int64)
-        model = LoopClassifier(n_classes=len(q.labels)).fit(X, y)
+        model = LoopClassifier(n_classes=len(q.class_names())).fit(X, y)
         probas.append(model.predict_proba(embedder.encode(texts)))
     if made and lfs:
         field_name = task.fields[0].name
@@ -303,7 +304,7 @@ def _filter(
     return filter_synthetic(texts, existing=existing, intended=intended, probas=probas)
 
 
-def _store(store: Store, q: LabelQuestion, kept: list[Synthetic]) -> list[int]:
+def _store(store: Store, q: Question, kept: list[Synthetic]) -> list[int]:
     return _store_values(store, q.name, kept)
 
 
@@ -339,7 +340,7 @@ def evaluate_project(
     """Held-out macro-F1 with and without the stored synthetic records, per label budget;
     synthetic records only join when their parent is among the labeled ones."""
     q = task.question()
-    if not isinstance(q, LabelQuestion):
+    if not q.classifies():
         raise SchemaError("evaluation needs a label question (the first one)")
     real = labeled_targets(store, task, q.name)
     with store.read() as tx:
@@ -356,12 +357,12 @@ def evaluate_project(
         X[: len(real_ids)],
         np.array([real[r] for r in real_ids], dtype=np.int64),
         X[len(real_ids) :],
-        np.array([q.labels.index(syn[r]) for r in keep], dtype=np.int64),
+        np.array([q.class_names().index(syn[r]) for r in keep], dtype=np.int64),
         np.array([row[parents[r]] for r in keep], dtype=np.int64),
         budgets=budgets,
         repeats=repeats,
         seed=seed,
-        n_classes=len(q.labels),
+        n_classes=len(q.class_names()),
     )
 
 

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 
+from goldsmith._lazy import lazy_module
 from goldsmith.dedup.minhash import candidate_pairs, lsh_params, signatures
 from goldsmith.dedup.shingles import Shingles, normalise, shingle
+from goldsmith.errors import ArgumentError
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    import scipy.sparse.csgraph as _csgraph
+else:
+    sp = lazy_module("scipy.sparse")
+    _csgraph = lazy_module("scipy.sparse.csgraph")
 
 __all__ = [
     "NearDupResult",
@@ -92,10 +100,10 @@ def components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    graph = coo_array(
+    graph = sp.coo_array(
         (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
     )
-    _, found = connected_components(graph, directed=False)
+    _, found = _csgraph.connected_components(graph, directed=False)
     labels: npt.NDArray[np.int64] = np.asarray(found, dtype=np.int64)
     smallest = np.full(int(labels.max()) + 1, n, dtype=np.int64)
     np.minimum.at(smallest, labels, np.arange(n, dtype=np.int64))
@@ -200,7 +208,7 @@ def near_duplicate_groups(
     [0, 0, 2]
     """
     if not 0.0 < threshold <= 1.0:
-        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+        raise ArgumentError(f"threshold must be in (0, 1], got {threshold}")
     n = len(texts)
     normalised = [normalise(t) for t in texts]
     shingles = shingle(normalised, k=k, seed=seed)

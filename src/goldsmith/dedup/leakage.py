@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from goldsmith.errors import ArgumentError
+
 __all__ = ["leakage_report"]
 
 
@@ -54,7 +56,7 @@ def leakage_report(
     """
     g = np.array([-1 if x is None else int(x) for x in groups], dtype=np.int64)
     if len(splits) != g.size:
-        raise ValueError(f"{g.size} groups but {len(splits)} splits")
+        raise ArgumentError(f"{g.size} groups but {len(splits)} splits")
     names = sorted({str(s) for s in splits})
     code = {s: c for c, s in enumerate(names)}
     s = np.array([code[str(x)] for x in splits], dtype=np.int64)

@@ -11,6 +11,7 @@ import numpy.typing as npt
 import rensa
 
 from goldsmith.dedup.shingles import Shingles
+from goldsmith.errors import ArgumentError
 
 __all__ = ["candidate_pairs", "collision_probability", "lsh_params", "signatures"]
 
@@ -56,7 +57,9 @@ def lsh_params(threshold: float, num_perm: int, *, recall: float = 0.99) -> tupl
     (21, 6)
     """
     if not 0.0 < threshold <= 1.0 or not 0.0 < recall < 1.0:
-        raise ValueError(f"need 0 < threshold <= 1 and 0 < recall < 1, got {threshold}, {recall}")
+        raise ArgumentError(
+            f"need 0 < threshold <= 1 and 0 < recall < 1, got {threshold}, {recall}"
+        )
     for r in range(num_perm, 0, -1):
         b = num_perm // r
         if collision_probability(threshold, b, r) >= recall:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from goldsmith.errors import ArgumentError
+
 __all__ = ["Shingles", "normalise", "shingle"]
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -99,7 +101,7 @@ def shingle(normalised: Sequence[str], *, k: int = 5, seed: int = 0) -> Shingles
         The gram hashes in CSR layout.
     """
     if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+        raise ArgumentError(f"k must be >= 1, got {k}")
     padded = [t.ljust(k) if t else "" for t in normalised]
     lengths = np.fromiter((len(t) for t in padded), dtype=np.int64, count=len(padded))
     grams = np.where(lengths > 0, lengths - k + 1, 0)

@@ -31,14 +31,6 @@ TRAINING_FORMATS = frozenset(
         "sharegpt",
     }
 )
-CATEGORY = {
-    "label": "text-classification",
-    "multilabel": "text-classification",
-    "rating": "text-classification",
-    "spans": "token-classification",
-    "text": "text-generation",
-    "preference": "text-generation",
-}
 SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"))
 
 
@@ -75,7 +67,7 @@ def _size(n: int) -> str:
 def front_matter(info: CardInfo) -> str:
     """The YAML header of the card."""
     fmt = info.options.fmt
-    category = "text-generation" if fmt in TRAINING_FORMATS else CATEGORY[info.question.kind]
+    category = "text-generation" if fmt in TRAINING_FORMATS else info.question.hf_category
     lines = [
         "---",
         f"pretty_name: {_q(info.task.name)}",
@@ -140,7 +132,7 @@ def body(info: CardInfo) -> str:
     ]
     labels = sorted({lab for counts in info.label_counts.values() for lab in counts})
     if labels:
-        unit = "mentions" if info.question.kind == "spans" else "records"
+        unit = info.question.count_unit
         lines += [
             f"## Labels ({unit})",
             "",
@@ -184,7 +176,7 @@ def body(info: CardInfo) -> str:
     ]
     if info.system_prompt:
         lines += ["## System prompt", "", "```", info.system_prompt, "```", ""]
-    if info.question.kind == "preference":
+    if info.question.ranks_candidates:
         how = (
             "the best candidate against each worse one"
             if opts.preference_pairs == "best"

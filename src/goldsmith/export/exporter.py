@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
 from goldsmith.schema import FinalLabel, Question, Record, Task
-
-QUESTION_KINDS = frozenset({"label", "multilabel", "spans", "text", "rating", "preference"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +60,7 @@ class Sink(Protocol):
 
 SinkFactory = Callable[[Path, ExportContext], Sink]
 RowFunction = Callable[[ExportContext, Record, Mapping[str, FinalLabel]], Iterable[dict[str, Any]]]
+Accepts = Callable[[Question], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +76,12 @@ class Exporter:
     extension
         File extension without the dot; split files are named ``{split}.{extension}``.
     kinds
-        Question kinds the format fits (``label``, ``multilabel``, ``spans``, ``text``,
-        ``rating``, ``preference``).
+        Names of the question kinds the format fits (``label``, ``spans``, ...); None fits
+        every kind.
+    accepts
+        What a question must offer for the format to fit it, asked of the question's kind
+        (``lambda q: q.trains_sft``): the built-in formats say this instead of naming kinds,
+        so a new kind fits every format whose capabilities it has. None accepts any.
     validator
         The validator kind of :func:`goldsmith.export.validate.validate_file` that checks
         the files, or None.
@@ -89,13 +92,16 @@ class Exporter:
     name: str
     writer: SinkFactory
     extension: str
-    kinds: frozenset[str] = field(default=QUESTION_KINDS)
+    kinds: frozenset[str] | None = None
     validator: str | None = None
     description: str = ""
+    accepts: Accepts | None = None
 
     def fits(self, question: Question) -> bool:
         """Whether this format can express answers to ``question``."""
-        return question.kind in self.kinds
+        if self.kinds is not None and question.kind not in self.kinds:
+            return False
+        return self.accepts is None or self.accepts(question)
 
 
 class JsonlSink:
@@ -146,9 +152,10 @@ def jsonl_exporter(
     name: str,
     rows: RowFunction,
     *,
-    kinds: Iterable[str] = QUESTION_KINDS,
+    kinds: Iterable[str] | None = None,
     validator: str | None = None,
     description: str = "",
+    accepts: Accepts | None = None,
 ) -> Exporter:
     """An :class:`Exporter` writing ``rows(ctx, record, labels)`` as JSON Lines.
 
@@ -159,30 +166,37 @@ def jsonl_exporter(
     rows
         Yields the JSON objects (dicts) of one record; zero rows skips the record.
     kinds
-        Question kinds the format fits.
+        Names of the question kinds the format fits; None: every kind.
     validator
         Validator kind for the written files, if any.
     description
         One line for listings.
+    accepts
+        What a question must offer for the format to fit it (see :class:`Exporter`).
     """
 
     def writer(path: Path, ctx: ExportContext) -> Sink:
         return JsonlSink(path, ctx, rows)
 
-    return Exporter(name, writer, "jsonl", frozenset(kinds), validator, description)
+    return Exporter(name, writer, "jsonl", _names(kinds), validator, description, accepts)
 
 
 def json_array_exporter(
     name: str,
     rows: RowFunction,
     *,
-    kinds: Iterable[str] = QUESTION_KINDS,
+    kinds: Iterable[str] | None = None,
     validator: str | None = None,
     description: str = "",
+    accepts: Accepts | None = None,
 ) -> Exporter:
     """Like :func:`jsonl_exporter`, but the file is one JSON array (extension ``json``)."""
 
     def writer(path: Path, ctx: ExportContext) -> Sink:
         return JsonArraySink(path, ctx, rows)
 
-    return Exporter(name, writer, "json", frozenset(kinds), validator, description)
+    return Exporter(name, writer, "json", _names(kinds), validator, description, accepts)
+
+
+def _names(kinds: Iterable[str] | None) -> frozenset[str] | None:
+    return None if kinds is None else frozenset(kinds)

@@ -12,16 +12,18 @@ uses::
 A name registered twice is an error naming it; asking for an unknown name is an error listing
 the known ones. Pass ``registry=`` to work with a registry of your own instead of the default.
 
-Built-in formats, by the question kinds they fit:
+Built-in formats, by the question kinds they fit. A format asks the kind for a capability
+(``Exporter.accepts``), so a new kind fits each format whose capability it has:
 
-=====================================================  ==========================================
-openai-chat, trl-sft, trl-sft-chat, alpaca, sharegpt   label, multilabel, spans, text, rating
-openai-dpo, trl-preference, trl-kto                    preference
-parquet, csv                                           every kind
-label-studio                                           label, multilabel, spans, text, rating
-prodigy                                                label, multilabel, spans
-conll                                                  spans
-=====================================================  ==========================================
+====================================================  ====================================
+openai-chat, trl-sft, trl-sft-chat, alpaca, sharegpt  ``trains_sft``: label, multilabel,
+                                                      spans, span_multilabel, text, rating
+openai-dpo, trl-preference, trl-kto                   ``ranks_candidates``: preference
+parquet, csv                                          every kind
+label-studio                                          ``label_studio``: all but preference
+prodigy                                               ``prodigy``: label, multilabel, spans
+conll                                                 ``conll``: spans
+====================================================  ====================================
 """
 
 from __future__ import annotations

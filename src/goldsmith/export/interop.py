@@ -5,9 +5,10 @@
     [...]}]}``, the shape Label Studio imports and exports. ``meta`` holds the record's
     metadata, ``record_id``, ``id`` (the external id), provenance and confidence; the
     annotation is ``ground_truth`` when the label is gold. Every question with a final value
-    becomes result items: ``choices`` (label, multilabel), ``labels`` with
-    start/end/text (spans), ``textarea`` (text) and ``rating``. ``from_name`` is the question
-    name, ``to_name`` the field it annotates (a spans question's field, else the first field).
+    becomes result items, as its kind renders them: ``choices`` (label, multilabel),
+    ``labels`` with start/end/text (spans; a span_multilabel span lists all its labels),
+    ``textarea`` (text) and ``rating``. ``from_name`` is the question name, ``to_name`` the
+    field it annotates (the field a span question marks, else the first field).
 ``prodigy``
     JSON Lines with ``text``, ``answer: "accept"`` and ``meta`` (as for Label Studio), plus
     ``label`` (label), ``options`` and ``accept`` (multilabel) or ``spans`` (spans).
@@ -34,20 +35,16 @@ from goldsmith.export.exporter import (
 )
 from goldsmith.schema import (
     FinalLabel,
-    MultiLabelQuestion,
     Provenance,
     Question,
     Record,
-    SpansQuestion,
 )
 
 TOKEN = re.compile(r"\S+")
 
 
 def _target(ctx: ExportContext, question: Question) -> str:
-    if isinstance(question, SpansQuestion):
-        return question.field
-    return ctx.task.fields[0].name
+    return question.target_field(ctx.task.fields[0].name)
 
 
 def _meta(record: Record, label: FinalLabel | None) -> dict[str, Any]:
@@ -67,30 +64,7 @@ def label_studio_result(
 ) -> list[dict[str, Any]]:
     """The Label Studio result items for one question's final value (none for preference)."""
     base = {"from_name": question.name, "to_name": _target(ctx, question), "origin": "manual"}
-    if question.kind == "label":
-        return [{**base, "type": "choices", "value": {"choices": [value]}}]
-    if question.kind == "multilabel":
-        return [{**base, "type": "choices", "value": {"choices": list(value)}}]
-    if question.kind == "text":
-        return [{**base, "type": "textarea", "value": {"text": [value]}}]
-    if question.kind == "rating":
-        return [{**base, "type": "rating", "value": {"rating": int(value)}}]
-    if isinstance(question, SpansQuestion):
-        return [
-            {
-                **base,
-                "id": f"{record.id}-{i}",
-                "type": "labels",
-                "value": {
-                    "start": s["start"],
-                    "end": s["end"],
-                    "text": s["text"],
-                    "labels": [s["label"]],
-                },
-            }
-            for i, s in enumerate(prompts.spans_with_text(question, value, record))
-        ]
-    return []
+    return question.label_studio_results(value, record, base)
 
 
 def label_studio_rows(
@@ -123,21 +97,8 @@ def prodigy_rows(
     label = labels.get(q.name)
     if label is None:
         return
-    task: dict[str, Any]
-    if isinstance(q, SpansQuestion):
-        text = str(record.fields.get(q.field) or "")
-        spans = [
-            {"start": s["start"], "end": s["end"], "label": s["label"]}
-            for s in prompts.spans_with_text(q, label.value, record)
-        ]
-        task = {"text": text, "spans": spans}
-    else:
-        task = {"text": prompts.user_text(ctx.task, q, record)}
-        if isinstance(q, MultiLabelQuestion):
-            task["options"] = [{"id": lab, "text": lab} for lab in q.labels]
-            task["accept"] = list(label.value)
-        else:
-            task["label"] = label.value
+    text = "" if q.marks_spans else prompts.user_text(ctx.task, q, record)
+    task = q.prodigy_task(label.value, record, text)
     yield {**task, "answer": "accept", "meta": _meta(record, label)}
 
 
@@ -170,10 +131,10 @@ class ConllSink:
     def write(self, record: Record, labels: Mapping[str, FinalLabel]) -> int:
         q = self._ctx.question
         label = labels.get(q.name)
-        if label is None or not isinstance(q, SpansQuestion):
+        if label is None or not q.conll:
             return 0
-        text = str(record.fields.get(q.field) or "")
-        pairs = bio_tags(text, prompts.spans_with_text(q, label.value, record))
+        text = str(record.fields.get(q.target_field("")) or "")
+        pairs = bio_tags(text, q.spans_with_text(label.value, record))
         if not pairs:
             return 0
         self._file.write("".join(f"{tok}\t{tag}\n" for tok, tag in pairs))
@@ -188,26 +149,38 @@ def _conll(path: Path, ctx: ExportContext) -> Sink:
     return ConllSink(path, ctx)
 
 
+def _label_studio(question: Question) -> bool:
+    return question.label_studio is not None
+
+
+def _prodigy(question: Question) -> bool:
+    return question.prodigy
+
+
+def _conll_tags(question: Question) -> bool:
+    return question.conll
+
+
 def interop_exporters() -> list[Exporter]:
     """The built-in annotation-tool exporters, ready for :func:`register_exporter`."""
     return [
         json_array_exporter(
             "label-studio",
             label_studio_rows,
-            kinds={"label", "multilabel", "spans", "text", "rating"},
+            accepts=_label_studio,
             description="Label Studio JSON: tasks with data and annotations",
         ),
         jsonl_exporter(
             "prodigy",
             prodigy_rows,
-            kinds={"label", "multilabel", "spans"},
+            accepts=_prodigy,
             description="Prodigy JSONL: text with label, accept or spans",
         ),
         Exporter(
             "conll",
             _conll,
             "conll",
-            kinds=frozenset({"spans"}),
+            accepts=_conll_tags,
             description="CoNLL token-per-line BIO tags",
         ),
     ]

@@ -9,7 +9,6 @@ up by id.
 
 from __future__ import annotations
 
-import json
 from array import array
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ ASSIGN_CHUNK = 1_000_000  # records per stratified_assign call in very large exp
 def stratum(question: Question, value: Any) -> str:
     """The stratum of a final value: the label, the label set, the span labels or the rating.
 
-    Free-form questions (text, preference) have a single stratum.
+    Free-form questions (text, preference) have a single stratum. The question's kind says
+    which (:meth:`~goldsmith.kinds.base.QuestionKind.stratum`).
 
     Examples
     --------
@@ -35,15 +35,7 @@ def stratum(question: Question, value: Any) -> str:
     >>> stratum(q, [{"start": 0, "end": 1, "label": "B"}, {"start": 2, "end": 3, "label": "A"}])
     '["A", "B"]'
     """
-    if question.kind == "label":
-        return str(value)
-    if question.kind == "rating":
-        return str(int(value))
-    if question.kind == "multilabel":
-        return json.dumps(sorted(value))
-    if question.kind == "spans":
-        return json.dumps(sorted({str(s["label"]) for s in value}))
-    return ""
+    return question.stratum(value)
 
 
 @dataclass(frozen=True, slots=True)

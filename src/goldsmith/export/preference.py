@@ -24,9 +24,7 @@ from typing import Any
 
 from goldsmith.export import prompts
 from goldsmith.export.exporter import ExportContext, Exporter, jsonl_exporter
-from goldsmith.schema import FinalLabel, PreferenceQuestion, Record
-
-PREFERENCE_KINDS = frozenset({"preference"})
+from goldsmith.schema import FinalLabel, Question, Record
 
 
 def _ranked(
@@ -34,7 +32,7 @@ def _ranked(
 ) -> tuple[list[str], list[int]] | None:
     question = ctx.question
     label = labels.get(question.name)
-    if label is None or not isinstance(question, PreferenceQuestion):
+    if label is None or not question.ranks_candidates:
         return None
     return prompts.candidates(question, record), prompts.ranking(question, label.value, record)
 
@@ -82,27 +80,31 @@ def trl_kto_rows(
         yield {"prompt": prompt, "completion": cands[index], "label": position == 0}
 
 
+def _ranks(question: Question) -> bool:
+    return question.ranks_candidates
+
+
 def preference_exporters() -> list[Exporter]:
     """The built-in preference exporters, ready for :func:`register_exporter`."""
     return [
         jsonl_exporter(
             "openai-dpo",
             dpo_rows,
-            kinds=PREFERENCE_KINDS,
+            accepts=_ranks,
             validator="openai-dpo",
             description="OpenAI preference (DPO) fine-tuning JSONL",
         ),
         jsonl_exporter(
             "trl-preference",
             trl_preference_rows,
-            kinds=PREFERENCE_KINDS,
+            accepts=_ranks,
             validator="trl-preference",
             description="TRL preference JSONL: prompt, chosen, rejected",
         ),
         jsonl_exporter(
             "trl-kto",
             trl_kto_rows,
-            kinds=PREFERENCE_KINDS,
+            accepts=_ranks,
             validator="trl-kto",
             description="TRL KTO JSONL: prompt, completion, label (bool)",
         ),

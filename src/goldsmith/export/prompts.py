@@ -9,28 +9,22 @@ same thing:
 - the user message is the record's text field(s): one field as it is, several as
   ``Title:\\nvalue`` blocks; a spans question shows only the field its offsets refer to,
   a preference question leaves out its candidates; a chat field is the transcript itself;
-- the answer is the label for ``label``, ``{"labels": [...]}`` for ``multilabel``,
-  ``[{"start", "end", "label", "text"}, ...]`` for ``spans``, the text for ``text``, the
-  rating as a string for ``rating`` and the best candidate for ``preference``.
+- the answer is the kind's training-row form (``QuestionKind.sft_answer``): the label for
+  ``label``, ``{"labels": [...]}`` for ``multilabel``, ``[{"start", "end", "label",
+  "text"}, ...]`` for ``spans`` (``"labels"`` for ``span_multilabel``), the text for
+  ``text``, the rating as a string for ``rating`` and the best candidate for ``preference``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from goldsmith.errors import ExportError
 from goldsmith.schema import (
     FieldKind,
-    LabelQuestion,
-    MultiLabelQuestion,
-    PreferenceQuestion,
     Question,
-    RatingQuestion,
     Record,
-    SpansQuestion,
     Task,
-    TextQuestion,
 )
 
 Message = dict[str, Any]
@@ -41,47 +35,22 @@ def system_prompt(task: Task, question: Question) -> str | None:
 
     Examples
     --------
-    >>> from goldsmith.schema import FieldSpec
+    >>> from goldsmith.schema import FieldSpec, LabelQuestion
     >>> q = LabelQuestion(name="label", labels=("a", "b", "c"))
     >>> system_prompt(Task(name="t", fields=(FieldSpec(name="text"),), questions=(q,)), q)
     'Classify the text into one of: a, b, c. Answer with the label only.'
     """
     if task.settings.system_prompt:
         return task.settings.system_prompt
-    lead = f"{question.title.rstrip('.')}. " if question.title else ""
-    if isinstance(question, LabelQuestion):
-        names = ", ".join(question.labels)
-        return f"{lead}Classify the text into one of: {names}. Answer with the label only."
-    if isinstance(question, MultiLabelQuestion):
-        names = ", ".join(question.labels)
-        return (
-            f"{lead}Tag the text with every label that applies, from: {names}. "
-            'Answer with JSON only: {"labels": [...]}.'
-        )
-    if isinstance(question, SpansQuestion):
-        names = ", ".join(question.labels)
-        return (
-            f"{lead}Extract every mention of: {names}. Answer with a JSON list only, one "
-            '{"start", "end", "label", "text"} object per mention; start and end are '
-            "character offsets into the text."
-        )
-    if isinstance(question, RatingQuestion):
-        return (
-            f"{lead}Rate the text on a scale from {question.min} to {question.max}. "
-            "Answer with the number only."
-        )
-    return question.title  # text and preference: free-form, no generated instruction
+    return question.sft_system_prompt()
 
 
 def _text_fields(task: Task, question: Question) -> list[str]:
-    if isinstance(question, SpansQuestion):
-        return [question.field]
-    skip = question.candidates_field if isinstance(question, PreferenceQuestion) else None
-    return [f.name for f in task.fields if f.kind == FieldKind.TEXT and f.name != skip]
+    return question.prompt_fields([f.name for f in task.fields if f.kind == FieldKind.TEXT])
 
 
 def _chat_field(task: Task, question: Question) -> str | None:
-    if isinstance(question, SpansQuestion):
+    if question.marks_spans:  # the prompt is the field the spans mark, without a transcript
         return None
     return next((f.name for f in task.fields if f.kind == FieldKind.CHAT), None)
 
@@ -139,54 +108,22 @@ def flat_prompt(task: Task, question: Question, record: Record, system: str | No
 
 def answer(question: Question, value: Any, record: Record) -> str:
     """The assistant's answer for ``value``, a final label of ``question``."""
-    if isinstance(question, LabelQuestion | TextQuestion):
-        return str(value)
-    if isinstance(question, RatingQuestion):
-        return str(int(value))
-    if isinstance(question, MultiLabelQuestion):
-        return json.dumps({"labels": list(value)}, ensure_ascii=False)
-    if isinstance(question, SpansQuestion):
-        return json.dumps(spans_with_text(question, value, record), ensure_ascii=False)
-    return candidates(question, record)[ranking(question, value, record)[0]]
+    return question.sft_answer(value, record)
 
 
-def spans_with_text(question: SpansQuestion, value: Any, record: Record) -> list[dict[str, Any]]:
-    """Spans as ``{"start", "end", "label", "text"}``; a span past the text is an error."""
-    text = str(record.fields.get(question.field) or "")
-    out = []
-    for span in value:
-        start, end = int(span["start"]), int(span["end"])
-        if not 0 <= start < end <= len(text):
-            raise ExportError(
-                f"record {record.id}: span [{start}, {end}) of {question.name!r} lies outside "
-                f"field {question.field!r} (length {len(text)}); fix or relabel the record"
-            )
-        out.append({"start": start, "end": end, "label": span["label"], "text": text[start:end]})
-    return out
+def spans_with_text(question: Question, value: Any, record: Record) -> list[dict[str, Any]]:
+    """Spans as ``{"start", "end", <label keys>, "text"}``; a span past the text is an error."""
+    return question.spans_with_text(value, record)
 
 
-def candidates(question: PreferenceQuestion, record: Record) -> list[str]:
+def candidates(question: Question, record: Record) -> list[str]:
     """The candidate responses of a preference record (a list of strings)."""
-    value = record.fields.get(question.candidates_field)
-    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-        raise ExportError(
-            f"record {record.id}: field {question.candidates_field!r} must be a list of "
-            f"candidate strings, got {type(value).__name__}"
-        )
-    return value
+    return question.candidates_of(record)
 
 
-def ranking(question: PreferenceQuestion, value: Any, record: Record) -> list[int]:
+def ranking(question: Question, value: Any, record: Record) -> list[int]:
     """The ranking (candidate indices, best first), checked against the candidates."""
-    n = len(candidates(question, record))
-    order = [int(v) for v in value]
-    bad = [i for i in order if not 0 <= i < n]
-    if bad or len(order) < 2:
-        raise ExportError(
-            f"record {record.id}: ranking {order} of {question.name!r} does not fit its "
-            f"{n} candidate(s)"
-        )
-    return order
+    return question.ranking_of(value, record)
 
 
 def preference_pairs(order: list[int], how: str) -> list[tuple[int, int]]:

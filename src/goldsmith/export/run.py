@@ -203,17 +203,6 @@ def _synthetic_in_train(tx: StoreTx, question: str, plan: SplitPlan) -> SplitPla
     return SplitPlan(plan.names, all_ids[order], assignment[order])
 
 
-def _label_names(question: Question, value: Any) -> list[str]:
-    """The labels a final value counts under in the card (spans: one per mention)."""
-    if question.kind in ("label", "rating"):
-        return [str(value)]
-    if question.kind == "multilabel":
-        return [str(v) for v in value]
-    if question.kind == "spans":
-        return [str(s["label"]) for s in value]
-    return []
-
-
 def _write(
     tx: StoreTx,
     exporter: Exporter,
@@ -247,7 +236,7 @@ def _write(
                     sinks[name] = exporter.writer(partial[name], ctx)
                 report.examples[name] += sinks[name].write(record, labels)
                 label = labels[ctx.question.name]
-                label_counts[name].update(_label_names(ctx.question, label.value))
+                label_counts[name].update(ctx.question.counted_labels(label.value))
                 provenance[str(label.provenance)] += 1
                 if record.source_file in sources or len(sources) < MAX_SOURCES:
                     sources[record.source_file] += 1

@@ -22,9 +22,8 @@ from typing import Any
 
 from goldsmith.export import prompts
 from goldsmith.export.exporter import ExportContext, Exporter, jsonl_exporter
-from goldsmith.schema import FinalLabel, Record
+from goldsmith.schema import FinalLabel, Question, Record
 
-SFT_KINDS = frozenset({"label", "multilabel", "spans", "text", "rating"})
 SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt"}
 
 
@@ -89,40 +88,44 @@ def sharegpt_rows(
         yield {"conversations": turns}
 
 
+def _trains_sft(question: Question) -> bool:
+    return question.trains_sft
+
+
 def sft_exporters() -> list[Exporter]:
     """The built-in SFT exporters, ready for :func:`register_exporter`."""
     return [
         jsonl_exporter(
             "openai-chat",
             chat_rows,
-            kinds=SFT_KINDS,
+            accepts=_trains_sft,
             validator="openai-chat",
             description="OpenAI chat fine-tuning JSONL: messages [system, user, assistant]",
         ),
         jsonl_exporter(
             "trl-sft",
             prompt_completion_rows,
-            kinds=SFT_KINDS,
+            accepts=_trains_sft,
             validator="trl-sft",
             description="TRL SFT prompt-completion JSONL: prompt, completion",
         ),
         jsonl_exporter(
             "trl-sft-chat",
             chat_rows,
-            kinds=SFT_KINDS,
+            accepts=_trains_sft,
             validator="trl-sft",
             description="TRL SFT conversational JSONL: messages",
         ),
         jsonl_exporter(
             "alpaca",
             alpaca_rows,
-            kinds=SFT_KINDS,
+            accepts=_trains_sft,
             description="Alpaca JSONL: instruction, input, output",
         ),
         jsonl_exporter(
             "sharegpt",
             sharegpt_rows,
-            kinds=SFT_KINDS,
+            accepts=_trains_sft,
             description="ShareGPT JSONL: conversations of system/human/gpt turns",
         ),
     ]

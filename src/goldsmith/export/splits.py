@@ -12,6 +12,8 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from goldsmith.errors import ArgumentError
+
 SPLIT_NAMES = ("train", "validation", "test")
 
 
@@ -25,9 +27,9 @@ def parse_fractions(spec: str) -> tuple[float, ...]:
     try:
         parts = tuple(float(p) for p in spec.split(","))
     except ValueError as exc:
-        raise ValueError(f"split {spec!r}: expected comma-separated fractions") from exc
+        raise ArgumentError(f"split {spec!r}: expected comma-separated fractions") from exc
     if any(p <= 0 for p in parts) or abs(sum(parts) - 1.0) > 1e-6:
-        raise ValueError(f"split {spec!r}: fractions must be > 0 and sum to 1")
+        raise ArgumentError(f"split {spec!r}: fractions must be > 0 and sum to 1")
     return parts
 
 

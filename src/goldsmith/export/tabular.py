@@ -16,14 +16,19 @@ import csv
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import ExportError
 from goldsmith.export.exporter import ExportContext, Exporter, Sink
-from goldsmith.schema import FinalLabel, Record, Task
+from goldsmith.schema import FinalLabel, Question, Record, Task
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+else:
+    pa = lazy_module("pyarrow")
+    pq = lazy_module("pyarrow.parquet")
 
 RESERVED = ("id", "external_id", "provenance", "confidence", "metadata")
 BATCH_ROWS = 5000
@@ -55,15 +60,10 @@ def field_cell(value: Any) -> str | None:
     return _json(value)
 
 
-def label_cell(kind: str, label: FinalLabel | None) -> str | int | None:
-    """A final value as a cell: ratings as int, labels and texts as str, the rest as JSON."""
-    if label is None:
-        return None
-    if kind == "rating":
-        return int(label.value)
-    if kind in ("label", "text"):
-        return str(label.value)
-    return _json(label.value)
+def label_cell(question: Question, label: FinalLabel | None) -> str | int | None:
+    """A final value as a cell: ratings as int, labels and texts as str, the rest as JSON
+    (:meth:`~goldsmith.kinds.base.QuestionKind.table_cell`)."""
+    return None if label is None else question.table_cell(label.value)
 
 
 def row(ctx: ExportContext, record: Record, labels: Mapping[str, FinalLabel]) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def row(ctx: ExportContext, record: Record, labels: Mapping[str, FinalLabel]) ->
     for f in ctx.task.fields:
         out[f.name] = field_cell(record.fields.get(f.name))
     for q in ctx.task.questions:
-        out[q.name] = label_cell(q.kind, labels.get(q.name))
+        out[q.name] = label_cell(q, labels.get(q.name))
     out["provenance"] = str(main.provenance) if main else None
     out["confidence"] = float(main.confidence) if main else None
     out["metadata"] = _json(record.metadata or {})
@@ -85,9 +85,7 @@ def parquet_schema(task: Task) -> pa.Schema:
     fields, _ = columns(task)
     cols = [pa.field("id", pa.int64()), pa.field("external_id", pa.string())]
     cols += [pa.field(name, pa.string()) for name in fields]
-    cols += [
-        pa.field(q.name, pa.int64() if q.kind == "rating" else pa.string()) for q in task.questions
-    ]
+    cols += [pa.field(q.name, pa.int64() if q.table_int else pa.string()) for q in task.questions]
     cols += [
         pa.field("provenance", pa.string()),
         pa.field("confidence", pa.float64()),

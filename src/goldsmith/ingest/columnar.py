@@ -9,14 +9,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
-
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import InputError
 from goldsmith.ingest.readers import ReadContext, Row, file_size, read_json, read_jsonl
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+    import pyarrow.parquet as pq
+else:
+    pa = lazy_module("pyarrow")
+    ipc = lazy_module("pyarrow.ipc")
+    pq = lazy_module("pyarrow.parquet")
 
 
 def parquet_rows(path: Path) -> int | None:

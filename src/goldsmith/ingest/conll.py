@@ -17,7 +17,8 @@ from goldsmith.errors import InputError
 from goldsmith.ingest.mapping import FoundLabel, ImportItem, Row
 from goldsmith.ingest.options import ImportOptions
 from goldsmith.ingest.readers import ReadContext, decoded_lines
-from goldsmith.schema import SpansQuestion, Task
+from goldsmith.kinds.base import span_choice
+from goldsmith.schema import Task
 
 
 def read_conll(path: Path, ctx: ReadContext) -> Iterator[tuple[int, Row]]:
@@ -52,7 +53,7 @@ class ConllConverter:
     """One sentence -> a record with its text and its spans (stored per ``labels_as``)."""
 
     def __init__(self, task: Task, options: ImportOptions, file: str) -> None:
-        spans = [q for q in task.questions if isinstance(q, SpansQuestion)]
+        spans = [q for q in task.questions if span_choice(q)]  # BIO: one label a span
         chosen = [q for q in spans if options.question in (None, q.name)]
         if not chosen:
             raise InputError(

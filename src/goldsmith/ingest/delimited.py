@@ -17,13 +17,20 @@ import codecs
 import csv
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import InputError
 from goldsmith.ingest.readers import ReadContext, Row, decoded_lines
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+else:
+    pa = lazy_module("pyarrow")
+    pc = lazy_module("pyarrow.compute")
+    pacsv = lazy_module("pyarrow.csv")
 
 CSV_FIELD_LIMIT = 2**31 - 1  # cells of 100 KB and more are normal in domain text
 ARROW_BLOCK = 1 << 20  # bytes per Arrow block; Arrow reads dozens ahead, so keep it small

@@ -8,7 +8,7 @@ registered through :meth:`FormatRegistry.register`, the same call a plug-in woul
 >>> registry.get("csv").name
 'csv'
 >>> sorted(registry)[:3]
-['argilla', 'csv', 'hf']
+['argilla', 'conll', 'csv']
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
-
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import InputError, RegistryError
 from goldsmith.ingest import columnar, delimited, readers
 from goldsmith.ingest.conll import ConllConverter, read_conll
@@ -30,6 +28,15 @@ from goldsmith.ingest.mapping import ImportItem, Row, RowMapper
 from goldsmith.ingest.options import ImportOptions
 from goldsmith.ingest.readers import ReadContext, Reader
 from goldsmith.schema import Task
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+    import pyarrow.parquet as pq
+else:
+    pa = lazy_module("pyarrow")
+    ipc = lazy_module("pyarrow.ipc")
+    pq = lazy_module("pyarrow.parquet")
 
 Converter = Callable[[int, Row], ImportItem]
 ConverterFactory = Callable[[Task, ImportOptions, str], Converter]

@@ -23,19 +23,22 @@ from goldsmith.ingest.mapping import (
     LabelResolver,
     Row,
     RowMapper,
-    check_spans,
     is_empty,
 )
 from goldsmith.ingest.options import ImportOptions
-from goldsmith.schema import (
-    LabelQuestion,
-    Question,
-    ResponseStatus,
-    SpansQuestion,
-    Task,
-)
+from goldsmith.schema import QUESTION_KINDS, Question, ResponseStatus, Task
 
-ALL_KINDS = ("label", "multilabel", "spans", "text", "rating", "preference")
+ALL_KINDS = tuple(QUESTION_KINDS)
+# Prodigy's answers: an ``accept`` list or a ``label`` (record choices), and ``spans`` with
+# one label each.
+_CHOICE_KINDS = tuple(
+    name
+    for name, cls in QUESTION_KINDS.items()
+    if not cls.marks_spans and (cls.one_label or cls.many_labels)
+)
+_SPAN_KINDS = tuple(
+    name for name, cls in QUESTION_KINDS.items() if cls.marks_spans and cls.one_label
+)
 
 
 class QuestionMatcher:
@@ -88,8 +91,8 @@ class QuestionMatcher:
     def value(self, q: Question, raw: Any, fields: Row) -> Any:
         """Canonical value of ``raw`` for ``q``, span bounds checked against ``fields``."""
         value = self.resolvers[q.name].value(raw)
-        if isinstance(q, SpansQuestion) and value is not None:
-            check_spans(q, value, fields)
+        if value is not None:
+            q.check_fields(value, fields)
         return value
 
 
@@ -125,11 +128,11 @@ def _status(value: Any) -> ResponseStatus:
 # --------------------------------------------------------------------------- Label Studio
 
 _LS_KINDS: dict[str, tuple[str, ...]] = {
-    "choices": ("label", "multilabel"),
-    "labels": ("spans",),
-    "textarea": ("text",),
-    "rating": ("rating",),
+    typ: tuple(name for name, cls in QUESTION_KINDS.items() if cls.label_studio == typ)
+    for typ in dict.fromkeys(cls.label_studio for cls in QUESTION_KINDS.values())
+    if typ
 }
+"""Label Studio result type -> the kinds that read it (their ``label_studio``)."""
 
 
 def _ls_user(value: Any) -> str | None:
@@ -188,7 +191,7 @@ class LabelStudioConverter:
             return []
         if not isinstance(results, list):
             raise InputError("'result' must be a list", file=self.file, line=line, field="result")
-        raw: dict[str, Any] = {}
+        raw: dict[str, list[dict[str, Any]]] = {}
         kinds: dict[str, tuple[str, ...]] = {}
         scores: dict[str, float | None] = {}
         for res in results:
@@ -201,18 +204,7 @@ class LabelStudioConverter:
                 continue  # regions, relations, images...: nothing a text task can hold
             kinds[name] = _LS_KINDS[typ]
             scores[name] = _score(res.get("score"))
-            if typ == "choices":
-                raw.setdefault(name, []).extend(value.get("choices") or [])
-            elif typ == "labels":
-                raw.setdefault(name, []).extend(
-                    {"start": value.get("start"), "end": value.get("end"), "label": lab}
-                    for lab in value.get("labels") or []
-                )
-            elif typ == "textarea":
-                text = value.get("text")
-                raw[name] = "\n".join(map(str, text)) if isinstance(text, list) else text
-            else:
-                raw[name] = value.get("rating")
+            raw.setdefault(name, []).append(value)
         try:
             matched = self.matcher.match(kinds.items())
         except SchemaError as exc:
@@ -221,18 +213,21 @@ class LabelStudioConverter:
         for name, q in matched.items():
             if q is None:
                 continue
-            value = raw[name]
-            if isinstance(q, LabelQuestion) and isinstance(value, list):
-                if len(value) != 1:
+            try:
+                answer = q.from_label_studio(raw[name])
+            except SchemaError as exc:
+                raise InputError(str(exc), file=self.file, line=line, field=name) from exc
+            if q.classifies() and isinstance(answer, list):
+                if len(answer) != 1:
                     raise InputError(
-                        f"question {q.name!r} takes one label, the result has {value!r}",
+                        f"question {q.name!r} takes one label, the result has {answer!r}",
                         file=self.file,
                         line=line,
                         field=name,
                     )
-                value = value[0]
+                answer = answer[0]
             try:
-                canonical = self.matcher.value(q, value, fields)
+                canonical = self.matcher.value(q, answer, fields)
             except SchemaError as exc:
                 raise InputError(str(exc), file=self.file, line=line, field=name) from exc
             if canonical is not None:
@@ -273,14 +268,14 @@ class ProdigyConverter:
         user = row.get("_annotator_id") or row.get("_session_id")
         found: dict[str, tuple[tuple[str, ...], Any]] = {}
         if isinstance(row.get("accept"), list):
-            found["accept"] = (("label", "multilabel"), row["accept"])
+            found["accept"] = (_CHOICE_KINDS, row["accept"])
         elif not is_empty(row.get("label")):
-            found["label"] = (("label", "multilabel"), [row["label"]])
+            found["label"] = (_CHOICE_KINDS, [row["label"]])
         spans = row.get("spans")
         if isinstance(spans, list) and spans:
             default = row.get("label")
             found["spans"] = (
-                ("spans",),
+                _SPAN_KINDS,
                 [{**s, "label": s.get("label", default)} for s in spans if isinstance(s, dict)],
             )
         try:
@@ -291,7 +286,7 @@ class ProdigyConverter:
             if q is None:
                 continue
             value = found[name][1]
-            if isinstance(q, LabelQuestion):
+            if q.classifies():
                 if not value:
                     continue
                 if len(value) != 1:

@@ -15,17 +15,8 @@ from typing import Any
 
 from goldsmith.errors import InputError, SchemaError
 from goldsmith.ingest.options import ImportOptions
-from goldsmith.schema import (
-    FieldKind,
-    LabelQuestion,
-    MultiLabelQuestion,
-    PreferenceQuestion,
-    Question,
-    RatingQuestion,
-    ResponseStatus,
-    SpansQuestion,
-    Task,
-)
+from goldsmith.kinds.base import json_list as _json_list
+from goldsmith.schema import FieldKind, Question, ResponseStatus, Task
 
 Row = dict[str, Any]
 _PLAIN = (str, int, bool, type(None))
@@ -99,18 +90,6 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _json_list(value: Any) -> Any:
-    """A list given as a list or as JSON text; anything else is returned as is."""
-    if isinstance(value, str) and value.lstrip().startswith("["):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise SchemaError(f"malformed JSON list: {exc.msg}") from exc
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
 def _json_object(value: Any) -> dict[str, Any] | None:
     """A dict given as a dict or as JSON text; None for anything else."""
     if isinstance(value, str) and value.lstrip().startswith("{"):
@@ -119,19 +98,6 @@ def _json_object(value: Any) -> dict[str, Any] | None:
         except json.JSONDecodeError:
             return None
     return {str(k): jsonable(v) for k, v in value.items()} if isinstance(value, dict) else None
-
-
-def check_spans(question: SpansQuestion, value: list[dict[str, Any]], fields: Row) -> None:
-    """Raise :class:`SchemaError` when a span runs past the end of its text field."""
-    text = fields.get(question.field)
-    if not isinstance(text, str):
-        return
-    for span in value:
-        if span["end"] > len(text):
-            raise SchemaError(
-                f"{question.name}: span [{span['start']}, {span['end']}) runs past the end of "
-                f"field {question.field!r} ({len(text)} characters)"
-            )
 
 
 class LabelResolver:
@@ -214,31 +180,7 @@ class LabelResolver:
         """The canonical value of ``raw`` for the question; None when the cell is empty."""
         if is_empty(raw):
             return None
-        q = self.question
-        if isinstance(q, LabelQuestion):
-            return self.label(raw)
-        if isinstance(q, MultiLabelQuestion):
-            items = _json_list(raw)
-            if isinstance(items, str):
-                items = [p for p in items.replace(";", ",").split(",") if p.strip()]
-            elif not isinstance(items, list):
-                items = [items]
-            return q.check([self.label(v) for v in items])
-        if isinstance(q, SpansQuestion):
-            spans = _json_list(raw)
-            if isinstance(spans, list) and self._map:
-                spans = [
-                    {**s, "label": self._map.get(str(s.get("label")), s.get("label"))}
-                    if isinstance(s, dict)
-                    else s
-                    for s in spans
-                ]
-            return q.check(spans)
-        if isinstance(q, PreferenceQuestion):
-            return q.check(_json_list(raw))
-        if isinstance(q, RatingQuestion) and isinstance(raw, float) and raw.is_integer():
-            return q.check(int(raw))
-        return q.check(raw)
+        return self.question.from_cell(raw, label=self.label, label_map=self._map)
 
 
 # --------------------------------------------------------------------------- fields
@@ -305,9 +247,7 @@ class RowMapper:
             self.question, label_map=options.label_map, code_base=options.code_base
         )
         first_text = task.text_fields[0] if task.text_fields else None
-        candidates = {
-            q.candidates_field for q in task.questions if isinstance(q, PreferenceQuestion)
-        }
+        candidates = {name for q in task.questions for name in q.list_fields()}
         self._plan = [
             (
                 f.name,
@@ -411,8 +351,8 @@ class RowMapper:
         if col is not None and self._with_labels:
             try:
                 value = self.resolver.value(row.get(col))
-                if isinstance(self.question, SpansQuestion) and value is not None:
-                    check_spans(self.question, value, item.fields)
+                if value is not None:
+                    self.question.check_fields(value, item.fields)
             except SchemaError as exc:
                 raise InputError(str(exc), file=self.file, line=line, field=col) from exc
             if value is not None:

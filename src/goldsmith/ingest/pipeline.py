@@ -24,6 +24,7 @@ from goldsmith.ingest.mapping import ImportItem, Row
 from goldsmith.ingest.options import ImportOptions, ImportReport, LabelsAs
 from goldsmith.ingest.readers import ReadContext
 from goldsmith.ingest.rejects import RejectSink
+from goldsmith.kinds.base import span_choice
 from goldsmith.pii import Redactor, map_spans
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import (
@@ -32,7 +33,6 @@ from goldsmith.schema import (
     Record,
     Response,
     ResponseStatus,
-    SpansQuestion,
     Suggestion,
     SuggestionKind,
     Task,
@@ -98,9 +98,7 @@ def import_file(
             ctx = ReadContext(file=source, options=options, reject=rejects.reject)
             writer = _Writer(tx, options, source, agent=f"import:{path.name}")
             writer.redactor = _redactor(options)
-            writer.span_fields = {
-                q.name: q.field for q in task.questions if isinstance(q, SpansQuestion)
-            }
+            writer.span_fields = _span_fields(task)
             import_id = tx.start_import(source, fmt.name, _options_json(options))
             writer.import_id = import_id
             batch: list[ImportItem] = []
@@ -173,10 +171,15 @@ def read_items(
     for line, row in _guarded(fmt.read(path, ctx), source):
         items.append(convert(line, row))
     if redactor is not None:
-        span_fields = {q.name: q.field for q in task.questions if isinstance(q, SpansQuestion)}
+        span_fields = _span_fields(task)
         for item in items:
             redact_item(redactor, item, span_fields, {})
     return items
+
+
+def _span_fields(task: Task) -> dict[str, str]:
+    """Each question marking spans -> the field its spans point into."""
+    return {q.name: q.field for q in task.questions if span_choice(q, many=None)}
 
 
 def redact_item(

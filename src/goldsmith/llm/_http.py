@@ -14,11 +14,15 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
-
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import ConfigError
+
+if TYPE_CHECKING:
+    import openai
+else:
+    openai = lazy_module("openai")
 
 log = logging.getLogger("goldsmith.llm.client")
 

@@ -1,9 +1,10 @@
 """How sure an LLM is of its answer, per question.
 
-* **logprobs**: the probability the model gave the tokens of the chosen value. For a label,
-  a multilabel list or a rating it is the product of those tokens' probabilities (under
-  constrained decoding the first distinguishing token carries it); for free text, spans and
-  rankings, whose product shrinks with length, it is the per-token geometric mean.
+* **logprobs**: the probability the model gave the tokens of the chosen value. For a
+  categorical value (``QuestionKind.categorical``: a label, a multilabel list, a rating) it
+  is the product of those tokens' probabilities (under constrained decoding the first
+  distinguishing token carries it); for free text, spans and rankings, whose product shrinks
+  with length, it is the per-token geometric mean.
 * **self-consistency**: the share of ``samples`` answers that agree with the most common one.
 
 These are raw scores; calibration against gold labels happens elsewhere.
@@ -24,10 +25,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Question, RatingQuestion
+from goldsmith.schema import Question
 
 ConfidenceSource = Literal["logprobs", "self_consistency", "none"]
-_JOINT = (LabelQuestion, MultiLabelQuestion, RatingQuestion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +119,7 @@ def logprob_confidence(
         ]
         if not lps:
             out[q.name] = None
-        elif isinstance(q, _JOINT):
+        elif q.categorical:
             out[q.name] = math.exp(sum(lps))
         else:
             out[q.name] = math.exp(sum(lps) / len(lps))

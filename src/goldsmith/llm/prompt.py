@@ -21,17 +21,7 @@ from typing import Any
 
 from goldsmith.errors import ConfigError, SchemaError
 from goldsmith.llm.structured import AnswerFormat
-from goldsmith.schema import (
-    LabelQuestion,
-    MultiLabelQuestion,
-    PreferenceQuestion,
-    Question,
-    RatingQuestion,
-    Record,
-    SpansQuestion,
-    Task,
-    TextQuestion,
-)
+from goldsmith.schema import Record, Task
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a careful annotator. You read one record at a time and answer the questions "
@@ -58,46 +48,13 @@ class ChatRequest:
     record_id: int | None = None
 
 
-def _describe(q: Question) -> str:
-    head = f'- "{q.name}"' + (f" ({q.title})" if q.title else "")
-    if isinstance(q, LabelQuestion):
-        what = "exactly one of " + ", ".join(
-            json.dumps(lab, ensure_ascii=False) for lab in q.labels
-        )
-    elif isinstance(q, MultiLabelQuestion):
-        what = "a list of any of " + ", ".join(
-            json.dumps(lab, ensure_ascii=False) for lab in q.labels
-        )
-        what += " (an empty list when none applies)"
-    elif isinstance(q, RatingQuestion):
-        what = f"an integer rating from {q.min} to {q.max}"
-    elif isinstance(q, TextQuestion):
-        what = "free text"
-    elif isinstance(q, SpansQuestion):
-        what = (
-            f'a list of spans of the field "{q.field}", each {{"text": the exact words, '
-            '"start": the character offset where they begin, "end": the offset after them, '
-            '"label": one of '
-            + ", ".join(json.dumps(lab, ensure_ascii=False) for lab in q.labels)
-            + "}"
-        )
-    else:
-        assert isinstance(q, PreferenceQuestion)
-        what = (
-            f'the indices of the candidates in "{q.candidates_field}", best first, '
-            "one entry per candidate"
-        )
-    optional = "" if q.required else "; null when it does not apply"
-    return f"{head}: {what}{optional}"
-
-
 def _system(task: Task, fmt: AnswerFormat, guidelines: str, instructions: str) -> str:
     parts = [task.settings.system_prompt or DEFAULT_SYSTEM_PROMPT]
     if guidelines.strip():
         parts.append("# Guidelines\n\n" + guidelines.strip())
     if instructions.strip():
         parts.append("# Instructions\n\n" + instructions.strip())
-    questions = "\n".join(_describe(q) for q in fmt.questions)
+    questions = "\n".join(q.describe() for q in fmt.questions)
     parts.append("# Answer\n\nReply with only a JSON object that has these keys:\n" + questions)
     return "\n\n".join(parts)
 
@@ -106,8 +63,9 @@ def _sent_fields(task: Task, fmt: AnswerFormat) -> list[tuple[str, str]]:
     """``(field name, heading)`` of what is sent, in task order; then candidate lists."""
     out = [(f.name, f.title or f.name) for f in task.fields]
     for q in fmt.questions:
-        if isinstance(q, PreferenceQuestion) and q.candidates_field not in dict(out):
-            out.append((q.candidates_field, q.candidates_field))
+        for name in q.llm_fields():
+            if name not in dict(out):
+                out.append((name, name))
     return out
 
 
@@ -138,18 +96,6 @@ def _render_record(record: Record, sent: list[tuple[str, str]], redact: Redact) 
     return "\n\n".join(blocks)
 
 
-def _sent_spans(spans: list[dict[str, Any]], text: str, redact: Redact) -> list[dict[str, Any]]:
-    """Spans with their text and offsets as in the text that is sent (redaction shifts them)."""
-    out = []
-    for span in spans:
-        start, end = int(span["start"]), int(span["end"])
-        piece, before = redact(text[start:end]), len(redact(text[:start]))
-        out.append(
-            {"text": piece, "start": before, "end": before + len(piece), "label": span["label"]}
-        )
-    return out
-
-
 def _render_answer(
     fmt: AnswerFormat, values: Mapping[str, Any], record: Record, redact: Redact
 ) -> str:
@@ -163,12 +109,7 @@ def _render_answer(
                 )
             out[q.name] = None
             continue
-        value: Any = q.check(values[q.name])
-        if isinstance(q, TextQuestion):
-            value = redact(value)
-        elif isinstance(q, SpansQuestion):
-            value = _sent_spans(value, str(record.fields.get(q.field, "")), redact)
-        out[q.name] = value
+        out[q.name] = q.to_llm(q.check(values[q.name]), record.fields, redact)
     return json.dumps(out, ensure_ascii=False)
 
 

@@ -1,11 +1,13 @@
 """The shape of an LLM's answer: a JSON schema for the endpoint and a validator for the reply.
 
 Both are built from the same task questions, so what the endpoint is told to produce and what
-goldsmith accepts cannot drift apart.
+goldsmith accepts cannot drift apart. Each question kind gives the schema of its value
+(:meth:`~goldsmith.kinds.base.QuestionKind.json_schema`), its pydantic type and how a valid
+answer becomes its canonical value (:meth:`~goldsmith.kinds.base.QuestionKind.from_llm`):
 
-=============  ==================================================================
-question       JSON schema of its value
-=============  ==================================================================
+===============  ================================================================
+question         JSON schema of its value
+===============  ================================================================
 label          ``string`` with ``enum`` = the labels
 multilabel     ``array`` of label ``enum`` items (repeats are dropped on parse)
 rating         ``integer`` with ``enum`` = min..max (``minimum``/``maximum`` if wide)
@@ -35,96 +37,15 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pydantic import Field as PydField
 
 from goldsmith.errors import SchemaError
-from goldsmith.schema import (
-    LabelQuestion,
-    MultiLabelQuestion,
-    PreferenceQuestion,
-    Question,
-    RatingQuestion,
-    SpansQuestion,
-    Task,
-    TextQuestion,
-)
-
-ENUM_RATINGS = 100  # a rating range up to this wide is an enum (accepted everywhere)
-
-
-class _Span(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    text: str
-    start: int
-    end: int
-    label: str
-
-
-def _value_schema(q: Question) -> dict[str, Any]:
-    if isinstance(q, LabelQuestion):
-        return {"type": "string", "enum": list(q.labels)}
-    if isinstance(q, MultiLabelQuestion):
-        return {"type": "array", "items": {"type": "string", "enum": list(q.labels)}}
-    if isinstance(q, RatingQuestion):
-        if q.max - q.min < ENUM_RATINGS:
-            return {"type": "integer", "enum": list(range(q.min, q.max + 1))}
-        return {"type": "integer", "minimum": q.min, "maximum": q.max}
-    if isinstance(q, TextQuestion):
-        return {"type": "string"}
-    if isinstance(q, SpansQuestion):
-        span = {
-            "type": "object",
-            "properties": {
-                "text": {"type": "string"},
-                "start": {"type": "integer"},
-                "end": {"type": "integer"},
-                "label": {"type": "string", "enum": list(q.labels)},
-            },
-            "required": ["text", "start", "end", "label"],
-            "additionalProperties": False,
-        }
-        return {"type": "array", "items": span}
-    assert isinstance(q, PreferenceQuestion)
-    return {"type": "array", "items": {"type": "integer"}}
-
-
-def _value_type(q: Question) -> Any:
-    """The pydantic type of a question's value (``Literal`` built from runtime labels)."""
-    if isinstance(q, LabelQuestion):
-        return Literal.__getitem__(q.labels)
-    if isinstance(q, MultiLabelQuestion):
-        return list[Literal.__getitem__(q.labels)]  # type: ignore[misc]
-    if isinstance(q, RatingQuestion):
-        return int
-    if isinstance(q, TextQuestion):
-        return str
-    if isinstance(q, SpansQuestion):
-        return list[_Span]
-    return list[int]
-
-
-def align_spans(spans: Sequence[Mapping[str, Any]], text: str) -> list[dict[str, Any]]:
-    """Spans whose offsets point at their ``text`` in ``text``; a miscounted span is moved to
-    the nearest occurrence of its text, and one whose text does not occur is dropped.
-
-    >>> align_spans([{"text": "Paris", "start": 0, "end": 5, "label": "LOC"}], "in Paris")
-    [{'start': 3, 'end': 8, 'label': 'LOC'}]
-    """
-    out = []
-    for span in spans:
-        piece, start = str(span["text"]), int(span["start"])
-        if not piece:
-            continue
-        if text[start : start + len(piece)] != piece:
-            found = [m.start() for m in re.finditer(re.escape(piece), text)]
-            if not found:
-                continue
-            start = min(found, key=lambda at: (abs(at - start), at))
-        out.append({"start": start, "end": start + len(piece), "label": span["label"]})
-    return out
+from goldsmith.kinds._spans import align_spans as align_spans
+from goldsmith.kinds.rating import ENUM_RATINGS as ENUM_RATINGS
+from goldsmith.schema import Question, Task
 
 
 @dataclass(frozen=True)
@@ -142,7 +63,7 @@ class AnswerFormat:
         props: dict[str, Any] = {}
         fields: dict[str, Any] = {}
         for i, q in enumerate(self.questions):
-            value, kind = _value_schema(q), _value_type(q)
+            value, kind = q.json_schema(), q.value_type()
             if not q.required:
                 value, kind = {"anyOf": [value, {"type": "null"}]}, kind | None
             props[q.name] = value
@@ -208,13 +129,5 @@ class AnswerFormat:
             value = dumped[q.name]
             if value is None:
                 continue
-            if isinstance(q, SpansQuestion):
-                value = align_spans(value, str((fields or {}).get(q.field, "")))
-            elif isinstance(q, PreferenceQuestion) and fields is not None:
-                n = len(fields.get(q.candidates_field) or ())
-                if any(not 0 <= i < n for i in value):
-                    raise SchemaError(
-                        f"the answer's field {q.name!r}: indices {value} outside 0..{n - 1}"
-                    )
-            out[q.name] = q.check(value)
+            out[q.name] = q.from_llm(value, fields)
         return out

@@ -19,10 +19,19 @@ rate of correct answers on labeled examples; :func:`expected_calibration_error` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.isotonic import IsotonicRegression
+
+from goldsmith._lazy import lazy_module
+from goldsmith.errors import ArgumentError, NotFittedError
+
+if TYPE_CHECKING:
+    import sklearn.isotonic as _isotonic
+    from sklearn.isotonic import IsotonicRegression
+else:
+    _isotonic = lazy_module("sklearn.isotonic")
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -31,9 +40,9 @@ def _pair(confidence: npt.ArrayLike, correct: npt.ArrayLike) -> tuple[FloatArray
     conf = np.asarray(confidence, dtype=np.float64).reshape(-1)
     ok = np.asarray(correct, dtype=np.float64).reshape(-1)
     if conf.shape != ok.shape:
-        raise ValueError(f"confidence and correct differ in length: {len(conf)} vs {len(ok)}")
+        raise ArgumentError(f"confidence and correct differ in length: {len(conf)} vs {len(ok)}")
     if conf.size and (np.isnan(conf).any() or conf.min() < 0 or conf.max() > 1):
-        raise ValueError("confidences must lie in [0, 1]")
+        raise ArgumentError("confidences must lie in [0, 1]")
     return conf, ok
 
 
@@ -63,14 +72,16 @@ class IsotonicCalibrator:
         self.constant_ = float(np.clip((ok.sum() + 1) / (len(ok) + 2), self.y_min, self.y_max))
         self.isotonic_: IsotonicRegression | None = None
         if len(np.unique(ok)) > 1 and len(np.unique(conf)) > 1:
-            iso = IsotonicRegression(y_min=self.y_min, y_max=self.y_max, out_of_bounds="clip")
+            iso = _isotonic.IsotonicRegression(
+                y_min=self.y_min, y_max=self.y_max, out_of_bounds="clip"
+            )
             self.isotonic_ = iso.fit(conf, ok)
         return self
 
     def predict(self, confidence: npt.ArrayLike) -> FloatArray:
         """Calibrated probabilities of being correct, same shape as ``confidence``."""
         if not hasattr(self, "constant_"):
-            raise ValueError("this IsotonicCalibrator is not fitted yet; call fit() first")
+            raise NotFittedError("this IsotonicCalibrator is not fitted yet; call fit() first")
         conf = np.asarray(confidence, dtype=np.float64)
         if self.isotonic_ is None:
             return np.full(conf.shape, self.constant_)
@@ -128,7 +139,7 @@ def reliability_curve(
     """Bin ``confidence`` into ``n_bins`` equal-width bins over [0, 1] (1.0 falls in the last)
     and give each bin's count, mean confidence and fraction correct."""
     if n_bins < 1:
-        raise ValueError("n_bins must be at least 1")
+        raise ArgumentError("n_bins must be at least 1")
     conf, ok = _pair(confidence, correct)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     bins = np.clip(np.searchsorted(edges, conf, side="right") - 1, 0, n_bins - 1)

@@ -33,14 +33,23 @@ slower on 2 shared cores).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
+
+from goldsmith._lazy import lazy_module
+from goldsmith.errors import ArgumentError, NotFittedError
+
+if TYPE_CHECKING:
+    import sklearn.calibration as _calibration
+    import sklearn.linear_model as _linear
+    import sklearn.model_selection as _model_selection
+else:
+    _calibration = lazy_module("sklearn.calibration")
+    _linear = lazy_module("sklearn.linear_model")
+    _model_selection = lazy_module("sklearn.model_selection")
 
 Method = Literal["auto", "isotonic", "sigmoid", "none"]
 FloatArray = npt.NDArray[np.float64]
@@ -127,25 +136,25 @@ class LoopClassifier:
         self, Xa: FloatArray, ya: npt.NDArray[Any], w: FloatArray | None = None
     ) -> LoopClassifier:
         if Xa.ndim != 2 or len(Xa) != len(ya) or len(Xa) == 0:
-            raise ValueError(f"X must be (n, d) and y have n rows; got {Xa.shape}, {ya.shape}")
+            raise ArgumentError(f"X must be (n, d) and y have n rows; got {Xa.shape}, {ya.shape}")
         if w is not None and (w.shape != (len(Xa),) or (w < 0).any()):
-            raise ValueError(f"sample_weight must be (n,) and >= 0; got shape {w.shape}")
+            raise ArgumentError(f"sample_weight must be (n,) and >= 0; got shape {w.shape}")
         if self.multilabel:
             if ya.ndim != 2:
-                raise ValueError("multilabel=True needs y as an (n, k) 0/1 indicator matrix")
+                raise ArgumentError("multilabel=True needs y as an (n, k) 0/1 indicator matrix")
             k = ya.shape[1] if self.n_classes is None else self.n_classes
             if ya.shape[1] != k:
-                raise ValueError(f"y has {ya.shape[1]} label columns, n_classes is {k}")
+                raise ArgumentError(f"y has {ya.shape[1]} label columns, n_classes is {k}")
             ind = (ya > 0).astype(np.int64)
             self.models_ = [self._fit_single(Xa, ind[:, j], 2, w) for j in range(k)]
             self.method_: Any = [m.method for m in self.models_]
             self.classes_: IntArray = np.arange(k, dtype=np.int64)
         else:
             if ya.ndim != 1:
-                raise ValueError("y must be 1-d class indices (or pass multilabel=True)")
+                raise ArgumentError("y must be 1-d class indices (or pass multilabel=True)")
             yi = ya.astype(np.int64)
             if yi.min() < 0 or (self.n_classes is not None and yi.max() >= self.n_classes):
-                raise ValueError(f"class indices must lie in 0..n_classes-1; got {yi.max()}")
+                raise ArgumentError(f"class indices must lie in 0..n_classes-1; got {yi.max()}")
             if self.n_classes is None:
                 self.classes_ = np.unique(yi)
                 yi = np.searchsorted(self.classes_, yi)
@@ -165,17 +174,19 @@ class LoopClassifier:
             prior = np.ones(k) / (len(y) + k)
             prior[seen[0]] = (len(y) + 1) / (len(y) + k)
             return _Fitted("prior", prior, prior, seen)
-        lr = LogisticRegression(C=self.C, max_iter=self.max_iter, class_weight=self.class_weight)
+        lr = _linear.LogisticRegression(
+            C=self.C, max_iter=self.max_iter, class_weight=self.class_weight
+        )
         method = self._method(int(counts.min()))
         if method == "none":
             lr.fit(X, y, sample_weight=w)
             return _Fitted(method, lr, lr, seen)
-        folds = StratifiedKFold(
+        folds = _model_selection.StratifiedKFold(
             n_splits=min(self.cv, int(counts.min())), shuffle=True, random_state=self.random_state
         )
         # ensemble=False: one regression on every example, calibrated on its out-of-fold
         # scores; that regression is also the decision model, at no extra fit.
-        cal = CalibratedClassifierCV(lr, method=method, cv=folds, ensemble=False)
+        cal = _calibration.CalibratedClassifierCV(lr, method=method, cv=folds, ensemble=False)
         cal.fit(X, y, sample_weight=w)
         return _Fitted(method, cal, cal.calibrated_classifiers_[0].estimator, seen)
 
@@ -202,7 +213,7 @@ class LoopClassifier:
     def _outputs(self, X: npt.ArrayLike, *, decision: bool) -> FloatArray:
         Xa = np.asarray(X, dtype=np.float64)
         if not hasattr(self, "classes_"):
-            raise ValueError("this LoopClassifier is not fitted yet; call fit(X, y) first")
+            raise NotFittedError("this LoopClassifier is not fitted yet; call fit(X, y) first")
         if len(Xa) == 0:
             return np.zeros((0, len(self.classes_)))
         with threadpool_limits(1, user_api="blas"):

@@ -17,17 +17,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
-from goldsmith.errors import ConfigError, InputError, MissingExtraError, RegistryError
+from goldsmith._lazy import lazy_module, optional
+from goldsmith.errors import ConfigError, InputError, RegistryError
 from goldsmith.models.model2vec import Model2VecEmbedder
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    import sklearn.decomposition as _decomposition
+    import sklearn.feature_extraction.text as _text
+    from sklearn.decomposition import TruncatedSVD
+else:
+    sp = lazy_module("scipy.sparse")
+    _decomposition = lazy_module("sklearn.decomposition")
+    _text = lazy_module("sklearn.feature_extraction.text")
 
 Float32Array = npt.NDArray[np.float32]
 KINDS = ("tfidf", "model2vec:<folder>", "sentence-transformers:<folder or cached name>")
@@ -110,7 +118,7 @@ class TfidfEmbedder:
     def fit(self, texts: Sequence[str]) -> TfidfEmbedder:
         """Learn the vocabulary and the SVD from ``texts``."""
         min_df = 2 if len(texts) >= 1000 else 1
-        self.vectorizer_ = TfidfVectorizer(
+        self.vectorizer_ = _text.TfidfVectorizer(
             sublinear_tf=True,
             min_df=min_df,
             max_features=self.max_features,
@@ -124,7 +132,7 @@ class TfidfEmbedder:
         self.svd_: TruncatedSVD | None = None
         if k >= 1:  # single-threaded BLAS: as fast here, and 4x faster on busy cores
             with threadpool_limits(1, user_api="blas"):
-                svd = TruncatedSVD(n_components=k, random_state=self.random_state)
+                svd = _decomposition.TruncatedSVD(n_components=k, random_state=self.random_state)
                 self.svd_ = svd.fit(tf)
         self._id = self.id_for(texts)
         return self
@@ -150,14 +158,11 @@ class SentenceTransformerEmbedder:
     """
 
     def __init__(self, name_or_path: str, *, batch_size: int = 64) -> None:
-        try:
-            from sentence_transformers import SentenceTransformer  # optional extra
-        except ImportError as exc:
-            raise MissingExtraError("embed", "sentence-transformers") from exc
+        st = optional("sentence_transformers", "embed", "sentence-transformers")
         folder = Path(name_or_path).expanduser()
         source = str(folder) if folder.is_dir() else name_or_path
         try:
-            self.model: Any = SentenceTransformer(source, local_files_only=True)
+            self.model: Any = st.SentenceTransformer(source, local_files_only=True)
         except Exception as exc:  # OSError, ValueError, ... from the hub client
             raise ConfigError(
                 f"sentence-transformers model {name_or_path!r} is neither a local folder nor "

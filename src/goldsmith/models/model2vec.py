@@ -14,15 +14,20 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import ConfigError
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 Float32Array = npt.NDArray[np.float32]
 FILES = ("model.safetensors", "tokenizer.json", "config.json")

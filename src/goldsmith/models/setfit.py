@@ -49,14 +49,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from goldsmith.errors import ConfigError, MissingExtraError, SchemaError
+from goldsmith._lazy import lazy_module, optional
+from goldsmith.errors import ConfigError, MissingExtraError, NotFittedError, SchemaError
+
+if TYPE_CHECKING:
+    import sklearn.linear_model as _linear
+    from sklearn.linear_model import LogisticRegression
+else:
+    _linear = lazy_module("sklearn.linear_model")
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -70,10 +76,7 @@ _NOISY = r"(transformers|torch|huggingface_hub|tokenizers)(\.|$)"
 
 def _require(module: str, package: str) -> ModuleType:
     """``import module``, or a :class:`MissingExtraError` naming the ``train`` extra."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise MissingExtraError("train", package) from None
+    return optional(module, "train", package)
 
 
 def packaged_model_path() -> Path:
@@ -395,7 +398,7 @@ class SetFitClassifier:
             self.n_steps_ = steps
             if len(self.classes_) > 1:
                 X = self.encoder_.encode(torch, texts, self.encode_batch_size)
-                self.head_: LogisticRegression | None = LogisticRegression(
+                self.head_: LogisticRegression | None = _linear.LogisticRegression(
                     C=self.C, class_weight=self.class_weight, max_iter=1000
                 ).fit(X, yi, sample_weight=w)
             else:
@@ -445,7 +448,9 @@ class SetFitClassifier:
 
     def _fitted(self) -> None:
         if not hasattr(self, "encoder_"):
-            raise ValueError("this SetFitClassifier is not fitted yet; call fit(texts, y) first")
+            raise NotFittedError(
+                "this SetFitClassifier is not fitted yet; call fit(texts, y) first"
+            )
 
     def transform(self, texts: Sequence[str]) -> FloatArray:
         """Embeddings of ``texts`` by the fine-tuned encoder, ``(n, d)`` float64, unit rows."""

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from goldsmith._lazy import lazy_module
 from goldsmith.models.embed import Embedder
 from goldsmith.models.vectors import (
     VECTOR_PAGE,
@@ -51,6 +50,13 @@ from goldsmith.ray_jobs import (
     run_partitions,
 )
 from goldsmith.store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+else:
+    pa = lazy_module("pyarrow")
+    pq = lazy_module("pyarrow.parquet")
 
 BATCH_SIZE = 1000
 """Texts encoded per call, as in the local engine."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from goldsmith.errors import ConfigError, SchemaError
+from goldsmith.errors import ArgumentError, ConfigError, SchemaError
 from goldsmith.pii.kinds import PiiKind, PiiSpan, resolve_overlaps
 from goldsmith.pii.offsets import OffsetMap, Piece
 from goldsmith.pii.surrogates import keyed_digest, normalise, surrogate
@@ -101,7 +101,7 @@ def redact(
     pos = red = 0
     for span in chosen:
         if span.end > len(text) or span.start < 0 or text[span.start : span.end] != span.text:
-            raise ValueError(f"span {span} does not match the text it was given with")
+            raise ArgumentError(f"span {span} does not match the text it was given with")
         ident = (span.kind, normalise(span.text))
         if mode == "mask":
             if ident not in numbers:

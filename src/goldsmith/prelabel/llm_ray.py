@@ -41,11 +41,9 @@ import pickle
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
+from goldsmith._lazy import lazy_module
 from goldsmith.llm.batch import answer_many
 from goldsmith.llm.cache import LLMCache, canonical_json
 from goldsmith.llm.client import LLMClient, LLMConfig, LLMResult, TokenBudget
@@ -66,6 +64,13 @@ from goldsmith.ray_jobs import (
 )
 from goldsmith.schema import Task
 from goldsmith.store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+else:
+    pa = lazy_module("pyarrow")
+    pq = lazy_module("pyarrow.parquet")
 
 ROWS_PER_FILE = 200
 """Requests per partition (one Ray task)."""

@@ -38,8 +38,8 @@ from goldsmith.prelabel.options import LLMPrelabelOptions
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import (
     FinalLabel,
-    LabelQuestion,
     Provenance,
+    Question,
     Record,
     Suggestion,
     SuggestionKind,
@@ -106,7 +106,7 @@ def prelabel_with_llm(
     question, limit, calibrate_on = opts.question, opts.limit, opts.calibrate_on
     shots, threshold, redact, seed = opts.shots, opts.threshold, opts.redact, opts.seed
     q = task.question(question)
-    if not isinstance(q, LabelQuestion):
+    if not q.classifies():  # one of its labels per record
         raise SchemaError(f"LLM prelabeling with routing needs a label question; {q.name!r} is not")
     targets = labeled_targets(store, task, q.name)
     with store.read() as tx:
@@ -211,7 +211,7 @@ def _nearest_examples(
     vectors: npt.NDArray[np.float32],
     targets: dict[int, Any],
     labeled: dict[int, Record],
-    q: LabelQuestion,
+    q: Question,
     *,
     shots: int,
 ) -> Any:
@@ -233,7 +233,7 @@ def _nearest_examples(
         for j in np.argsort(-sims, kind="stable").tolist():
             if pool[j] == record.id:
                 continue
-            out.append((labeled[pool[j]], {q.name: q.labels[targets[pool[j]]]}))
+            out.append((labeled[pool[j]], {q.name: q.class_names()[targets[pool[j]]]}))
             if len(out) == shots:
                 break
         return out

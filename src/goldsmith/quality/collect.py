@@ -10,7 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from goldsmith.errors import SchemaError
-from goldsmith.schema import LabelQuestion, Provenance, ResponseStatus, Task
+from goldsmith.kinds.base import Labelled, choice
+from goldsmith.schema import Provenance, ResponseStatus, Task
 from goldsmith.store import Store
 
 IntArray = npt.NDArray[np.int64]
@@ -26,7 +27,7 @@ class Responses:
     ``(record_id, annotator, value)`` for the agreement metrics.
     """
 
-    question: LabelQuestion
+    question: Labelled
     record_ids: list[int]
     annotators: list[str]
     matrix: IntArray
@@ -40,9 +41,9 @@ class Responses:
         return self.question.labels
 
 
-def label_question(task: Task, name: str | None = None) -> LabelQuestion:
+def label_question(task: Task, name: str | None = None) -> Labelled:
     q = task.question(name)
-    if not isinstance(q, LabelQuestion):
+    if not choice(q):
         raise SchemaError(
             f"question {q.name!r} is a {q.kind} question; consensus, annotator scores and "
             "label issues work on label questions (agreement works on every kind)"

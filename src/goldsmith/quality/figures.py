@@ -13,14 +13,22 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
+
+if TYPE_CHECKING:
+    import matplotlib.backends.backend_agg as _agg
+    import matplotlib.figure as _figure
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+else:
+    _agg = lazy_module("matplotlib.backends.backend_agg")
+    _figure = lazy_module("matplotlib.figure")
 
 __all__ = [
     "DPI",
@@ -104,8 +112,8 @@ def _legend(fig: Figure, ax: Axes) -> None:
 
 
 def _axes(kind: str, title: str) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=SIZES[kind], dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = _figure.Figure(figsize=SIZES[kind], dpi=DPI, layout="constrained")
+    _agg.FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     ax.set_title(title)
     return fig, ax

@@ -8,17 +8,23 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
 from goldsmith.models.embed import Embedder
 from goldsmith.quality import review as _review
-from goldsmith.quality import rounds as _rounds
 from goldsmith.quality.consensus import majority
 from goldsmith.quality.gold import sample_gold
-from goldsmith.quality.report import write_report
 from goldsmith.schema import FinalLabel, Provenance, Response, ResponseStatus, Task
 from goldsmith.store import Store
+
+if TYPE_CHECKING:
+    from goldsmith.quality import report as _report
+    from goldsmith.quality import rounds as _rounds
+else:
+    _rounds = lazy_module("goldsmith.quality.rounds")
+    _report = lazy_module("goldsmith.quality.report")
 
 
 class QualityFront:
@@ -118,7 +124,7 @@ class QualityFront:
         title = f"{self.task.name}: QA report" + (
             f", round {data['round']}" if data.get("round") else ""
         )
-        return write_report(Path(path), data, title=title)
+        return _report.write_report(Path(path), data, title=title)
 
     def close_round(self, *, method: _rounds.Method = "dawid-skene") -> dict[str, Any]:
         """Close the open round: resolve its final labels by consensus, queue its doubtful

@@ -6,6 +6,7 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from goldsmith.errors import ArgumentError
 from goldsmith.export.splits import stratified_assign
 
 
@@ -16,6 +17,6 @@ def sample_gold(strata: Sequence[Hashable], fraction: float, *, seed: int = 0) -
     10
     """
     if not 0 < fraction < 1:
-        raise ValueError(f"gold fraction must be in (0, 1), got {fraction}")
+        raise ArgumentError(f"gold fraction must be in (0, 1), got {fraction}")
     assign = stratified_assign(strata, [fraction, 1 - fraction], seed=seed)
     return np.flatnonzero(assign == 0)

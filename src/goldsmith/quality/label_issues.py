@@ -21,15 +21,21 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from cleanlab.filter import find_label_issues
-from cleanlab.rank import get_label_quality_scores
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
 from goldsmith.models.classifier import LoopClassifier
+
+if TYPE_CHECKING:
+    import cleanlab.filter as _cl_filter
+    import cleanlab.rank as _cl_rank
+else:
+    _cl_filter = lazy_module("cleanlab.filter")
+    _cl_rank = lazy_module("cleanlab.rank")
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -203,10 +209,10 @@ def find_issues(
         none = np.zeros(0, np.int64)
         return LabelIssues(none, np.ones(n), np.zeros(n, bool), suggested, thin.astype(np.int64))
     P = P / np.maximum(P.sum(axis=1, keepdims=True), 1e-300)
-    quality = np.asarray(get_label_quality_scores(Y, P, method=rank_by), dtype=np.float64)
+    quality = np.asarray(_cl_rank.get_label_quality_scores(Y, P, method=rank_by), dtype=np.float64)
     with warnings.catch_warnings():  # the thin classes, reported in the result instead
         warnings.filterwarnings("ignore", "May not flag all label issues", UserWarning)
-        found = find_label_issues(
+        found = _cl_filter.find_label_issues(
             Y,
             P,
             filter_by=filter_by,

@@ -18,13 +18,18 @@ from collections.abc import Callable, Sequence
 from functools import cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
+from goldsmith._lazy import lazy_module
 from goldsmith.quality import figures
 from goldsmith.quality.compare import compare_rounds, most_confused
 from goldsmith.quality.report_data import QAReportData
+
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2 import Environment
+else:
+    jinja2 = lazy_module("jinja2")
 
 __all__ = [
     "EXCERPT_CHARS",
@@ -178,10 +183,10 @@ def _excerpt(text: object, limit: int = EXCERPT_CHARS) -> str:
 
 @cache
 def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader(_PACKAGE, "templates"),
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(_PACKAGE, "templates"),
         autoescape=True,
-        undefined=StrictUndefined,
+        undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -205,7 +205,7 @@ def queue_label_issues(
 
 def _agreement(data: Responses, *, n_boot: int, seed: int) -> dict[str, Any]:
     result = agreement_report(
-        data.triples, kind="label", labels=list(data.labels), n_boot=n_boot, seed=seed
+        data.triples, kind=data.question, labels=list(data.labels), n_boot=n_boot, seed=seed
     )
     return _shape(result)
 
@@ -251,16 +251,7 @@ def question_agreement(
     with store.read() as tx:
         answers = tx.responses_for(ids, status=ResponseStatus.SUBMITTED)
     triples = [(r.record_id, r.user, r.values[q.name]) for r in answers if q.name in r.values]
-    labels = getattr(q, "labels", None)
-    if q.kind == "rating":
-        labels = list(range(q.min, q.max + 1))
-    result = agreement_report(
-        triples,
-        kind=q.kind,
-        labels=None if labels is None else list(labels),
-        n_boot=n_boot,
-        seed=seed,
-    )
+    result = agreement_report(triples, kind=q, labels=q.categories(), n_boot=n_boot, seed=seed)
     return {"round": info.get("number"), "question": q.name, "kind": q.kind, **_shape(result)}
 
 

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from goldsmith import __version__
+from goldsmith.errors import ArgumentError, ConfigError
 from goldsmith.project import Project
 from goldsmith.server import api, errors, pages, qa_api
 from goldsmith.server.auth import Authenticator
@@ -71,7 +72,7 @@ def app_from_env() -> FastAPI:
     """The app of one worker process: settings from ``$GOLDSMITH_SERVER_SETTINGS`` (JSON)."""
     text = os.environ.get(ENV_SETTINGS)
     if not text:
-        raise RuntimeError(f"${ENV_SETTINGS} is not set: start workers with goldsmith serve")
+        raise ConfigError(f"${ENV_SETTINGS} is not set: start workers with goldsmith serve")
     return create_app(ServerSettings.from_json(text))
 
 
@@ -90,7 +91,7 @@ def serve(
     opening a stale store together would race to upgrade it).
     """
     if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
+        raise ArgumentError(f"workers must be at least 1, not {workers}")
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
         return

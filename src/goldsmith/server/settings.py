@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from goldsmith.errors import ConfigError
+
 ENV_SETTINGS = "GOLDSMITH_SERVER_SETTINGS"  # how `serve --workers N` hands settings to workers
 
 
@@ -40,5 +42,8 @@ class ServerSettings:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown server setting(s) {unknown}")
+            raise ConfigError(
+                f"${ENV_SETTINGS} names unknown server setting(s) {unknown}; "
+                "start workers with goldsmith serve"
+            )
         return cls(**{**data, "project_root": Path(data["project_root"])})

@@ -5,7 +5,7 @@ Only digests of keys and session tokens are stored; password hashes come in alre
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from goldsmith.errors import ConflictError, NotFoundError
@@ -44,13 +44,6 @@ class AccessTx:
             select(users).where(users.c.name == name, users.c.active.is_(True))
         ).first()
         return None if row is None else (_user(row), row.password_hash)
-
-    def set_password_hash(self, name: str, password_hash: str) -> None:
-        done = self._conn.execute(
-            update(users).where(users.c.name == name).values(password_hash=password_hash)
-        )
-        if done.rowcount == 0:
-            raise NotFoundError(f"no user {name!r}")
 
     def list_users(self) -> list[User]:
         q = select(users).where(users.c.active.is_(True)).order_by(users.c.id)

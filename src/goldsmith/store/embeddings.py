@@ -16,7 +16,7 @@ from sqlalchemy import Connection, and_, delete, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from goldsmith.errors import NotFoundError, StoreError
+from goldsmith.errors import ArgumentError, NotFoundError, StoreError
 from goldsmith.store.tables import embeddings, records
 
 CHUNK = 900  # bound for IN (...) lists: well under SQLite's variable limit
@@ -34,9 +34,9 @@ class EmbeddingsTx:
         mat = np.ascontiguousarray(np.asarray(vectors), dtype=F32)
         ids = [int(i) for i in record_ids]
         if mat.ndim != 2 or mat.shape[0] != len(ids):
-            raise ValueError(f"vectors must be ({len(ids)}, d); got shape {mat.shape}")
+            raise ArgumentError(f"vectors must be ({len(ids)}, d); got shape {mat.shape}")
         if len(set(ids)) != len(ids):
-            raise ValueError("record_ids repeat; one vector per record and model")
+            raise ArgumentError("record_ids repeat; one vector per record and model")
         if not ids:
             return 0
         dim = int(mat.shape[1])

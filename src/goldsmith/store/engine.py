@@ -7,17 +7,26 @@ confined to one schema (tests use a fresh schema per run).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from goldsmith.errors import MissingExtraError, StoreError, StoreVersionError
+from goldsmith._lazy import lazy_module, optional
+from goldsmith.errors import StoreError, StoreVersionError
+
+if TYPE_CHECKING:
+    import alembic.command as _command
+    import alembic.config as _config
+    import alembic.runtime.migration as _migration
+    import alembic.script as _script
+else:  # alembic loads only when a store needs migrating: opening one at head reads one row
+    _command = lazy_module("alembic.command")
+    _config = lazy_module("alembic.config")
+    _migration = lazy_module("alembic.runtime.migration")
+    _script = lazy_module("alembic.script")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -55,10 +64,7 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def _postgres_engine(url: str, schema: str | None) -> Engine:
-    try:
-        import psycopg  # noqa: F401  (lazy: optional extra)
-    except ImportError as exc:
-        raise MissingExtraError("postgres", "psycopg") from exc
+    optional("psycopg", "postgres")  # the driver SQLAlchemy loads: say which extra is missing
     engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
     if schema:
 
@@ -72,27 +78,60 @@ def _postgres_engine(url: str, schema: str | None) -> Engine:
     return engine
 
 
-def _alembic_config() -> Config:
-    cfg = Config()
+def _alembic_config() -> _config.Config:
+    cfg = _config.Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    head = _script.ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
+_REVISION = re.compile(r"^(down_revision|revision) = (None|\"[0-9A-Za-z_]+\")$", re.MULTILINE)
+
+
+def _head_from_files() -> str | None:
+    """The one head of the migration scripts, read without alembic; None when unsure (two
+    heads, a merge, a layout this reader does not know), and alembic then decides."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found or found["revision"] == "None" or "down_revision" not in found:
+            return None
+        revisions.add(found["revision"].strip('"'))
+        parents.add(found["down_revision"].strip('"'))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the store's recorded revision is the scripts' head (the common open)."""
+    head = _head_from_files()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    except SQLAlchemyError:  # a new store (no table yet) or an unreadable one: alembic says
+        return False
+    return [row[0] for row in rows] == [head]
+
+
 def migrate(engine: Engine) -> None:
     """Bring the store up to the code's schema; refuse a store from a newer goldsmith."""
+    if _at_head(engine):
+        return
     cfg = _alembic_config()
-    script = ScriptDirectory.from_config(cfg)
+    script = _script.ScriptDirectory.from_config(cfg)
     known = {rev.revision for rev in script.walk_revisions()}
     head = script.get_current_head()
     try:
         with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
+            current = _migration.MigrationContext.configure(conn).get_current_revision()
     except OperationalError as exc:
         raise StoreError(f"cannot open the store: {exc.orig}") from exc
     if current is not None and current not in known:
@@ -105,9 +144,9 @@ def migrate(engine: Engine) -> None:
         return
     with engine.connect().execution_options(**{IMMEDIATE: True}) as conn, conn.begin():
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        _command.upgrade(cfg, "head")
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return _migration.MigrationContext.configure(conn).get_current_revision()

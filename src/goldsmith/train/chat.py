@@ -18,7 +18,7 @@ from typing import Any
 
 from goldsmith.errors import InputError, SchemaError
 from goldsmith.export import prompts
-from goldsmith.schema import PreferenceQuestion, Question, Record, Task
+from goldsmith.schema import Question, Record, Task
 from goldsmith.train.data import Example
 
 Row = dict[str, Any]
@@ -31,9 +31,9 @@ def prompt_of(task: Task, question: Question, record: Record) -> list[dict[str, 
 
 def sft_rows(task: Task, question: Question, examples: list[Example]) -> list[Row]:
     """One prompt-completion row per example, with the export's wording."""
-    if isinstance(question, PreferenceQuestion):
+    if not question.trains_sft:
         raise SchemaError(
-            f"question {question.name!r} is a preference question: use 'goldsmith train dpo'"
+            f"question {question.name!r} is a {question.kind} question: use 'goldsmith train dpo'"
         )
     return [
         {
@@ -48,7 +48,7 @@ def sft_rows(task: Task, question: Question, examples: list[Example]) -> list[Ro
 
 def preference_rows(task: Task, question: Question, examples: list[Example]) -> list[Row]:
     """DPO rows: the best-ranked candidate against each worse one, per example."""
-    if not isinstance(question, PreferenceQuestion):
+    if not question.ranks_candidates:
         raise SchemaError(
             f"question {question.name!r} is a {question.kind} question; DPO needs a preference "
             "question"

@@ -24,7 +24,7 @@ from goldsmith.models.embed import Embedder
 from goldsmith.models.setfit import SetFitClassifier
 from goldsmith.models.vectors import ensure_embeddings, record_text
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Question, Task
+from goldsmith.schema import Question, Task
 from goldsmith.store import Store
 from goldsmith.train.data import Example, TrainingSet
 from goldsmith.train.manifest import ModelManifest
@@ -58,9 +58,15 @@ class FittedClassifier:
         return [self.labels[int(i)] for i in pred]
 
 
-def classifier_question(task: Task, name: str | None) -> LabelQuestion | MultiLabelQuestion:
+def trains_classifier(question: Question) -> bool:
+    """Whether a classifier can learn ``question``: one or any number of its labels per
+    record (label, multilabel), asked of its kind."""
+    return question.classifies() or question.classifies(many=True)
+
+
+def classifier_question(task: Task, name: str | None) -> Question:
     q: Question = task.question(name)
-    if not isinstance(q, LabelQuestion | MultiLabelQuestion):
+    if not trains_classifier(q):
         raise SchemaError(
             f"question {q.name!r} is a {q.kind} question; a classifier needs a label or "
             "multilabel question (use 'goldsmith train sft' for the others)"
@@ -102,9 +108,10 @@ def fit_classifier(
     (:meth:`goldsmith.train.data.WeightPolicy.targets`).
     """
     q = data.question
-    if not isinstance(q, LabelQuestion | MultiLabelQuestion):
+    if not trains_classifier(q):
         raise SchemaError(f"question {q.name!r}: a classifier needs a label or multilabel one")
-    multilabel = isinstance(q, MultiLabelQuestion)
+    multilabel = q.classifies(many=True)
+    labels = q.class_names()
     if learner not in LEARNERS:
         raise ConfigError(f"unknown learner {learner!r}; pick one of {', '.join(LEARNERS)}")
     if learner == "setfit" and multilabel:
@@ -116,9 +123,9 @@ def fit_classifier(
         )
     else:
         model_id, X = embed_examples(store, embedder, data.train, progress=progress)
-    index = {label: i for i, label in enumerate(q.labels)}
+    index = {label: i for i, label in enumerate(labels)}
     if multilabel:
-        y = np.zeros((len(data.train), len(q.labels)), dtype=np.int64)
+        y = np.zeros((len(data.train), len(labels)), dtype=np.int64)
         for i, e in enumerate(data.train):
             y[i, [index[v] for v in e.value]] = 1
     else:
@@ -128,15 +135,15 @@ def fit_classifier(
     else:  # soft machine labels become one row per class (see WeightPolicy.targets)
         conf = np.array([e.confidence for e in data.train], dtype=np.float64)
         provenance = [e.provenance for e in data.train]
-        rows, y, w = data.policy.targets(y, conf, provenance, len(q.labels))
+        rows, y, w = data.policy.targets(y, conf, provenance, len(labels))
         X = X[rows]
     if learner == "setfit":
-        model: Any = SetFitClassifier(n_classes=len(q.labels), random_state=seed)
+        model: Any = SetFitClassifier(n_classes=len(labels), random_state=seed)
         model.fit(X.tolist(), y, sample_weight=w)
-        return FittedClassifier(model, tuple(q.labels), False, learner, model_id, learner)
-    model = LoopClassifier(n_classes=len(q.labels), multilabel=multilabel, C=C, random_state=seed)
+        return FittedClassifier(model, tuple(labels), False, learner, model_id, learner)
+    model = LoopClassifier(n_classes=len(labels), multilabel=multilabel, C=C, random_state=seed)
     model.fit(X, y, sample_weight=w)
-    return FittedClassifier(model, tuple(q.labels), multilabel, spec, model_id)
+    return FittedClassifier(model, tuple(labels), multilabel, spec, model_id)
 
 
 def save_classifier(folder: Path, fitted: FittedClassifier) -> Path:

@@ -28,7 +28,7 @@ from goldsmith.export import prompts
 from goldsmith.models.embed import Embedder
 from goldsmith.models.vectors import record_text
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import LabelQuestion, MultiLabelQuestion, Question, RatingQuestion, Task
+from goldsmith.schema import Question, Task
 from goldsmith.store import Store
 from goldsmith.train.chat import fit_rows, preference_rows, sft_rows
 from goldsmith.train.classifier import embed_examples, load_classifier
@@ -98,20 +98,12 @@ def examples_for(
 
 
 def _scores(question: Question, truth: list[Any], predicted: list[Any]) -> dict[str, Any]:
-    if isinstance(question, MultiLabelQuestion):
-        return multilabel_scores(truth, predicted, question.labels)
-    labels = _label_names(question)
+    if question.classifies(many=True):
+        return multilabel_scores(truth, predicted, question.class_names())
+    labels = list(question.class_names())
     return classification_scores(
         [str(t) for t in truth], [None if p is None else str(p) for p in predicted], labels
     )
-
-
-def _label_names(question: Question) -> list[str]:
-    if isinstance(question, LabelQuestion | MultiLabelQuestion):
-        return list(question.labels)
-    if isinstance(question, RatingQuestion):
-        return [str(v) for v in range(question.min, question.max + 1)]
-    return []
 
 
 def evaluate_classifier(
@@ -139,7 +131,7 @@ def evaluate_classifier(
         )
     truth = [e.value for e in examples]
     report = EvalReport("classifier", data.question.name, split, len(examples))
-    report.labels = _label_names(data.question)
+    report.labels = list(data.question.class_names())
     report.rows["classifier"] = _scores(data.question, truth, fitted.predict_labels(X))
     majority = _majority(data.train)
     report.rows["majority class"] = _scores(data.question, truth, [majority] * len(truth))
@@ -172,7 +164,7 @@ def evaluate_llm(
     examples = examples[:limit] if limit else examples
     q = data.question
     model, tokenizer = load_tuned(manifest.base_model, Path(folder) / manifest.adapter)
-    report = EvalReport(manifest.kind, q.name, split, len(examples), labels=_label_names(q))
+    report = EvalReport(manifest.kind, q.name, split, len(examples), labels=list(q.class_names()))
     report.data = manifest.data
     max_length = int(manifest.params.get("max_length", 512))
     if manifest.kind == "dpo":
@@ -203,7 +195,7 @@ def evaluate_llm(
         base_loss = completion_loss(model, tokenizer, rows)
     tuned_text = answers()
     tuned_loss = completion_loss(model, tokenizer, rows)
-    if isinstance(q, LabelQuestion | MultiLabelQuestion | RatingQuestion):
+    if q.categorical:  # answers are scored as classes
         truth = [e.value for e in examples]
         for name, texts, loss in (
             ("base", base_text, base_loss),

@@ -13,15 +13,12 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-from goldsmith.errors import MissingExtraError
+from goldsmith._lazy import optional
 
 
 def require(package: str) -> ModuleType:
     """``import package`` or a :class:`MissingExtraError` naming the ``train`` extra."""
-    try:
-        return importlib.import_module(package)
-    except ImportError:
-        raise MissingExtraError("train", package.split(".")[0]) from None
+    return optional(package, "train")
 
 
 def available() -> bool:

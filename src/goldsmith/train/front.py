@@ -4,18 +4,25 @@ project's labels (mixed into ``Project``; each method delegates to :mod:`goldsmi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from goldsmith._lazy import lazy_module
 from goldsmith.models.embed import make_embedder
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import Task
 from goldsmith.store import Store
-from goldsmith.train import evaluate as _evaluate
-from goldsmith.train import run as _train
-from goldsmith.train.data import WeightPolicy
-from goldsmith.train.evaluate import EvalReport
 from goldsmith.train.manifest import ModelManifest
-from goldsmith.train.report import write_eval
+
+if TYPE_CHECKING:
+    from goldsmith.train import evaluate as _evaluate
+    from goldsmith.train import report as _report
+    from goldsmith.train import run as _train
+    from goldsmith.train.data import WeightPolicy
+    from goldsmith.train.evaluate import EvalReport
+else:
+    _evaluate = lazy_module("goldsmith.train.evaluate")
+    _train = lazy_module("goldsmith.train.run")
+    _report = lazy_module("goldsmith.train.report")
 
 
 class TrainFront:
@@ -81,4 +88,4 @@ class TrainFront:
                 max_new_tokens=max_new_tokens, progress=progress,
             )  # fmt: skip
         losses = manifest.train_metrics.get("losses", [])
-        return report, write_eval(report, out or Path(model) / "eval", losses=losses)
+        return report, _report.write_eval(report, out or Path(model) / "eval", losses=losses)

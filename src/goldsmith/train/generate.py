@@ -17,7 +17,7 @@ from typing import Any
 from goldsmith.errors import SchemaError
 from goldsmith.llm.structured import AnswerFormat
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import LabelQuestion, Question, RatingQuestion
+from goldsmith.schema import Question
 from goldsmith.train.base_model import load_base
 from goldsmith.train.extra import quiet, require
 
@@ -141,6 +141,7 @@ def parse_answer(question: Question, text: str) -> Any:
 
     Examples
     --------
+    >>> from goldsmith.schema import LabelQuestion
     >>> q = LabelQuestion(name="sentiment", labels=("positive", "negative"))
     >>> parse_answer(q, " Negative\\n"), parse_answer(q, "maybe")
     ('negative', None)
@@ -161,15 +162,4 @@ def _candidates(question: Question, text: str) -> Iterator[Any]:
         data = None
     if isinstance(data, dict):
         yield data.get(question.name, data.get("labels"))
-    if isinstance(question, LabelQuestion):
-        first = text.splitlines()[0].strip().strip(".").strip() if text else ""
-        for guess in (text, first):
-            yield guess
-            yield next((lab for lab in question.labels if lab.lower() == guess.lower()), None)
-    elif isinstance(question, RatingQuestion):
-        try:
-            yield int(text.split()[0]) if text else None
-        except ValueError:
-            return
-    else:
-        yield text
+    yield from question.guesses(text)

@@ -14,12 +14,12 @@ imported only when a function needs them.
 
 from __future__ import annotations
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from goldsmith.errors import InputError, MissingExtraError
+from goldsmith._lazy import optional
+from goldsmith.errors import InputError
 
 if TYPE_CHECKING:
     import torch
@@ -58,10 +58,7 @@ def find_smollm2() -> Path | None:
 
 def _require(package: str) -> Any:
     """Import an optional package of the ``train`` extra, or say how to install it."""
-    try:
-        return import_module(package)
-    except ImportError as exc:
-        raise MissingExtraError("train", package) from exc
+    return optional(package, "train")
 
 
 def _metadata(path: Path) -> dict[str, Any]:

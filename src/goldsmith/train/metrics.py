@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from goldsmith.errors import ArgumentError
+
 UNPARSED = None  # a prediction that could not be read as a label
 
 
@@ -34,7 +36,7 @@ def classification_scores(
     (0.6667, [[1, 1], [0, 1]])
     """
     if len(truth) != len(predicted):
-        raise ValueError(f"{len(truth)} true labels but {len(predicted)} predictions")
+        raise ArgumentError(f"{len(truth)} true labels but {len(predicted)} predictions")
     index = {label: i for i, label in enumerate(labels)}
     k = len(labels)
     confusion = np.zeros((k, k), dtype=np.int64)

@@ -13,15 +13,24 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
+from goldsmith._lazy import lazy_module
 from goldsmith.quality import figures
 from goldsmith.quality.report import report_csp, report_css
 from goldsmith.train.evaluate import EvalReport
+
+if TYPE_CHECKING:
+    import jinja2
+else:
+    jinja2 = lazy_module("jinja2")
+
+if TYPE_CHECKING:
+    import matplotlib.backends.backend_agg as _agg
+    import matplotlib.figure as _figure
+else:
+    _agg = lazy_module("matplotlib.backends.backend_agg")
+    _figure = lazy_module("matplotlib.figure")
 
 EXCERPT = 200
 METRICS = (
@@ -63,8 +72,8 @@ def _finite(value: Any) -> Any:
 
 def loss_curve(losses: list[dict[str, float]]) -> bytes:
     """Training loss by step."""
-    fig = Figure(figsize=(7.0, 3.5), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = _figure.Figure(figsize=(7.0, 3.5), dpi=100, layout="constrained")
+    _agg.FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     ax.plot([p["step"] for p in losses], [p["loss"] for p in losses], marker=".")
     ax.set_xlabel("step")
@@ -95,10 +104,10 @@ def report_figures(report: EvalReport, losses: list[dict[str, float]]) -> dict[s
 
 
 def render(report: EvalReport, images: dict[str, bytes], *, title: str) -> str:
-    env = Environment(
-        loader=PackageLoader("goldsmith.train", "templates"),
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("goldsmith.train", "templates"),
         autoescape=True,
-        undefined=StrictUndefined,
+        undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from goldsmith.errors import SchemaError
 from goldsmith.models.embed import Embedder
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import PreferenceQuestion, Task
+from goldsmith.schema import Task
 from goldsmith.store import Store
 from goldsmith.train import chat
 from goldsmith.train.card import write_model_card
@@ -92,7 +92,7 @@ def train_llm(
     prompt is a held-out test prompt are dropped from it.
     """
     q = task.question(question)
-    if kind == "dpo" and not isinstance(q, PreferenceQuestion):
+    if kind == "dpo" and not q.ranks_candidates:
         raise SchemaError(f"question {q.name!r} is a {q.kind} question; DPO needs a preference one")
     settings = settings or LoraSettings()
     policy = policy or WeightPolicy()

@@ -26,13 +26,13 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import re2
-import scipy.sparse as sp
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import LabelingFunctionError
 from goldsmith.progress import SILENT, Progress
 from goldsmith.weak.lf import (
@@ -46,6 +46,11 @@ from goldsmith.weak.lf import (
     LFRecord,
 )
 from goldsmith.weak.span_lfs import SpanColumn, scan_spans
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 RecordRow = tuple[int, dict[str, Any], dict[str, Any]]  # (id, fields, metadata)
 INLINE_BELOW = 5_000  # records: below this, Python LFs run in this process

@@ -33,18 +33,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
+from goldsmith.kinds.base import choice, span_choice
 from goldsmith.schema import (
     FinalLabel,
-    MultiLabelQuestion,
     Provenance,
-    SpansQuestion,
     Suggestion,
     SuggestionKind,
     Task,
@@ -64,6 +63,11 @@ from goldsmith.weak.run import (
     load_span_votes,
 )
 from goldsmith.weak.span_matrix import to_char_spans, to_token_spans
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 AGENT = "label-model:"
 PREDICT_CHUNK = 200_000
@@ -105,14 +109,14 @@ def fit_to_store(
     if threshold is not None and not 0 < threshold <= 1:
         raise SchemaError(f"threshold must be in (0, 1], got {threshold}")
     q = task.question(question)
-    if isinstance(q, MultiLabelQuestion | SpansQuestion):
-        spans = isinstance(q, SpansQuestion)
+    if choice(q, many=True) or span_choice(q):
+        spans = span_choice(q)
         if model != "auto" and model not in CANDIDATES and not (spans and model == "hmm"):
             make_model(model, 2)  # raises RegistryError naming the known models
         default = "hmm" if spans else "label-model"
         name = default if model == "auto" else model
         note = f"auto picks by gold only for single-label questions; used {default}"
-        fit = _fit_multilabel if isinstance(q, MultiLabelQuestion) else _fit_spans
+        fit = _fit_spans if spans else _fit_multilabel
         report = fit(store, task, q.name, name, threshold, seed)
         report.note = note if model == "auto" else ""
         return report

@@ -40,7 +40,7 @@ from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
-from goldsmith.errors import RegistryError, SchemaError
+from goldsmith.errors import LabelingFunctionError, RegistryError, SchemaError
 
 ABSTAIN = -1
 """What an LF returns when it has no opinion (``None`` works too)."""
@@ -162,9 +162,11 @@ def labeling_function(
     ``field`` names the text field that span LFs and diagnostics refer to.
     """
     if callable(name):
-        raise TypeError(
+        raise LabelingFunctionError(
             "Looks like this decorator is missing parentheses! "
-            "Write @labeling_function() instead of @labeling_function"
+            "Write @labeling_function() instead of @labeling_function",
+            lf=getattr(name, "__name__", repr(name)),
+            record=None,
         )
 
     def wrap(fn: Callable[[LFRecord], Any]) -> LF:

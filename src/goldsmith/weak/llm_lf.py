@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith.errors import SchemaError
+from goldsmith.kinds.base import choice
 from goldsmith.llm.batch import answer_many
 from goldsmith.llm.cache import DEFAULT_CACHE
 from goldsmith.llm.client import LLMClient, LLMConfig
 from goldsmith.llm.prompt import Example, Redact, build_request
-from goldsmith.schema import FieldSpec, LabelQuestion, MultiLabelQuestion, Record, Task
+from goldsmith.schema import FieldSpec, LabelQuestion, Record, Task
 from goldsmith.weak.lf import ABSTAIN, LF, NOT, LFKind, digest, source_of
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def llm_lf(
         raise SchemaError(f"llm_lf {name!r}: {field!r} is not a field of task {task.name!r}")
     shape = _task_for(task, name, field, question, ["{labels}"])
     q = shape.question(question)
-    if not isinstance(q, LabelQuestion | MultiLabelQuestion):
+    if not choice(q, many=None):
         raise SchemaError(
             f"llm_lf {name!r}: question {q.name!r} is a {q.kind} question; an LLM LF votes on "
             "label or multilabel questions (use prelabel for the others)"
@@ -154,7 +155,7 @@ def llm_lf(
             sure = result.confidence.get(q.name)
             if result.status != "ok" or value is None or (sure is not None and sure < threshold):
                 out.append(ABSTAIN)
-            elif isinstance(q, MultiLabelQuestion):
+            elif q.many_labels:
                 out.append([*value, *(NOT(lab) for lab in q.labels if lab not in value)])
             else:
                 out.append(value)

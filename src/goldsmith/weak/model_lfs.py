@@ -14,15 +14,21 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
 from goldsmith.weak.lf import ABSTAIN, LF, LFKind, digest, source_of
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    import sklearn.feature_extraction.text as _text
+else:
+    sp = lazy_module("scipy.sparse")
+    _text = lazy_module("sklearn.feature_extraction.text")
 
 Embed = Callable[[Sequence[str]], Any]
 """``texts -> (n, d)`` float array (dense, or scipy sparse), one row per text."""
@@ -165,7 +171,7 @@ def similarity_lf(
     texts = [t for t, _ in pairs]
     example_labels = np.asarray([lab for _, lab in pairs], dtype=object)
     if embed is None:
-        tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
+        tfidf = _text.TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
         embed_fn: Embed = tfidf.transform
         embed_source = "tfidf-1-2-sublinear"
     else:

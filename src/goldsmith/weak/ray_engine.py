@@ -19,17 +19,23 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from goldsmith.errors import InputError, LabelingFunctionError
+from goldsmith._lazy import lazy_module
+from goldsmith.errors import ArgumentError, InputError, LabelingFunctionError
 from goldsmith.ray_jobs import by_value_modules, cluster, import_ray, pickle_by_value
 from goldsmith.weak.apply import Column, RecordRow, apply_lfs, batches
 from goldsmith.weak.lf import LF, LFKind
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+else:
+    pa = lazy_module("pyarrow")
+    pq = lazy_module("pyarrow.parquet")
 
 METADATA_COLUMN = "__metadata__"
 JSON_COLUMNS_KEY = b"goldsmith.json_columns"
@@ -48,7 +54,7 @@ def records_to_parquet(
     if needed; files already there are left alone (use an empty folder).
     """
     if rows_per_file < 1:
-        raise ValueError("rows_per_file must be at least 1")
+        raise ArgumentError("rows_per_file must be at least 1")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from goldsmith.schema import MultiLabelQuestion, Provenance, SpansQuestion, Task
+from goldsmith.kinds.base import choice, span_choice
+from goldsmith.schema import Provenance, Task
 from goldsmith.store import Store
 from goldsmith.weak import run as _run
 from goldsmith.weak.analysis import lf_summary, totals
@@ -30,7 +31,7 @@ def known_labels(
 
 def lf_report(store: Store, task: Task, question: str | None = None) -> dict[str, Any]:
     q = task.question(question)
-    if isinstance(q, MultiLabelQuestion):  # one binary report per label
+    if choice(q, many=True):  # one binary report per label
         ml = _run.load_multilabel_matrices(store, task, q.name)
         return {
             "question": q.name,
@@ -43,7 +44,7 @@ def lf_report(store: Store, task: Task, question: str | None = None) -> dict[str
                 for lab, L in zip(ml.labels, ml.Ls, strict=True)
             },
         }
-    if isinstance(q, SpansQuestion):  # token level
+    if span_choice(q):  # token level
         sv = _run.load_span_votes(store, task, q.name)
         M = spans_to_token_matrix(sv.lengths, sv.token_spans, sv.labels)
         return {

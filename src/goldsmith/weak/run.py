@@ -21,15 +21,16 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
+from goldsmith.kinds.base import Labelled, SpanLabelled, choice, span_choice
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import LabelQuestion, MultiLabelQuestion, SpansQuestion, Task
+from goldsmith.schema import Task
 from goldsmith.store import Store
 from goldsmith.store.votes import LFRun
 from goldsmith.weak.apply import (
@@ -45,7 +46,12 @@ from goldsmith.weak.lf import LF, SPAN_KINDS
 from goldsmith.weak.ray_engine import apply_lfs_ray, records_to_parquet
 from goldsmith.weak.span_matrix import Offsets, to_token_spans, tokenize
 
-WeakQuestion = LabelQuestion | MultiLabelQuestion | SpansQuestion
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
+
+WeakQuestion = Labelled | SpanLabelled
 
 
 @dataclass(slots=True)
@@ -73,9 +79,9 @@ class LabelMatrixData:
     labels: list[str]
 
 
-def label_question(task: Task, question: str | None) -> LabelQuestion:
+def label_question(task: Task, question: str | None) -> Labelled:
     q = task.question(question)
-    if not isinstance(q, LabelQuestion):
+    if not choice(q):
         raise SchemaError(
             f"weak supervision here needs a single-label question; {q.name!r} is {q.kind!r}"
         )
@@ -85,23 +91,24 @@ def label_question(task: Task, question: str | None) -> LabelQuestion:
 def weak_question(task: Task, question: str | None, lfs: Sequence[LF] = ()) -> WeakQuestion:
     """The question LFs vote on; checks that ``lfs`` are of a kind it takes."""
     q = task.question(question)
-    if not isinstance(q, LabelQuestion | MultiLabelQuestion | SpansQuestion):
+    if not (choice(q, many=None) or span_choice(q)):
         raise SchemaError(
             f"weak supervision needs a single-label, multilabel or spans question; "
             f"{q.name!r} is {q.kind!r}"
         )
+    spans = span_choice(q)
     for lf in lfs:
-        if isinstance(q, SpansQuestion) and lf.kind not in SPAN_KINDS:
+        if spans and lf.kind not in SPAN_KINDS:
             raise SchemaError(
                 f"{lf.name!r} votes a label per record, for a single-label question or a "
                 f"multilabel one; {q.name!r} is a spans question: use regex_span_lf or "
                 "gazetteer_lf"
             )
-        if isinstance(q, SpansQuestion) and lf.field != q.field:
+        if span_choice(q) and lf.field != q.field:
             raise SchemaError(
                 f"{lf.name!r} tags field {lf.field!r}, but {q.name!r} marks spans of {q.field!r}"
             )
-        if not isinstance(q, SpansQuestion) and lf.kind in SPAN_KINDS:
+        if not spans and lf.kind in SPAN_KINDS:
             raise SchemaError(f"{lf.name!r} emits spans, for a spans question; {q.name!r} is not")
     return q
 
@@ -151,7 +158,7 @@ def apply_to_store(
     started = time.perf_counter()
     q = weak_question(task, question, lfs)
     labels = list(q.labels)
-    spans = isinstance(q, SpansQuestion)
+    spans = q.marks_spans
     with store.read() as tx:
         runs = tx.lf_runs()
         up_to = tx.max_record_id()
@@ -181,7 +188,7 @@ def apply_to_store(
                 raise SchemaError("the ray engine runs label and multi-label LFs, not span LFs")
             columns = apply_span_lfs(todo, rows, labels, total=total, progress=progress)
         else:
-            multilabel = isinstance(q, MultiLabelQuestion)
+            multilabel = q.many_labels
             if engine == "ray":
                 columns = _apply_on_ray(todo, rows, labels, workers, ray_address, multilabel)
             else:
@@ -248,7 +255,7 @@ def load_multilabel_matrices(
     """The stored votes on a multilabel ``question``: for label ``c``, an LF's positive vote
     for ``c`` is class 1, its ``NOT(c)`` class 0, and anything else an abstain."""
     q = task.question(question)
-    if not isinstance(q, MultiLabelQuestion):
+    if not choice(q, many=True):
         raise SchemaError(f"{q.name!r} is {q.kind!r}, not a multilabel question")
     labels = list(q.labels)
     k = len(labels)
@@ -292,7 +299,7 @@ class SpanVotes:
 def load_span_votes(store: Store, task: Task, question: str | None = None) -> SpanVotes:
     """Every record's tokens and every span LF's spans on them, in tokens."""
     q = task.question(question)
-    if not isinstance(q, SpansQuestion):
+    if not span_choice(q):
         raise SchemaError(f"{q.name!r} is {q.kind!r}, not a spans question")
     labels = list(q.labels)
     with store.read() as tx:

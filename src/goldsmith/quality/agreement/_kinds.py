@@ -1,6 +1,10 @@
-"""What :func:`agreement_report` measures for each question kind.
+"""What :func:`agreement_report` measures for each way of comparing values.
 
-Each ``measure_*`` returns a :class:`Measured`: statistics to estimate with bootstrap
+A question kind's ``agreement`` (:class:`~goldsmith.kinds.base.QuestionKind`) picks the
+``measure_*`` of :data:`MEASURES`; a new kind reuses one by comparing values of the same
+shape (``span_multilabel`` gives ``(start, end, label)`` triples, so it is measured as spans).
+Each ``measure_*`` takes the value table, the labels and the kind, and returns a
+:class:`Measured`: statistics to estimate with bootstrap
 intervals (overall and per label), per-pair values, and the reason to show when a
 statistic turns out undefined. A metric given as a string is undefined up front; the
 string says why.
@@ -27,6 +31,7 @@ from goldsmith.quality.agreement.kappa import (
     fleiss_statistic,
 )
 from goldsmith.quality.agreement.matrix import (
+    Kind,
     ValueTable,
     jaccard_distances,
     label_indicators,
@@ -133,8 +138,8 @@ def _pair_scores(
     return [(a, b, sizes[a, b], pairs[a, b]) for a, b in sorted(pairs)]
 
 
-def measure_label(table: ValueTable, labels: Sequence[Any] | None) -> Measured:
-    rel = reliability_matrix(table, kind="label", labels=labels)
+def measure_label(table: ValueTable, labels: Sequence[Any] | None, kind: Kind) -> Measured:
+    rel = reliability_matrix(table, kind=kind, labels=labels)
     R, cats = rel.matrix, rel.categories or []
     index = {c: float(i) for i, c in enumerate(cats)}
     out = _per_category(R, cats, index.__getitem__)
@@ -158,8 +163,8 @@ def measure_label(table: ValueTable, labels: Sequence[Any] | None) -> Measured:
     return out
 
 
-def measure_rating(table: ValueTable, labels: Sequence[Any] | None) -> Measured:
-    rel = reliability_matrix(table, kind="rating", labels=labels)
+def measure_rating(table: ValueTable, labels: Sequence[Any] | None, kind: Kind) -> Measured:
+    rel = reliability_matrix(table, kind=kind, labels=labels)
     R = rel.matrix
     out = _per_category(R, rel.categories or [], float)
     out.overall = {
@@ -174,14 +179,14 @@ def measure_rating(table: ValueTable, labels: Sequence[Any] | None) -> Measured:
     return out
 
 
-def measure_multilabel(table: ValueTable, labels: Sequence[str] | None) -> Measured:
+def measure_multilabel(table: ValueTable, labels: Sequence[str] | None, kind: Kind) -> Measured:
     names, indicators = label_indicators(table, labels=labels)
     out = Measured({}, "jaccard")
     for name, B in zip(names, indicators, strict=True):
         part = _per_category(B, ["no", "yes"], lambda c: float(c == "yes"))
         out.per_label[name] = part.per_label["yes"]
         out.label_n[name] = part.label_n["yes"]
-    sets = reliability_matrix(table, kind="multilabel", labels=labels)
+    sets = reliability_matrix(table, kind=kind, labels=labels)
     scores = pair_scores(table.values, jaccard_score)
     out.overall = {
         "jaccard": pooled(scores),
@@ -205,7 +210,7 @@ def _spans_of(label: str, score: PairScore) -> PairScore:
     return scored
 
 
-def measure_spans(table: ValueTable, labels: Sequence[str] | None) -> Measured:
+def measure_spans(table: ValueTable, labels: Sequence[str] | None, kind: Kind) -> Measured:
     exact = partial(span_score, match="exact")
     overlap = partial(span_score, match="overlap")
     scores = {
@@ -235,7 +240,7 @@ def measure_spans(table: ValueTable, labels: Sequence[str] | None) -> Measured:
     return out
 
 
-def measure_text(table: ValueTable, labels: Sequence[str] | None) -> Measured:
+def measure_text(table: ValueTable, labels: Sequence[str] | None, kind: Kind) -> Measured:
     scores = pair_scores(table.values, text_score)
     out = Measured({"token_f1": pooled(scores)}, "token_f1")
     out.per_pair = _pair_scores({"token_f1": scores})
@@ -243,8 +248,8 @@ def measure_text(table: ValueTable, labels: Sequence[str] | None) -> Measured:
     return out
 
 
-def measure_preference(table: ValueTable, labels: Sequence[str] | None) -> Measured:
-    rel = reliability_matrix(table, kind="preference")
+def measure_preference(table: ValueTable, labels: Sequence[str] | None, kind: Kind) -> Measured:
+    rel = reliability_matrix(table, kind=kind)
     scores = pair_scores(table.values, ranking_score)
     out = Measured(
         {
@@ -263,20 +268,21 @@ def measure_preference(table: ValueTable, labels: Sequence[str] | None) -> Measu
 
 
 OVERALL: dict[str, tuple[str, ...]] = {
-    "label": ("alpha_nominal", "fleiss_kappa", "percent_agreement"),
-    "rating": ("alpha_interval", "alpha_ordinal", "percent_agreement"),
-    "multilabel": ("jaccard", "alpha_jaccard"),
+    "nominal": ("alpha_nominal", "fleiss_kappa", "percent_agreement"),
+    "interval": ("alpha_interval", "alpha_ordinal", "percent_agreement"),
+    "sets": ("jaccard", "alpha_jaccard"),
     "spans": ("exact_f1", "overlap_f1"),
     "text": ("token_f1",),
-    "preference": ("pairwise_agreement", "alpha_nominal"),
+    "ranking": ("pairwise_agreement", "alpha_nominal"),
 }
-"""The overall metrics of each kind, the headline one first."""
+"""The overall metrics of each ``agreement``, the headline one first."""
 
-MEASURES: dict[str, Callable[[ValueTable, Sequence[Any] | None], Measured]] = {
-    "label": measure_label,
-    "rating": measure_rating,
-    "multilabel": measure_multilabel,
+MEASURES: dict[str, Callable[[ValueTable, Sequence[Any] | None, Kind], Measured]] = {
+    "nominal": measure_label,
+    "interval": measure_rating,
+    "sets": measure_multilabel,
     "spans": measure_spans,
     "text": measure_text,
-    "preference": measure_preference,
+    "ranking": measure_preference,
 }
+"""The measure of each ``agreement`` a question kind may declare."""

@@ -1,15 +1,16 @@
 """From ``(item_id, annotator, value)`` triples to the arrays the metrics take.
 
 :func:`value_table` lays the responses of one question out as an object table
-(n_annotators, n_items) with None where an annotator did not respond, checking each value
-against the question kind (value shapes as in :mod:`goldsmith.schema`).
+(n_annotators, n_items) with None where an annotator did not respond, each value in the
+form its question kind compares (:meth:`~goldsmith.kinds.base.QuestionKind.agreement_value`).
+A kind is given by name, as a question, or as its class; its ``agreement`` says how its
+values compare (``nominal``, ``interval``, ``sets``, ``spans``, ``text``, ``ranking``).
 :func:`reliability_matrix` turns it into the float matrix ``R`` (``nan`` = missing) of
 Krippendorff (2011), and :func:`label_indicators` into one 0/1 matrix per label.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -19,11 +20,31 @@ import numpy as np
 import numpy.typing as npt
 
 from goldsmith.errors import SchemaError
+from goldsmith.kinds.base import Labelled, QuestionKind
 from goldsmith.quality.agreement._arrays import FloatArray, IntArray
+from goldsmith.schema import QUESTION_KINDS
 
-KINDS = ("label", "multilabel", "spans", "text", "rating", "preference")
+KINDS = tuple(QUESTION_KINDS)
 Triple = tuple[Hashable, Hashable, Any]
 Span = tuple[int, int, str]
+Kind = str | QuestionKind | type[QuestionKind] | Labelled
+"""A question kind: its name (``"label"``), a question, or the question's class."""
+
+
+def kind_class(kind: Kind) -> type[QuestionKind]:
+    """The class of question kind ``kind``; SchemaError naming the known kinds if unknown."""
+    if isinstance(kind, QuestionKind):
+        return type(kind)
+    if isinstance(kind, type) and issubclass(kind, QuestionKind):
+        return kind
+    if isinstance(kind, str) and kind in QUESTION_KINDS:
+        return QUESTION_KINDS[kind]
+    raise SchemaError(f"unknown question kind {kind!r}; expected one of {list(KINDS)}")
+
+
+def kind_name(kind: Kind) -> str:
+    """The name of question kind ``kind`` in ``goldsmith.toml``."""
+    return str(kind_class(kind).model_fields["kind"].default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,55 +72,12 @@ class Reliability:
     groups: IntArray | None = None
 
 
-def _span(span: Any) -> Span:
-    try:
-        if isinstance(span, dict):
-            start, end, label = int(span["start"]), int(span["end"]), span["label"]
-        else:
-            start, end, label = int(span[0]), int(span[1]), span[2]
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise ValueError(f"a span needs start, end and label, got {span!r}") from exc
-    if not 0 <= start < end or not isinstance(label, str):
-        raise ValueError(f"span {span!r} is empty, negative or has a non-text label")
-    return start, end, label
+def canonical_value(kind: Kind, value: Any) -> Any:
+    """The value in a hashable canonical form, or ArgumentError saying what is wrong."""
+    return kind_class(kind).agreement_value(value)
 
 
-def canonical_value(kind: str, value: Any) -> Any:
-    """The value in a hashable canonical form, or ValueError saying what is wrong."""
-    if kind in ("label", "text"):
-        if not isinstance(value, str):
-            raise ValueError(f"expected text, got {value!r}")
-        return value
-    if kind == "rating":
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise ValueError(f"expected a number, got {value!r}")
-        return value
-    if kind == "multilabel":
-        if isinstance(value, str) or not isinstance(value, Collection):
-            raise ValueError(f"expected a list of labels, got {value!r}")
-        if not all(isinstance(v, str) for v in value):
-            raise ValueError(f"labels must be text, got {value!r}")
-        return tuple(sorted(set(value)))
-    if kind == "spans":
-        if isinstance(value, str) or not isinstance(value, Collection):
-            raise ValueError(f"expected a list of spans, got {value!r}")
-        return tuple(sorted({_span(s) for s in value}))
-    if kind == "preference":
-        if isinstance(value, str) or not isinstance(value, Sequence) or len(value) < 2:
-            raise ValueError(f"expected a ranking of >= 2 candidate indices, got {value!r}")
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
-            raise ValueError(f"a ranking holds candidate indices >= 0, got {value!r}")
-        if len(set(value)) != len(value):
-            raise ValueError(f"ranking {value!r} repeats a candidate")
-        return tuple(value)
-    raise SchemaError(f"unknown question kind {kind!r}; expected one of {list(KINDS)}")
-
-
-def value_table(triples: Iterable[Triple], *, kind: str) -> ValueTable:
+def value_table(triples: Iterable[Triple], *, kind: Kind) -> ValueTable:
     """Lay ``(item_id, annotator, value)`` triples out as a :class:`ValueTable`.
 
     A value of None (question left unanswered) is skipped. Items keep their first-seen
@@ -114,8 +92,7 @@ def value_table(triples: Iterable[Triple], *, kind: str) -> ValueTable:
     >>> value_table([(1, "ann", "pos"), (1, "bob", "neg")], kind="label").values.tolist()
     [['pos'], ['neg']]
     """
-    if kind not in KINDS:
-        raise SchemaError(f"unknown question kind {kind!r}; expected one of {list(KINDS)}")
+    canonical = kind_class(kind).agreement_value
     cells: dict[tuple[Hashable, Hashable], Any] = {}
     items: dict[Hashable, int] = {}
     for triple in triples:
@@ -128,7 +105,7 @@ def value_table(triples: Iterable[Triple], *, kind: str) -> ValueTable:
         if (item, annotator) in cells:
             raise SchemaError(f"annotator {annotator!r} has two values for item {item!r}")
         try:
-            cells[item, annotator] = canonical_value(kind, value)
+            cells[item, annotator] = canonical(value)
         except ValueError as exc:
             raise SchemaError(f"item {item!r}, annotator {annotator!r}: {exc}") from exc
         items.setdefault(item, len(items))
@@ -149,20 +126,21 @@ def _category_order(observed: set[Any], labels: Sequence[Any] | None, what: str)
     return list(labels)
 
 
-def check_labels(table: ValueTable, kind: str, labels: Sequence[Any] | None) -> None:
+def check_labels(table: ValueTable, kind: Kind, labels: Sequence[Any] | None) -> None:
     """Raise :class:`SchemaError` naming any label (rating, span label) not in ``labels``."""
     if labels is None:
         return
     values = [v for v in table.values.ravel() if v is not None]
-    if kind in ("label", "rating"):
+    agreement = kind_class(kind).agreement
+    if agreement in ("nominal", "interval"):
         used = set(values)
-    elif kind == "multilabel":
+    elif agreement == "sets":
         used = {lab for v in values for lab in v}
-    elif kind == "spans":
+    elif agreement == "spans":
         used = {span[2] for v in values for span in v}
     else:
         return
-    _category_order(used, labels, "rating(s)" if kind == "rating" else "label(s)")
+    _category_order(used, labels, "rating(s)" if agreement == "interval" else "label(s)")
 
 
 def _encode(table: ValueTable, categories: list[Any]) -> FloatArray:
@@ -198,7 +176,7 @@ def _rankings(table: ValueTable) -> Reliability:
 def reliability_matrix(
     data: Iterable[Triple] | ValueTable,
     *,
-    kind: str = "label",
+    kind: Kind = "label",
     labels: Sequence[Any] | None = None,
 ) -> Reliability:
     """The reliability matrix of one question's responses.
@@ -208,11 +186,13 @@ def reliability_matrix(
     data
         ``(item_id, annotator, value)`` triples, or a :class:`ValueTable`.
     kind
-        ``"label"``: codes into ``labels`` (default: the labels used, sorted).
-        ``"rating"``: the numbers themselves (``categories``: the scale, ``labels`` or
-        the values used). ``"multilabel"``: codes of the distinct label *sets*
+        The question kind; its ``agreement`` decides the matrix. ``nominal`` (``"label"``):
+        codes into ``labels`` (default: the labels used, sorted). ``interval``
+        (``"rating"``): the numbers themselves (``categories``: the scale, ``labels`` or
+        the values used). ``sets`` (``"multilabel"``): codes of the distinct label *sets*
         (``categories``: sorted tuples), for alpha with :func:`jaccard_distances`.
-        ``"preference"``: one unit per candidate pair, see :class:`Reliability`.
+        ``ranking`` (``"preference"``): one unit per candidate pair, see
+        :class:`Reliability`.
 
     >>> reliability_matrix([(1, "a", "x"), (1, "b", "y"), (2, "a", "y")]).matrix
     array([[ 0.,  1.],
@@ -220,24 +200,26 @@ def reliability_matrix(
     """
     table = data if isinstance(data, ValueTable) else value_table(data, kind=kind)
     observed = {v for v in table.values.ravel() if v is not None}
-    if kind == "label":
+    agreement = kind_class(kind).agreement
+    if agreement == "nominal":
         categories = _category_order(observed, labels, "label(s)")
         return Reliability(_encode(table, categories), table.annotators, table.items, categories)
-    if kind == "rating":
+    if agreement == "interval":
         scale = _category_order(observed, labels, "rating(s)")
         matrix = np.array(
             [[np.nan if v is None else float(v) for v in row] for row in table.values],
             dtype=np.float64,
         ).reshape(table.values.shape)
         return Reliability(matrix, table.annotators, table.items, scale)
-    if kind == "multilabel":
+    if agreement == "sets":
         _category_order({lab for s in observed for lab in s}, labels, "label(s)")
         sets = sorted(observed, key=lambda s: (len(s), s))
         return Reliability(_encode(table, sets), table.annotators, table.items, sets)
-    if kind == "preference":
+    if agreement == "ranking":
         return _rankings(table)
+    name = kind_name(kind)
     raise SchemaError(
-        f"{kind} responses have no reliability matrix; use the {kind} agreement functions"
+        f"{name} responses have no reliability matrix; use the {name} agreement functions"
     )
 
 

@@ -10,7 +10,15 @@ import numpy as np
 from goldsmith.errors import SchemaError
 from goldsmith.quality.agreement._kinds import MEASURES, OVERALL, Measured, Metric, PairValue
 from goldsmith.quality.agreement.bootstrap import Estimate, ItemStatistic, estimate
-from goldsmith.quality.agreement.matrix import Triple, ValueTable, check_labels, value_table
+from goldsmith.quality.agreement.matrix import (
+    Kind,
+    Triple,
+    ValueTable,
+    check_labels,
+    kind_class,
+    kind_name,
+    value_table,
+)
 
 METRIC_TITLES = {
     "alpha_nominal": "Krippendorff's alpha (nominal)",
@@ -102,7 +110,7 @@ def _pair_estimate(value: PairValue, n: int) -> Estimate:
 def agreement_report(
     triples: Iterable[Triple],
     *,
-    kind: str,
+    kind: Kind,
     labels: Sequence[Any] | None = None,
     n_boot: int = 1000,
     seed: int = 0,
@@ -116,7 +124,9 @@ def agreement_report(
         ``(item_id, annotator, value)``; values shaped as the question ``kind`` says in
         :mod:`goldsmith.schema`. None values (unanswered) are skipped.
     kind
-        ``label``, ``multilabel``, ``spans``, ``text``, ``rating`` or ``preference``.
+        The question kind: a name (``label``, ``multilabel``, ``spans``, ``text``,
+        ``rating``, ``preference``, ...), a question, or its class. Its ``agreement``
+        picks the metrics.
     labels
         The question's labels (rating: its scale), for the per-label breakdown and its
         order; unused labels then appear with a reason. Default: the labels used.
@@ -141,16 +151,20 @@ def agreement_report(
         with two values for one item. Too little data is not an error: the estimates
         are None with the reason.
     """
-    if kind not in MEASURES:
-        raise SchemaError(f"unknown question kind {kind!r}; expected one of {sorted(MEASURES)}")
+    cls = kind_class(kind)
+    if cls.agreement not in MEASURES:
+        raise SchemaError(
+            f"{kind_name(cls)} questions declare agreement {cls.agreement!r}; expected one "
+            f"of {sorted(MEASURES)}"
+        )
     if n_boot < 0:
         raise SchemaError(f"n_boot must be 0 (no intervals) or more, got {n_boot}")
-    table = value_table(triples, kind=kind)
-    check_labels(table, kind, labels)
+    table = value_table(triples, kind=cls)
+    check_labels(table, cls, labels)
     answered = np.array([v is not None for v in table.values.ravel()], dtype=bool)
     m = answered.reshape(table.values.shape).sum(axis=0)
     report: dict[str, Any] = {
-        "kind": kind,
+        "kind": kind_name(cls),
         "n_items": len(table.items),
         "n_items_compared": int((m >= 2).sum()),
         "n_annotators": len(table.annotators),
@@ -161,9 +175,10 @@ def agreement_report(
     }
     problem = _coverage_problem(table)
     if problem is None:
-        measured = MEASURES[kind](table, labels)
+        measured = MEASURES[cls.agreement](table, labels, cls)
     else:
-        measured = Measured(dict.fromkeys(OVERALL[kind], problem), OVERALL[kind][0])
+        metrics = OVERALL[cls.agreement]
+        measured = Measured(dict.fromkeys(metrics, problem), metrics[0])
     overall, per_label = _finish(
         measured,
         n_items=report["n_items_compared"],

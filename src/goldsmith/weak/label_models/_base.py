@@ -14,14 +14,19 @@ Policies (the same for every model)
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
 from goldsmith.weak.matrix import LabelMatrix, check_labels, check_matrix, one_hot
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

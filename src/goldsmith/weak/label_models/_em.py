@@ -28,12 +28,18 @@ Priors (Dirichlet pseudo-counts, per LF and true class):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
+from goldsmith._lazy import lazy_module
 from goldsmith.weak.label_models._base import FloatArray, IntArray, softmax_rows
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 LOG_FLOOR = 1e-12
 

@@ -24,12 +24,12 @@ vote matrix, so it costs ``O(nnz * k)``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
 from goldsmith.weak.label_models._base import (
     BaseLabelModel,
@@ -47,6 +47,11 @@ from goldsmith.weak.label_models._em import (
     subsample_rows,
 )
 from goldsmith.weak.matrix import LabelMatrix
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 Confusion = Literal["auto", "full", "one-coin"]
 

@@ -17,12 +17,12 @@ Decoding is Viterbi (the most probable tag sequence) or the posterior marginals.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
 from goldsmith.weak.label_models._base import FloatArray, IntArray
 from goldsmith.weak.label_models._baum_welch import (
@@ -32,6 +32,11 @@ from goldsmith.weak.label_models._baum_welch import (
     nonempty,
     viterbi,
 )
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 Span = tuple[int, int, str]
 Scheme = Literal["bio", "io"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
 from goldsmith.weak.label_models._base import BaseLabelModel, FloatArray, check_class_balance
 from goldsmith.weak.label_models._em import (
@@ -20,6 +20,11 @@ from goldsmith.weak.label_models._em import (
     subsample_rows,
 )
 from goldsmith.weak.matrix import LabelMatrix
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 Decoding = Literal["pooled", "bayes"]
 BalanceEstimate = Literal["votes", "em"]

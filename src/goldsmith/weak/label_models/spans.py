@@ -12,15 +12,20 @@ type form one predicted entity.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
+from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
 from goldsmith.weak.label_models._base import BaseLabelModel, FloatArray, IntArray
 from goldsmith.weak.label_models.label_model import LabelModel
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 Span = tuple[int, int, str]
 Outside = Literal["abstain", "vote"]
