@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from goldsmith import cli_loop, cli_qa, cli_train, cli_weak
@@ -33,7 +34,7 @@ from goldsmith._lazy import lazy_module
 from goldsmith.config import TEMPLATES
 from goldsmith.export.options import DEFAULT_PROVENANCE, ExportOptions
 from goldsmith.export.splits import parse_fractions
-from goldsmith.ingest.options import ImportOptions, LabelsAs
+from goldsmith.ingest.options import AnswerFrom, ImportOptions, LabelsAs, OnConflict
 from goldsmith.schema import Provenance, Role
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ def import_(
         typer.Option(
             "--format",
             help="csv, tsv, jsonl, json, parquet, hf, label-studio, prodigy, conll, "
-            "argilla (default: from the file name).",
+            "argilla, or an SFT file: openai-chat, trl-sft-chat, trl-sft, alpaca, sharegpt "
+            "(default: from the file name).",
         ),
     ] = None,
     text_field: Annotated[
@@ -142,6 +144,21 @@ def import_(
     label_user: Annotated[str, typer.Option(help="Annotator name for --labels-as response.")] = (
         "import"
     ),
+    on_conflict: Annotated[
+        OnConflict | None,
+        typer.Option(
+            help="With --labels-as gold, a record whose answers to one question disagree: "
+            "refuse the import (error, the default), keep the first answer, or the majority "
+            "(a tie goes to the first). Not for response or suggestion, which keep every answer."
+        ),
+    ] = None,
+    answer_from: Annotated[
+        AnswerFrom | None,
+        typer.Option(
+            help="Take the last assistant turn of the task's chat field as the question's "
+            "label (stored per --labels-as); the rest stays the transcript."
+        ),
+    ] = None,
     label_map: Annotated[
         str | None, typer.Option(help="Raw-to-task label map, e.g. '1=neoplasms,2=digestive'.")
     ] = None,
@@ -182,6 +199,8 @@ def import_(
             encoding=encoding,
             delimiter=delimiter,
             redact=redact,
+            on_conflict=on_conflict,
+            answer_from=answer_from,
         )
         with _project.Project.open(project, db_url=db) as proj:
             report = proj.import_records(path, options, progress=RichProgress())
@@ -197,6 +216,8 @@ def import_(
             f"{report.n_labels} label(s) as {labels_as.value}, {report.n_rejected} rejected"
             + (f" (see {report.rejected_path})" if report.rejected_path else "")
         )
+        for warning in report.warnings:
+            console.print(f"[yellow]warning:[/] {escape(warning)}")
         if redact:
             found = ", ".join(f"{k} {n}" for k, n in sorted(report.pii.items())) or "none"
             console.print(f"PII redacted ({redact}): {found}")

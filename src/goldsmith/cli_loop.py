@@ -17,14 +17,17 @@ from goldsmith._cli_common import label_map as parse_label_map
 from goldsmith._console import RichProgress, console, stdout
 from goldsmith._lazy import lazy_module
 from goldsmith.active.scores import SHORTLIST
-from goldsmith.active.strategies import get_strategy
 from goldsmith.errors import ConfigError
 from goldsmith.ingest.options import ImportOptions
-from goldsmith.llm.client import LLMConfig
 
 if TYPE_CHECKING:
     from goldsmith import project as _project
+    from goldsmith.active import strategies as _strategies
+    from goldsmith.llm import client as _llm_client
+    from goldsmith.llm.client import LLMConfig
 else:
+    _strategies = lazy_module("goldsmith.active.strategies")
+    _llm_client = lazy_module("goldsmith.llm.client")
     _project = lazy_module("goldsmith.project")
 
 loop_app = typer.Typer()
@@ -74,6 +77,18 @@ def embed(
     console.print(
         f"{done.n_records} records embedded with [bold]{done.model_id}[/] "
         f"({done.n_computed} computed now, the rest cached)"
+    )
+
+
+def _llm_config(
+    model: str | None, base_url: str | None, budget_tokens: int | None, **settings: Any
+) -> LLMConfig:
+    """The LLM settings of ``--with llm`` (``settings`` as :class:`LLMConfig` takes them);
+    ConfigError when ``--model`` is missing."""
+    if not model:
+        raise ConfigError("--with llm needs --model NAME (and usually --base-url URL)")
+    return _llm_client.LLMConfig(
+        model=model, base_url=base_url, token_budget=budget_tokens, **settings
     )
 
 
@@ -182,14 +197,12 @@ def prelabel(
             return
         if with_ != "llm":
             raise ConfigError(f"--with must be classifier or llm, got {with_!r}")
-        if not model:
-            raise ConfigError("--with llm needs --model NAME (and usually --base-url URL)")
-        config = LLMConfig(
-            model=model,
-            base_url=base_url,
-            token_budget=budget_tokens,
+        config = _llm_config(
+            model,
+            base_url,
+            budget_tokens,
             concurrency=concurrency,
-            response_format=response_format,  # type: ignore[arg-type]
+            response_format=response_format,
         )
         llm = proj.prelabel_llm(
             config,
@@ -320,7 +333,7 @@ def simulate(
 def warn_caveats(names: list[str]) -> None:
     """Warn about strategies measured to lose to random (not offered by default)."""
     for name in names:
-        caveat = get_strategy(name).caveat
+        caveat = _strategies.get_strategy(name).caveat
         if caveat:
             console.print(f"[yellow]note:[/] {name} is not offered by default: {caveat}")
 
@@ -396,11 +409,7 @@ def augment(
             return
         llm = None
         if with_ == "llm":
-            if not model:
-                raise ConfigError("--with llm needs --model NAME (and usually --base-url URL)")
-            llm = LLMConfig(
-                model=model, base_url=base_url, token_budget=budget_tokens, confidence="none"
-            )
+            llm = _llm_config(model, base_url, budget_tokens, confidence="none")
         elif with_ is not None:
             raise ConfigError(f"--with must be llm, got {with_!r}")
         report = proj.augment(

@@ -6,6 +6,7 @@ Nothing here touches the disk at import time.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
-from goldsmith.errors import ConfigError
+from goldsmith.errors import ConfigError, StoreError
 from goldsmith.schema import Task
 
 CONFIG_NAME = "goldsmith.toml"
@@ -104,4 +105,34 @@ def load_config(root: Path, *, db_url: str | None = None) -> ProjectConfig:
         raise ConfigError(f"{path}: missing [task] table")
     task = parse_task(doc["task"], source=str(path))
     url = db_url or os.environ.get(ENV_DB) or doc.get("store", {}).get("url")
-    return ProjectConfig(root=root.resolve(), task=task, db_url=url or default_db_url(root))
+    cfg = ProjectConfig(root=root.resolve(), task=task, db_url=url or default_db_url(root))
+    _refuse_empty_store(cfg)
+    return cfg
+
+
+_SQLITE_FILE = re.compile(r"^sqlite(?:\+\w+)?:///([^?]+)")
+
+
+def _refuse_empty_store(cfg: ProjectConfig) -> None:
+    """Refuse a project whose SQLite store is an empty (0-byte) file.
+
+    SQLite would take it for a new database and goldsmith would re-create an empty store in
+    it, so lost data would look like an empty project. goldsmith never leaves such a file: a
+    new project's store is created where no file is (``goldsmith init``), and its first write
+    fills the header.
+    """
+    match = _SQLITE_FILE.match(cfg.db_url)
+    if match is None or match.group(1) == ":memory:":
+        return
+    store = Path(match.group(1))
+    try:
+        empty = store.stat().st_size == 0
+    except OSError:  # no file yet: a new project, SQLite creates the store
+        return
+    if empty:
+        raise StoreError(
+            f"the store {store} of the project {cfg.root} is an empty file (0 bytes): its data "
+            "was lost, or the file was cut short. Restore it from your latest backup (see "
+            "docs/deploy.md, 'A damaged store'); if this project never held any data, delete "
+            "the empty file and run the command again to start a new store"
+        )

@@ -21,9 +21,7 @@ from goldsmith.export.options import ExportOptions, ExportReport
 from goldsmith.ingest.options import ImportOptions, ImportReport
 from goldsmith.llm.cache import DEFAULT_CACHE
 from goldsmith.llm.client import LLMClient, LLMConfig
-from goldsmith.models.embed import Embedder, make_embedder
 from goldsmith.overview import project_status
-from goldsmith.pii import Redactor, ScanReport
 from goldsmith.prelabel.options import LLMPrelabelOptions
 from goldsmith.progress import SILENT, Progress
 from goldsmith.quality.front import QualityFront
@@ -39,6 +37,7 @@ from goldsmith.train.front import TrainFront
 
 if TYPE_CHECKING:
     from goldsmith import engines as _engines
+    from goldsmith import pii as _pii
     from goldsmith import simulation as _simulation
     from goldsmith.active import loop as _loop
     from goldsmith.active.loop import LoopReport
@@ -53,7 +52,10 @@ if TYPE_CHECKING:
     from goldsmith.ingest import pipeline as _ingest
     from goldsmith.ingest import rows as _rows
     from goldsmith.ingest.rows import AddReport
+    from goldsmith.models import embed as _embed
+    from goldsmith.models.embed import Embedder
     from goldsmith.models.vectors import EmbedSummary
+    from goldsmith.pii import Redactor, ScanReport
     from goldsmith.pii import store_scan as _store_scan
     from goldsmith.prelabel.llm_store import LLMPrelabelReport
     from goldsmith.simulation import SimulationRequest
@@ -66,6 +68,8 @@ if TYPE_CHECKING:
     from goldsmith.weak.run import ApplyReport
 else:  # the stages load when a method first needs them, so `status` starts at once
     _loop = lazy_module("goldsmith.active.loop")
+    _embed = lazy_module("goldsmith.models.embed")
+    _pii = lazy_module("goldsmith.pii")
     _queue = lazy_module("goldsmith.annotation.queue")
     _augment = lazy_module("goldsmith.augment.run")
     _dedup = lazy_module("goldsmith.dedup.store")
@@ -234,16 +238,16 @@ class Project(AccessFront, QualityFront, TrainFront):
         With ``assigned_only`` the record must be leased to ``user`` or already answered by
         them (:class:`~goldsmith.errors.PermissionDeniedError` otherwise).
         """
-        response, _ = self.answer_and_next(
+        return _queue.answer(
+            self.store,
+            self.task,
             user,
             record_id,
             values,
             status,
             time_spent=time_spent,
             assigned_only=assigned_only,
-            fetch_next=False,
         )
-        return response
 
     def answer_and_next(
         self,
@@ -327,7 +331,7 @@ class Project(AccessFront, QualityFront, TrainFront):
 
     def embedder(self, spec: str | None = None) -> Embedder:
         """The embedder ``spec`` names or, by default, the one last used (``tfidf`` at first)."""
-        return make_embedder(spec or self.embedder_spec())
+        return _embed.make_embedder(spec or self.embedder_spec())
 
     def embed(
         self,
@@ -386,7 +390,7 @@ class Project(AccessFront, QualityFront, TrainFront):
     def redactor(self) -> Redactor:
         """The PII redactor of this project (``settings.redact_mode``; the salt of ``hash``
         and ``fake`` comes from ``GOLDSMITH_PII_SALT``)."""
-        return Redactor(self.task.settings.redact_mode, salt=os.environ.get(PII_SALT_ENV))
+        return _pii.Redactor(self.task.settings.redact_mode, salt=os.environ.get(PII_SALT_ENV))
 
     def pii_scan(self, *, kinds: Sequence[str] | None = None) -> ScanReport:
         """Count the PII in every record's text fields, per kind, with masked examples."""

@@ -107,7 +107,8 @@ def test_label_studio_as_responses(project: Project, tmp_path: Path) -> None:
         "ann@lab.org": ({"label": "general"}, ResponseStatus.SUBMITTED),
     }
     assert colon["sugg"] == [("label", "digestive", "clf-v2", 0.75, SuggestionKind.IMPORT)]
-    assert got["Migraine."]["resp"] == {}  # a cancelled annotation with no result
+    # a cancelled annotation with no result: a discarded response (a skip) with no answer
+    assert got["Migraine."]["resp"] == {"3": ({}, ResponseStatus.DISCARDED)}
 
 
 def test_label_studio_as_gold_prefers_ground_truth(project: Project, tmp_path: Path) -> None:

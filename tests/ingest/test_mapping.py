@@ -134,8 +134,11 @@ def test_row_mapper_missing_and_null_text_name_line_and_field() -> None:
         m(2, {"body": "x"})
     assert (err.value.file, err.value.line, err.value.field) == ("f.csv", 2, "abstract")
     assert "no column 'abstract'" in str(err.value)
-    assert m(2, {"abstract": ""}).fields == {"text": ""}  # empty text is kept as it is
-    assert m(3, {"abstract": "  "}).fields == {"text": "  "}
+    for blank in ("", "  "):  # an empty text is refused, naming line and column
+        with pytest.raises(InputError, match="the text is empty") as err:
+            m(3, {"abstract": blank})
+        assert (err.value.line, err.value.field) == (3, "abstract")
+    assert m.fields(3, {"abstract": ""}) == {"text": ""}  # fields alone (add_records) keep it
     with pytest.raises(InputError) as err:
         m(9, {"abstract": None})
     assert (err.value.line, err.value.field) == (9, "abstract")

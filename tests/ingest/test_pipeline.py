@@ -113,11 +113,19 @@ def test_every_tabular_format_imports_the_same_records(project: Project, tmp_pat
     assert project.status()["imports"] == 5
 
 
-def test_empty_text_cell_is_imported_as_empty_text(project: Project, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "e.csv", ["text", "label"], [["", "1"], ["x", "2"]])
-    report = project.import_records(path)
-    assert (report.n_inserted, report.n_rejected) == (2, 0)
-    assert [r.fields["text"] for r in records(project)] == ["", "x"]
+def test_empty_text_cell_is_refused_or_skipped_with_a_count(
+    project: Project, tmp_path: Path, snapshot: Snapshot
+) -> None:
+    path = write_csv(tmp_path / "e.csv", ["text", "label"], [["x", "2"], ["", "1"], [" ", "1"]])
+    before = snapshot(project)
+    with pytest.raises(InputError, match="line 3, field 'text': the text is empty"):
+        project.import_records(path)
+    assert snapshot(project) == before
+    skipped = tmp_path / "rejected.jsonl"
+    report = project.import_records(path, ImportOptions(skip_invalid=skipped))
+    assert (report.n_inserted, report.n_rejected) == (1, 2)
+    assert [r.fields["text"] for r in records(project)] == ["x"]
+    assert [json.loads(ln)["line"] for ln in skipped.read_text().splitlines()] == [3, 4]
 
 
 def test_hf_save_to_disk_import(project: Project, tmp_path: Path) -> None:

@@ -19,13 +19,13 @@ from typing import Any, Literal
 import numpy as np
 
 from goldsmith.augment.evaluate import AugmentEvalRow, evaluate_augmentation
-from goldsmith.augment.filters import filter_synthetic
+from goldsmith.augment.filters import FilterReport, filter_synthetic
 from goldsmith.augment.label_check import label_model_proba
 from goldsmith.augment.llm import counterfactual, evol_instruct, paraphrase, self_instruct
 from goldsmith.augment.rules import entity_swap, template_augment
 from goldsmith.augment.synthetic import Synthetic
 from goldsmith.errors import SchemaError
-from goldsmith.labels import labeled_targets
+from goldsmith.labels import HUMAN, labeled_targets
 from goldsmith.llm.client import LLMClient
 from goldsmith.llm.prompt import Redact
 from goldsmith.models.classifier import LoopClassifier
@@ -134,17 +134,7 @@ def augment_project(
         )
         made, tokens, stopped = run.synthetics, run.tokens, run.stopped
     kept = _filter(store, task, embedder, q, made, targets, lfs=lfs, seed=seed)
-    ids = _store(store, q, [s for s, ok in zip(made, kept.keep.tolist(), strict=True) if ok])
-    return AugmentReport(
-        method=method,
-        n_parents=len(parents),
-        n_generated=len(made),
-        n_kept=len(ids),
-        rejected=dict(kept.rejected),
-        record_ids=ids,
-        tokens=tokens,
-        stopped=stopped,
-    )
+    return _stored(store, q.name, method, parents, made, kept, tokens, stopped)
 
 
 def _entity_swap_project(
@@ -156,11 +146,10 @@ def _entity_swap_project(
     if not (q.marks_spans and q.one_label):  # spans of one label each
         raise SchemaError("entity-swap needs a spans question (the first one), e.g. template ner")
     field = q.target_field(task.fields[0].name)  # the field the spans mark
-    human = [str(p) for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN)]
     with store.read() as tx:
         labeled: dict[int, list[dict[str, Any]]] = {
             rid: list(value) if isinstance(value, list) else []
-            for rid, value in tx.final_values(q.name, [*human, str(Provenance.CONSENSUS)])
+            for rid, value in tx.final_values(q.name, HUMAN)
         }
         parents = tx.get_records(sorted(labeled)[:limit] if limit else sorted(labeled))
         existing = [record_text(r) for batch in tx.iter_records() for r in batch]
@@ -185,16 +174,7 @@ def _entity_swap_project(
             if syn is not None:
                 made.append(syn)
     kept = filter_synthetic([s.text for s in made], existing=existing)
-    passed = [s for s, ok in zip(made, kept.keep.tolist(), strict=True) if ok]
-    ids = _store_values(store, q.name, passed)
-    return AugmentReport(
-        method="entity-swap",
-        n_parents=len(parents),
-        n_generated=len(made),
-        n_kept=len(ids),
-        rejected=dict(kept.rejected),
-        record_ids=ids,
-    )
+    return _stored(store, q.name, "entity-swap", parents, made, kept)
 
 
 def _instruct_project(
@@ -216,9 +196,8 @@ def _instruct_project(
     if client is None:
         raise SchemaError(f"--method {method} needs an LLM: pass --with llm and --model")
     prompt_field = task.fields[0].name
-    human = [str(p) for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN)]
     with store.read() as tx:
-        answers = dict(tx.final_values(q.name, [*human, str(Provenance.CONSENSUS)]))
+        answers = dict(tx.final_values(q.name, HUMAN))
         parents = tx.get_records(sorted(answers)[:limit] if limit else sorted(answers))
         existing = [record_text(r) for batch in tx.iter_records() for r in batch]
         _, guidelines = tx.guideline() if tx.latest_guideline_version() else (None, "")
@@ -256,8 +235,23 @@ def _instruct_project(
         )
     made = run.synthetics
     kept = filter_synthetic([s.text for s in made], existing=existing)
+    return _stored(store, q.name, method, parents, made, kept, run.tokens, run.stopped)
+
+
+def _stored(
+    store: Store,
+    question: str,
+    method: str,
+    parents: list[Record],
+    made: list[Synthetic],
+    kept: FilterReport,
+    tokens: int = 0,
+    stopped: str | None = None,
+) -> AugmentReport:
+    """Store the synthetics ``made`` that the filters ``kept`` as answers to ``question``,
+    and report the run."""
     passed = [s for s, ok in zip(made, kept.keep.tolist(), strict=True) if ok]
-    ids = _store_values(store, q.name, passed)
+    ids = _store_values(store, question, passed)
     return AugmentReport(
         method=method,
         n_parents=len(parents),
@@ -265,8 +259,8 @@ def _instruct_project(
         n_kept=len(ids),
         rejected=dict(kept.rejected),
         record_ids=ids,
-        tokens=run.tokens,
-        stopped=run.stopped,
+        tokens=tokens,
+        stopped=stopped,
     )
 
 
@@ -302,10 +296,6 @@ def _filter(
         field_name = task.fields[0].name
         probas.append(label_model_proba(store, task, lfs, texts, field=field_name, seed=seed))
     return filter_synthetic(texts, existing=existing, intended=intended, probas=probas)
-
-
-def _store(store: Store, q: Question, kept: list[Synthetic]) -> list[int]:
-    return _store_values(store, q.name, kept)
 
 
 def _store_values(store: Store, question: str, kept: list[Synthetic]) -> list[int]:

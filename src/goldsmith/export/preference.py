@@ -19,12 +19,14 @@ strings in the record field ``candidates_field``. A ranking of k candidates give
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from goldsmith.export import prompts
 from goldsmith.export.exporter import ExportContext, Exporter, jsonl_exporter
-from goldsmith.schema import FinalLabel, Question, Record
+from goldsmith.schema import FinalLabel, Question, Record, Task
+
+P = TypeVar("P")
 
 
 def _ranked(
@@ -37,34 +39,50 @@ def _ranked(
     return prompts.candidates(question, record), prompts.ranking(question, label.value, record)
 
 
-def dpo_rows(
-    ctx: ExportContext, record: Record, labels: Mapping[str, FinalLabel]
+def _pair_rows(
+    ctx: ExportContext,
+    record: Record,
+    labels: Mapping[str, FinalLabel],
+    prompt: Callable[[Task, Question, Record, str | None], P],
+    row: Callable[[P, str, str], dict[str, Any]],
 ) -> Iterator[dict[str, Any]]:
-    """OpenAI preference fine-tuning rows, one per pair."""
+    """``row(prompt, chosen, rejected)`` for each pair of the record's ranking (by
+    ``ctx.pairs``); nothing when the record has no ranking."""
     ranked = _ranked(ctx, record, labels)
     if ranked is None:
         return
     cands, order = ranked
-    messages = prompts.prompt_messages(ctx.task, ctx.question, record, ctx.system_prompt)
+    asked = prompt(ctx.task, ctx.question, record, ctx.system_prompt)
     for chosen, rejected in prompts.preference_pairs(order, ctx.pairs):
-        yield {
-            "input": {"messages": messages},
-            "preferred_output": [{"role": "assistant", "content": cands[chosen]}],
-            "non_preferred_output": [{"role": "assistant", "content": cands[rejected]}],
-        }
+        yield row(asked, cands[chosen], cands[rejected])
+
+
+def dpo_rows(
+    ctx: ExportContext, record: Record, labels: Mapping[str, FinalLabel]
+) -> Iterator[dict[str, Any]]:
+    """OpenAI preference fine-tuning rows, one per pair."""
+    return _pair_rows(ctx, record, labels, prompts.prompt_messages, _dpo_row)
+
+
+def _dpo_row(messages: list[prompts.Message], chosen: str, rejected: str) -> dict[str, Any]:
+    return {
+        "input": {"messages": messages},
+        "preferred_output": [{"role": "assistant", "content": chosen}],
+        "non_preferred_output": [{"role": "assistant", "content": rejected}],
+    }
 
 
 def trl_preference_rows(
     ctx: ExportContext, record: Record, labels: Mapping[str, FinalLabel]
 ) -> Iterator[dict[str, Any]]:
     """TRL DPO/ORPO rows ``{"prompt", "chosen", "rejected"}``, one per pair."""
-    ranked = _ranked(ctx, record, labels)
-    if ranked is None:
-        return
-    cands, order = ranked
-    prompt = prompts.flat_prompt(ctx.task, ctx.question, record, ctx.system_prompt)
-    for chosen, rejected in prompts.preference_pairs(order, ctx.pairs):
-        yield {"prompt": prompt, "chosen": cands[chosen], "rejected": cands[rejected]}
+    return _pair_rows(
+        ctx,
+        record,
+        labels,
+        prompts.flat_prompt,
+        lambda prompt, chosen, rejected: {"prompt": prompt, "chosen": chosen, "rejected": rejected},
+    )
 
 
 def trl_kto_rows(

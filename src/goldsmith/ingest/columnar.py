@@ -33,17 +33,20 @@ def parquet_rows(path: Path) -> int | None:
         return None
 
 
-def _class_labels(features: Any) -> dict[str, list[str]]:
-    """Top-level ``ClassLabel`` columns of a Hugging Face features dict, with their names."""
-    out: dict[str, list[str]] = {}
+def _class_labels(features: Any) -> dict[str, list[str | None]]:
+    """Top-level ``ClassLabel`` columns of a Hugging Face features dict, with their names.
+
+    A null name (Argilla's ``to_datasets()`` makes "no suggestion" a class) stays None: the
+    cell reads as empty."""
+    out: dict[str, list[str | None]] = {}
     if isinstance(features, dict):
         for name, feat in features.items():
             if isinstance(feat, dict) and feat.get("_type") == "ClassLabel" and feat.get("names"):
-                out[name] = [str(n) for n in feat["names"]]
+                out[name] = [None if n is None else str(n) for n in feat["names"]]
     return out
 
 
-def _hf_schema_labels(schema: pa.Schema) -> dict[str, list[str]]:
+def _hf_schema_labels(schema: pa.Schema) -> dict[str, list[str | None]]:
     meta = schema.metadata or {}
     blob = meta.get(b"huggingface")
     if not blob:
@@ -56,7 +59,10 @@ def _hf_schema_labels(schema: pa.Schema) -> dict[str, list[str]]:
 
 
 def _batch_rows(
-    batches: Iterator[pa.RecordBatch], ctx: ReadContext, start: int, names: dict[str, list[str]]
+    batches: Iterator[pa.RecordBatch],
+    ctx: ReadContext,
+    start: int,
+    names: dict[str, list[str | None]],
 ) -> Iterator[tuple[int, Row]]:
     number = start
     for batch in batches:
@@ -89,7 +95,7 @@ def read_parquet(path: Path, ctx: ReadContext) -> Iterator[tuple[int, Row]]:
 
 
 def _arrow_stream(
-    path: Path, ctx: ReadContext, start: int, names: dict[str, list[str]]
+    path: Path, ctx: ReadContext, start: int, names: dict[str, list[str | None]]
 ) -> Iterator[tuple[int, Row]]:
     try:
         with pa.OSFile(str(path)) as source:

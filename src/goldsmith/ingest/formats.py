@@ -23,10 +23,13 @@ from goldsmith._lazy import lazy_module
 from goldsmith.errors import InputError, RegistryError
 from goldsmith.ingest import columnar, delimited, readers
 from goldsmith.ingest.conll import ConllConverter, read_conll
-from goldsmith.ingest.interop import ArgillaConverter, LabelStudioConverter, ProdigyConverter
+from goldsmith.ingest.argilla import ArgillaConverter
+from goldsmith.ingest.label_studio import LabelStudioConverter, read_label_studio
 from goldsmith.ingest.mapping import ImportItem, Row, RowMapper
 from goldsmith.ingest.options import ImportOptions
+from goldsmith.ingest.prodigy import ProdigyConverter, read_prodigy
 from goldsmith.ingest.readers import ReadContext, Reader
+from goldsmith.ingest.sft import sft_converter
 from goldsmith.schema import Task
 
 if TYPE_CHECKING:
@@ -58,6 +61,9 @@ class ImportFormat:
     measure:
         ``measure(path)`` gives the progress total in the unit the reader advances
         ``ctx.pos`` by (bytes or rows), or None when unknown.
+    answer_from:
+        Whether ``ImportOptions.answer_from`` means something for this format (the row
+        mapper's formats); it is refused for the others.
     """
 
     name: str
@@ -65,6 +71,7 @@ class ImportFormat:
     convert: ConverterFactory = RowMapper
     measure: Measure = readers.file_size
     description: str = ""
+    answer_from: bool = True
 
 
 class FormatRegistry:
@@ -119,18 +126,24 @@ def default_formats() -> FormatRegistry:
         ),
         ImportFormat(
             "label-studio",
-            readers.read_json,
+            read_label_studio,
             LabelStudioConverter,
             description="Label Studio JSON export",
+            answer_from=False,
         ),
         ImportFormat(
-            "prodigy", readers.read_jsonl, ProdigyConverter, description="Prodigy JSONL (db-out)"
+            "prodigy",
+            read_prodigy,
+            ProdigyConverter,
+            description="Prodigy JSONL (db-out)",
+            answer_from=False,
         ),
         ImportFormat(
             "conll",
             read_conll,
             ConllConverter,
             description="CoNLL token-per-line BIO tags; one record per sentence",
+            answer_from=False,
         ),
         ImportFormat(
             "argilla",
@@ -138,10 +151,33 @@ def default_formats() -> FormatRegistry:
             ArgillaConverter,
             measure=columnar.table_measure,
             description="Argilla 2.x records (JSON, JSONL, parquet or a datasets folder)",
+            answer_from=False,
         ),
+        *_sft_formats(),
     ):
         reg.register(fmt)
     return reg
+
+
+def _sft_formats() -> list[ImportFormat]:
+    """goldsmith's SFT export formats read back (:mod:`goldsmith.ingest.sft`)."""
+    shapes = (
+        (
+            "openai-chat",
+            "chat",
+            "OpenAI chat JSONL: messages; the last assistant turn is the answer",
+        ),
+        ("trl-sft-chat", "chat", "TRL conversational JSONL: messages (as openai-chat)"),
+        ("trl-sft", "prompt-completion", "TRL prompt-completion JSONL: prompt, completion"),
+        ("alpaca", "alpaca", "Alpaca JSONL: instruction, input, output"),
+        ("sharegpt", "sharegpt", "ShareGPT JSONL: conversations of system/human/gpt turns"),
+    )
+    return [
+        ImportFormat(
+            name, readers.read_jsonl, sft_converter(shape), description=text, answer_from=False
+        )
+        for name, shape, text in shapes
+    ]
 
 
 # --------------------------------------------------------------------------- detection

@@ -6,6 +6,12 @@ already stored, earlier rows of this file included, and repeats within the batch
 are inserted, and their labels are stored as gold final labels, responses or suggestions.
 Everything runs in one write transaction: an error leaves the store as it was, without even
 an ``imports`` row.
+
+Questionable input is refused or counted, never passed over in silence: a file with no rows
+is refused; disagreeing gold answers of one record are refused unless
+``options.on_conflict`` resolves them (:mod:`goldsmith.ingest.conflicts`); external ids that
+repeat (in the file or in the store) and the mapper's observations (integer label codes,
+number-only or partly empty text fields) become ``report.warnings``.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith.errors import ConfigError, InputError
+from goldsmith.ingest.conflicts import GoldVotes
 from goldsmith.ingest.formats import FormatRegistry, default_formats, detect_format
 from goldsmith.ingest.mapping import ImportItem, Row
-from goldsmith.ingest.options import ImportOptions, ImportReport, LabelsAs
+from goldsmith.ingest.options import ImportOptions, ImportReport, LabelsAs, OnConflict
 from goldsmith.ingest.readers import ReadContext
 from goldsmith.ingest.rejects import RejectSink
 from goldsmith.kinds.base import span_choice
@@ -75,8 +82,11 @@ def import_file(
     Raises
     ------
     InputError
-        The file is missing or unreadable, or a row is invalid and ``skip_invalid`` is not
-        set. ``file``, ``line`` and ``field`` say where.
+        The file is missing, unreadable or holds no rows, a row is invalid and
+        ``skip_invalid`` is not set, or gold answers disagree and ``on_conflict`` is unset
+        or ``error``. ``file``, ``line`` and ``field`` say where.
+    ConfigError
+        ``on_conflict`` is set with ``labels_as`` other than gold.
     RegistryError
         The format is unknown or cannot be detected.
     """
@@ -88,8 +98,15 @@ def import_file(
         codecs.lookup(options.encoding)
     except LookupError as exc:
         raise InputError(f"unknown encoding {options.encoding!r}", file=source) from exc
+    policy = _conflict_policy(options)
     registry = formats if formats is not None else default_formats()
     fmt = registry.get(options.fmt or detect_format(path))
+    if options.answer_from is not None and not fmt.answer_from:
+        raise ConfigError(
+            f"--answer-from does not apply to --format {fmt.name}: it reads a chat field of "
+            "csv, tsv, jsonl, json, parquet or hf rows (the SFT formats always read their "
+            "answer); drop --answer-from"
+        )
     convert = fmt.convert(task, options, source)
     total = fmt.measure(path)
     progress.start(f"importing {path.name}", total)
@@ -97,6 +114,7 @@ def import_file(
         with RejectSink(options.skip_invalid) as rejects, store.write() as tx:
             ctx = ReadContext(file=source, options=options, reject=rejects.reject)
             writer = _Writer(tx, options, source, agent=f"import:{path.name}")
+            writer.votes = GoldVotes(policy, source)
             writer.redactor = _redactor(options)
             writer.span_fields = _span_fields(task)
             import_id = tx.start_import(source, fmt.name, _options_json(options))
@@ -119,6 +137,9 @@ def import_file(
             writer.write(batch)
             if ctx.pos > done:
                 progress.advance(ctx.pos - done)
+            if writer.n_items + rejects.count == 0:
+                raise InputError(_nothing_read(path), file=source)
+            writer.votes.check()
             report = ImportReport(
                 import_id=import_id,
                 source=source,
@@ -131,6 +152,12 @@ def import_file(
                 n_labels=writer.n_labels,
                 rejected_path=options.skip_invalid if rejects.count else None,
                 pii=dict(writer.pii),
+                n_conflicts=writer.votes.n_conflicts,
+                n_conflict_labels=writer.votes.n_lost,
+                conflict_policy=policy.value if options.labels_as == LabelsAs.GOLD else None,
+                n_duplicate_ids=writer.n_duplicate_ids,
+                duplicate_ids=list(writer.duplicate_ids),
+                warnings=_warnings(writer, convert),
             )
             tx.finish_import(
                 import_id,
@@ -175,6 +202,49 @@ def read_items(
         for item in items:
             redact_item(redactor, item, span_fields, {})
     return items
+
+
+def _conflict_policy(options: ImportOptions) -> OnConflict:
+    """``options.on_conflict`` checked against ``labels_as``; ERROR when unset."""
+    if options.on_conflict is not None and options.labels_as != LabelsAs.GOLD:
+        raise ConfigError(
+            f"--on-conflict applies to --labels-as gold only: as {options.labels_as.value}s "
+            "every annotator's answer is kept, so answers cannot conflict; drop --on-conflict"
+        )
+    return OnConflict(options.on_conflict or OnConflict.ERROR)
+
+
+def _nothing_read(path: Path) -> str:
+    if path.is_file() and path.stat().st_size == 0:
+        what = "the file is empty"
+    else:
+        what = "it holds no rows (only a header, blank lines or an empty list)"
+    return (
+        f"no records to import: {what}; check that this is the right file and --format; "
+        "nothing was imported"
+    )
+
+
+def _warnings(writer: _Writer, convert: Any) -> list[str]:
+    """The report's warnings: the writer's and those of the converter (if it keeps any)."""
+    out: list[str] = []
+    if writer.n_duplicate_ids:
+        shown = ", ".join(repr(i) for i in writer.duplicate_ids)
+        more = ", ..." if writer.n_duplicate_ids > len(writer.duplicate_ids) else ""
+        out.append(
+            f"{writer.n_duplicate_ids} record(s) reuse an external id already taken in this "
+            f"file or the store ({shown}{more}); their texts differ, so all were imported. "
+            "Pick a unique column with --id-field if ids must identify records"
+        )
+    noted = getattr(convert, "warnings", None) or getattr(
+        getattr(convert, "mapper", None), "warnings", None
+    )
+    if callable(noted):
+        out.extend(noted())
+    summary = writer.votes.summary()
+    if summary:
+        out.append(summary)
+    return out
 
 
 def _span_fields(task: Task) -> dict[str, str]:
@@ -248,6 +318,9 @@ class _Writer:
     n_duplicates: int = 0
     n_duplicate_labels: int = 0  # labels that came with skipped duplicates (not stored)
     n_labels: int = 0
+    n_duplicate_ids: int = 0
+    duplicate_ids: list[str] = field(default_factory=list)  # the first few
+    votes: GoldVotes = field(default_factory=lambda: GoldVotes(OnConflict.ERROR, ""))
     _guideline: int | None = None
     _guideline_read: bool = False
     redactor: Redactor | None = None
@@ -283,9 +356,23 @@ class _Writer:
                 )
             )
             kept.append(item)
+        self._check_ids(records)
         ids = self.tx.insert_records(records, import_id=self.import_id)
         self.n_inserted += len(ids)
         self._labels(kept, ids)
+
+    def _check_ids(self, records: list[Record]) -> None:
+        """Count records whose external id repeats one in the store, this import included."""
+        ext = [r.external_id for r in records if r.external_id is not None]
+        if not ext:
+            return
+        taken = self.tx.existing_external_ids(list(set(ext)))
+        for ext_id in ext:
+            if ext_id in taken:
+                self.n_duplicate_ids += 1
+                if len(self.duplicate_ids) < 5 and ext_id not in self.duplicate_ids:
+                    self.duplicate_ids.append(ext_id)
+            taken.add(ext_id)
 
     def _redact(self, item: ImportItem) -> None:
         """Redact PII in the item's text fields and re-map span labels on them."""
@@ -300,12 +387,17 @@ class _Writer:
 
     def _labels(self, items: list[ImportItem], ids: list[int]) -> None:
         mode = self.options.labels_as
-        finals: dict[tuple[int, str], FinalLabel] = {}
+        gold: dict[tuple[int, str], list[Any]] = {}
+        decided: dict[tuple[int, str], list[Any]] = {}  # answers the file marks as reviewed
+        where: dict[int, ImportItem] = {}  # named in a refusal
         responses: dict[tuple[int, str], Response] = {}
         suggestions: list[Suggestion] = []
         for item, rid in zip(items, ids, strict=True):
             for lab in item.labels:
+                blank = lab.value is None  # a response with no answer (a skip): no value
                 if lab.predicted or mode == LabelsAs.SUGGESTION:
+                    if blank:
+                        continue
                     suggestions.append(
                         Suggestion(
                             record_id=rid,
@@ -317,11 +409,11 @@ class _Writer:
                         )
                     )
                 elif mode == LabelsAs.GOLD:
-                    if lab.status == ResponseStatus.SUBMITTED:
-                        finals.setdefault(
-                            (rid, lab.question),
-                            FinalLabel(rid, lab.question, lab.value, Provenance.GOLD, 1.0),
-                        )
+                    if lab.status == ResponseStatus.SUBMITTED and not blank:
+                        gold.setdefault((rid, lab.question), []).append(lab.value)
+                        if lab.decided:
+                            decided.setdefault((rid, lab.question), []).append(lab.value)
+                        where[rid] = item
                 else:
                     user = lab.user or self.options.label_user
                     resp = responses.get((rid, user))
@@ -333,8 +425,23 @@ class _Writer:
                             status=lab.status,
                             guideline_version=self._guideline_version(),
                         )
-                    resp.values[lab.question] = lab.value
+                    if not blank:
+                        resp.values[lab.question] = lab.value
+        finals = [
+            FinalLabel(rid, q, v[0], Provenance.GOLD, 1.0)
+            if len(v) == 1
+            else FinalLabel(
+                rid, q, self.votes.resolve(_where(where[rid]), q, v), Provenance.GOLD, 1.0
+            )
+            for (rid, q), values in gold.items()
+            for v in [decided.get((rid, q)) or values]
+        ]
         # records in this batch are new, so their labels are plain inserts
-        self.n_labels += self.tx.set_final_labels(finals.values(), replace=False)
+        self.n_labels += self.tx.set_final_labels(finals, replace=False)
         self.n_labels += self.tx.upsert_responses(responses.values())
         self.n_labels += self.tx.add_suggestions(suggestions)
+
+
+def _where(item: ImportItem) -> str:
+    """An item's line, and its external id when it has one (named in a refusal)."""
+    return f"line {item.line}" + (f" (id {item.external_id!r})" if item.external_id else "")

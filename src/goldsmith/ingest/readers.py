@@ -104,7 +104,8 @@ def decoded_lines(
                 ctx.reject(
                     InputError(
                         f"byte {data[exc.start]:#04x} at column {exc.start + 1} is not valid "
-                        f"{encoding}; pass the file's encoding (for example encoding='latin-1')",
+                        f"{encoding}; pass the file's encoding with --encoding (for example "
+                        "--encoding latin-1; ImportOptions(encoding=...) in Python)",
                         file=ctx.file,
                         line=number,
                     ),
@@ -167,7 +168,8 @@ def iter_json_array(path: Path, ctx: ReadContext) -> Iterator[tuple[int, Any]]:
             except UnicodeDecodeError as exc:
                 bad_line = line + buf.count("\n", pos) + data[: exc.start].count(b"\n")
                 raise InputError(
-                    f"bytes are not valid {ctx.options.encoding}; pass the file's encoding",
+                    f"bytes are not valid {ctx.options.encoding}; pass the file's encoding with "
+                    "--encoding (for example --encoding latin-1)",
                     file=ctx.file,
                     line=bad_line,
                 ) from exc

@@ -2,11 +2,13 @@
 
 A span value is a dict with ``start`` and ``end`` (code-point offsets, ``[start, end)``) and
 the kind's own keys (``label`` for ``spans``, ``labels`` for ``span_multilabel``). The helpers
-here keep those own keys as they are, in order, so each span kind reuses them.
+here keep those own keys as they are, in order, so each span kind reuses them; :class:`SpanKind`
+is the base class of both, with what they answer alike.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -14,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from goldsmith.errors import ExportError, SchemaError
+from goldsmith.kinds._stages import Redact
+from goldsmith.kinds.base import LabelsKind, json_list, spans_fit
 
 if TYPE_CHECKING:
     from goldsmith.schema import Record
@@ -111,3 +115,81 @@ class LLMSpan(BaseModel):
     start: int
     end: int
     label: str
+
+
+class SpanKind(LabelsKind):
+    """The base of the span kinds: labelled character spans of the record field ``field``.
+
+    Subclasses say which labels one span carries (:meth:`span_labels`) and check, word and
+    read their values; the rest is answered here alike.
+    """
+
+    marks_spans = True
+    agreement = "spans"
+    label_studio = "labels"
+    hf_category = "token-classification"
+    count_unit = "mentions"
+    field: str = "text"
+
+    def span_labels(self, span: Mapping[str, Any]) -> list[str]:
+        """The labels one span of a checked value carries."""
+        raise NotImplementedError  # pragma: no cover - each span kind answers
+
+    def relabel(self, span: dict[str, Any], label_map: Mapping[str, str]) -> dict[str, Any]:
+        """``span`` (as read, unchecked) with its labels renamed by ``label_map``."""
+        raise NotImplementedError  # pragma: no cover - each span kind answers
+
+    def from_cell(
+        self, raw: Any, *, label: Callable[[Any], str], label_map: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        """A list of spans or JSON text of one; ``label_map`` renames span labels."""
+        spans = json_list(raw)
+        if isinstance(spans, list) and label_map:
+            spans = [self.relabel(s, label_map) if isinstance(s, dict) else s for s in spans]
+        checked: list[dict[str, Any]] = self.check(spans)
+        return checked
+
+    def check_fields(self, value: Any, fields: Mapping[str, Any]) -> None:
+        spans_fit(self.name, self.field, value, fields)
+
+    def empty(self) -> list[Any]:
+        return []
+
+    def to_llm(self, value: Any, fields: Mapping[str, Any], redact: Redact) -> Any:
+        return sent_spans(value, str(fields.get(self.field, "")), redact)
+
+    def prompt_fields(self, text_fields: Sequence[str]) -> list[str]:
+        return [self.field]
+
+    def target_field(self, default: str) -> str:
+        return self.field
+
+    def sft_answer(self, value: Any, record: Record) -> str:
+        return json.dumps(self.spans_with_text(value, record), ensure_ascii=False)
+
+    def stratum(self, value: Any) -> str:
+        return json.dumps(sorted({lab for s in value for lab in self.span_labels(s)}))
+
+    def counted_labels(self, value: Any) -> list[str]:
+        return [lab for s in value for lab in self.span_labels(s)]
+
+    def label_studio_results(
+        self, value: Any, record: Record, base: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        return [
+            {
+                **base,
+                "id": f"{record.id}-{i}",
+                "type": "labels",
+                "value": {
+                    "start": s["start"],
+                    "end": s["end"],
+                    "text": s["text"],
+                    "labels": self.span_labels(s),
+                },
+            }
+            for i, s in enumerate(self.spans_with_text(value, record))
+        ]
+
+    def spans_with_text(self, value: Any, record: Record) -> list[dict[str, Any]]:
+        return spans_with_text(self.name, self.field, value, record)

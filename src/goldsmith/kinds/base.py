@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, ClassVar, Protocol, TypeGuard
+from typing import Any, ClassVar, Protocol, Self, TypeGuard
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from goldsmith.errors import ArgumentError, SchemaError
 from goldsmith.kinds._stages import StageBehaviour
@@ -107,6 +107,26 @@ class QuestionKind(StageBehaviour, BaseModel):
         (then read by :meth:`from_cell`); SchemaError when they do not fit this kind."""
         kind = getattr(self, "kind", type(self).__name__)
         raise SchemaError(f"{self.name}: Label Studio results cannot answer a {kind} question")
+
+
+class LabelsKind(QuestionKind):
+    """A question kind with a set of ``labels`` to pick among (checked by :func:`check_labels`
+    when the task is read)."""
+
+    labels: tuple[str, ...]
+
+    @model_validator(mode="after")
+    def _labels_ok(self) -> Self:
+        check_labels(self.name, self.labels)
+        return self
+
+
+def text_value(value: Any) -> str:
+    """The agreement form of a text value (a label, a free answer): the text itself, or
+    ArgumentError when it is not text."""
+    if not isinstance(value, str):
+        raise ArgumentError(f"expected text, got {value!r}")
+    return value
 
 
 class Labelled(Protocol):

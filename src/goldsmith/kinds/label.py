@@ -6,16 +6,14 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import model_validator
-
-from goldsmith.errors import ArgumentError, SchemaError
-from goldsmith.kinds.base import QuestionKind, check_labels
+from goldsmith.errors import SchemaError
+from goldsmith.kinds.base import LabelsKind, text_value
 
 if TYPE_CHECKING:
     from goldsmith.schema import Record
 
 
-class LabelQuestion(QuestionKind):
+class LabelQuestion(LabelsKind):
     """Pick exactly one label."""
 
     widget = "choice"
@@ -23,12 +21,6 @@ class LabelQuestion(QuestionKind):
     agreement = "nominal"
     label_studio = "choices"
     kind: Literal["label"] = "label"
-    labels: tuple[str, ...]
-
-    @model_validator(mode="after")
-    def _labels_ok(self) -> LabelQuestion:
-        check_labels(self.name, self.labels)
-        return self
 
     def check(self, value: Any) -> str:
         if not isinstance(value, str) or value not in self.labels:
@@ -37,9 +29,7 @@ class LabelQuestion(QuestionKind):
 
     @classmethod
     def agreement_value(cls, value: Any) -> str:
-        if not isinstance(value, str):
-            raise ArgumentError(f"expected text, got {value!r}")
-        return value
+        return text_value(value)
 
     def from_cell(
         self, raw: Any, *, label: Callable[[Any], str], label_map: Mapping[str, str]

@@ -6,16 +6,14 @@ import json
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import model_validator
-
 from goldsmith.errors import ArgumentError, SchemaError
-from goldsmith.kinds.base import QuestionKind, check_labels, json_list
+from goldsmith.kinds.base import LabelsKind, json_list
 
 if TYPE_CHECKING:
     from goldsmith.schema import Record
 
 
-class MultiLabelQuestion(QuestionKind):
+class MultiLabelQuestion(LabelsKind):
     """Pick any number of labels."""
 
     widget = "choices"
@@ -23,12 +21,6 @@ class MultiLabelQuestion(QuestionKind):
     agreement = "sets"
     label_studio = "choices"
     kind: Literal["multilabel"] = "multilabel"
-    labels: tuple[str, ...]
-
-    @model_validator(mode="after")
-    def _labels_ok(self) -> MultiLabelQuestion:
-        check_labels(self.name, self.labels)
-        return self
 
     def check(self, value: Any) -> list[str]:
         if not isinstance(value, list | tuple):

@@ -18,39 +18,25 @@ all its labels.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict
 
 from goldsmith.errors import ArgumentError, SchemaError
-from goldsmith.kinds._spans import align_spans, offsets, sent_spans, span_schema, spans_with_text
-from goldsmith.kinds._stages import Redact
-from goldsmith.kinds.base import QuestionKind, check_labels, json_list, span_triple, spans_fit
+from goldsmith.kinds._spans import SpanKind, align_spans, offsets, span_schema
+from goldsmith.kinds.base import span_triple
 
 if TYPE_CHECKING:
-    from goldsmith.schema import Record
+    pass
 
 
-class SpanMultiLabelQuestion(QuestionKind):
+class SpanMultiLabelQuestion(SpanKind):
     """Mark character spans of ``field``, each with one or more of ``labels``."""
 
     widget = "span_labels"
     many_labels = True
-    marks_spans = True
-    label_studio = "labels"
-    agreement = "spans"
-    hf_category = "token-classification"
-    count_unit = "mentions"
-
     kind: Literal["span_multilabel"] = "span_multilabel"
-    labels: tuple[str, ...]
-    field: str = "text"
-
-    @model_validator(mode="after")
-    def _labels_ok(self) -> SpanMultiLabelQuestion:
-        check_labels(self.name, self.labels)
-        return self
 
     def check(self, value: Any) -> list[dict[str, Any]]:
         if isinstance(value, str) or not isinstance(value, list | tuple):
@@ -81,8 +67,8 @@ class SpanMultiLabelQuestion(QuestionKind):
                 )
         return out
 
-    def check_fields(self, value: Any, fields: Mapping[str, Any]) -> None:
-        spans_fit(self.name, self.field, value, fields)
+    def span_labels(self, span: Mapping[str, Any]) -> list[str]:
+        return [str(lab) for lab in span["labels"]]
 
     @classmethod
     def agreement_value(cls, value: Any) -> tuple[tuple[int, int, str], ...]:
@@ -99,28 +85,17 @@ class SpanMultiLabelQuestion(QuestionKind):
             units |= {span_triple({**span, "label": lab}) for lab in labels}
         return tuple(sorted(units))
 
-    def from_cell(
-        self, raw: Any, *, label: Callable[[Any], str], label_map: Mapping[str, str]
-    ) -> list[dict[str, Any]]:
-        """A list of spans or JSON text of one; ``label_map`` renames span labels."""
-        spans = json_list(raw)
-        if isinstance(spans, list) and label_map:
-            spans = [
-                {**s, "labels": [label_map.get(str(lab), lab) for lab in s["labels"]]}
-                if isinstance(s, dict) and isinstance(s.get("labels"), list)
-                else s
-                for s in spans
-            ]
-        return self.check(spans)
+    def relabel(self, span: dict[str, Any], label_map: Mapping[str, str]) -> dict[str, Any]:
+        labels = span.get("labels")
+        if not isinstance(labels, list):
+            return span  # for check to refuse
+        return {**span, "labels": [label_map.get(str(lab), lab) for lab in labels]}
 
     def from_label_studio(self, values: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One span per region; results over the same region join their labels."""
         return _merged(values)
 
-    # LLM, export and training (defaults and meanings in kinds/_stages.py)
-
-    def empty(self) -> list[Any]:
-        return []
+    # LLM, export and training (defaults and meanings in kinds/_stages.py and _spans.py)
 
     def json_schema(self) -> dict[str, Any]:
         items = {"type": "string", "enum": list(self.labels)}
@@ -153,15 +128,6 @@ class SpanMultiLabelQuestion(QuestionKind):
         aligned = align_spans(value, str((fields or {}).get(self.field, "")))
         return self.check(_merged(s for s in aligned if s["labels"]))
 
-    def to_llm(self, value: Any, fields: Mapping[str, Any], redact: Redact) -> Any:
-        return sent_spans(value, str(fields.get(self.field, "")), redact)
-
-    def prompt_fields(self, text_fields: Sequence[str]) -> list[str]:
-        return [self.field]
-
-    def target_field(self, default: str) -> str:
-        return self.field
-
     def sft_system_prompt(self) -> str:
         names = ", ".join(self.labels)
         return (
@@ -169,36 +135,6 @@ class SpanMultiLabelQuestion(QuestionKind):
             'applies. Answer with a JSON list only, one {"start", "end", "labels", "text"} '
             "object per mention; start and end are character offsets into the text."
         )
-
-    def sft_answer(self, value: Any, record: Record) -> str:
-        return json.dumps(self.spans_with_text(value, record), ensure_ascii=False)
-
-    def stratum(self, value: Any) -> str:
-        return json.dumps(sorted({str(lab) for s in value for lab in s["labels"]}))
-
-    def counted_labels(self, value: Any) -> list[str]:
-        return [str(lab) for s in value for lab in s["labels"]]
-
-    def label_studio_results(
-        self, value: Any, record: Record, base: Mapping[str, Any]
-    ) -> list[dict[str, Any]]:
-        return [
-            {
-                **base,
-                "id": f"{record.id}-{i}",
-                "type": "labels",
-                "value": {
-                    "start": s["start"],
-                    "end": s["end"],
-                    "text": s["text"],
-                    "labels": list(s["labels"]),
-                },
-            }
-            for i, s in enumerate(self.spans_with_text(value, record))
-        ]
-
-    def spans_with_text(self, value: Any, record: Record) -> list[dict[str, Any]]:
-        return spans_with_text(self.name, self.field, value, record)
 
 
 def _merged(spans: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from goldsmith.errors import ArgumentError, SchemaError
+from goldsmith.errors import SchemaError
 from goldsmith.kinds._stages import Redact
-from goldsmith.kinds.base import QuestionKind
+from goldsmith.kinds.base import QuestionKind, text_value
 
 if TYPE_CHECKING:
     from goldsmith.schema import Record
@@ -28,9 +28,7 @@ class TextQuestion(QuestionKind):
 
     @classmethod
     def agreement_value(cls, value: Any) -> str:
-        if not isinstance(value, str):
-            raise ArgumentError(f"expected text, got {value!r}")
-        return value
+        return text_value(value)
 
     def from_label_studio(self, values: list[dict[str, Any]]) -> Any:
         """The last textarea's text; several lines of it joined by newlines."""

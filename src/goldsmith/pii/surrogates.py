@@ -16,6 +16,7 @@ import hmac
 import random
 import re
 import string
+from collections.abc import Callable
 
 from goldsmith.pii.checks import digits, iban_remainder, luhn_check_digit
 from goldsmith.pii.kinds import PiiKind
@@ -178,6 +179,18 @@ def _address(rng: random.Random, original: str) -> str:
     return street
 
 
+_FAKES: dict[PiiKind, Callable[[random.Random, str], str]] = {
+    PiiKind.CREDIT_CARD: _card,
+    PiiKind.IBAN: _iban,
+    PiiKind.SSN: _ssn,
+    PiiKind.DATE_OF_BIRTH: _date,
+    PiiKind.IP: _ip,
+    PiiKind.PERSON: _person,
+    PiiKind.POSTAL_ADDRESS: _address,
+}
+"""The kinds whose fake is drawn by a function of its own, from the original's shape."""
+
+
 def surrogate(kind: PiiKind, value: str, salt: bytes) -> str:
     """A fake value of ``kind`` for ``value``, the same every time for the same salt.
 
@@ -196,20 +209,9 @@ def surrogate(kind: PiiKind, value: str, salt: bytes) -> str:
         return f"{user}@{rng.choice(['example.com', 'example.org', 'example.net'])}"
     if kind is PiiKind.URL:
         return f"https://www.example.com/{rng.choice(STREETS).lower()}{rng.randint(1, 999)}"
-    if kind is PiiKind.CREDIT_CARD:
-        return _card(rng, value)
-    if kind is PiiKind.IBAN:
-        return _iban(rng, value)
-    if kind is PiiKind.SSN:
-        return _ssn(rng, value)
-    if kind is PiiKind.DATE_OF_BIRTH:
-        return _date(rng, value)
-    if kind is PiiKind.IP:
-        return _ip(rng, value)
-    if kind is PiiKind.PERSON:
-        return _person(rng, value)
-    if kind is PiiKind.POSTAL_ADDRESS:
-        return _address(rng, value)
+    fake = _FAKES.get(kind)
+    if fake is not None:
+        return fake(rng, value)
     keep = 0
     if kind is PiiKind.PHONE:
         prefix = re.match(r"\+\d{1,3}|0", value)

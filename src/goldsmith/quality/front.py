@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
-from goldsmith.models.embed import Embedder
 from goldsmith.quality import review as _review
 from goldsmith.quality.consensus import majority
 from goldsmith.quality.gold import sample_gold
@@ -20,6 +19,7 @@ from goldsmith.schema import FinalLabel, Provenance, Response, ResponseStatus, T
 from goldsmith.store import Store
 
 if TYPE_CHECKING:
+    from goldsmith.models.embed import Embedder
     from goldsmith.quality import report as _report
     from goldsmith.quality import rounds as _rounds
 else:

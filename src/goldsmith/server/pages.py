@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -30,7 +31,7 @@ from goldsmith.errors import (
 from goldsmith.project import Project
 from goldsmith.quality import figures as qa_figures
 from goldsmith.quality.report import report_figures
-from goldsmith.schema import Role
+from goldsmith.schema import Role, User
 from goldsmith.server.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -237,15 +238,24 @@ def _refused(request: Request, principal: Principal, exc: PermissionDeniedError)
     )
 
 
-@router.get("/review", response_class=HTMLResponse)
-async def review(request: Request) -> Response:
+async def _admitted(request: Request, policy: Callable[[User], None]) -> Principal | Response:
+    """The signed-in principal that ``policy`` lets see the page; otherwise the login
+    redirect, or the 403 page with the policy's reason."""
     principal = await _principal(request)
     if principal is None:
         return _to_login()
     try:
-        QualityPolicy.review(principal.user)
+        policy(principal.user)
     except PermissionDeniedError as exc:
         return _refused(request, principal, exc)
+    return principal
+
+
+@router.get("/review", response_class=HTMLResponse)
+async def review(request: Request) -> Response:
+    principal = await _admitted(request, QualityPolicy.review)
+    if not isinstance(principal, Principal):
+        return principal
     project: Project = request.app.state.project
     return _templates(request).TemplateResponse(
         request,
@@ -311,13 +321,9 @@ def _figure_entry(name: str, data: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/qa", response_class=HTMLResponse)
 async def qa(request: Request) -> Response:
-    principal = await _principal(request)
-    if principal is None:
-        return _to_login()
-    try:
-        QualityPolicy.scores(principal.user)
-    except PermissionDeniedError as exc:
-        return _refused(request, principal, exc)
+    principal = await _admitted(request, QualityPolicy.scores)
+    if not isinstance(principal, Principal):
+        return principal
     project: Project = request.app.state.project
     runner: StoreRunner = request.app.state.runner
     data: dict[str, Any] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -68,13 +69,21 @@ class Store:
     def write(self) -> Iterator[StoreTx]:
         """One write transaction; everything in it commits together or not at all."""
         opts = {_engine.IMMEDIATE: True}
-        with self.engine.connect().execution_options(**opts) as conn, conn.begin():
-            yield StoreTx(conn)
+        try:
+            with self.engine.connect().execution_options(**opts) as conn, conn.begin():
+                yield StoreTx(conn)
+        except sqlite3.DatabaseError as exc:  # from the driver itself (store/hotpath.py)
+            _engine.raise_if_damaged(self.url, exc)
+            raise
 
     @contextmanager
     def read(self) -> Iterator[StoreTx]:
-        with self.engine.connect() as conn, conn.begin():
-            yield StoreTx(conn)
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield StoreTx(conn)
+        except sqlite3.DatabaseError as exc:  # from the driver itself (store/hotpath.py)
+            _engine.raise_if_damaged(self.url, exc)
+            raise
 
     def revision(self) -> str | None:
         return _engine.current_revision(self.engine)
@@ -175,6 +184,14 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
         for part in _chunks(list(hashes)):
             q = select(records.c.content_hash, records.c.id).where(records.c.content_hash.in_(part))
             found.update((h, int(i)) for h, i in self._conn.execute(q))
+        return found
+
+    def existing_external_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are already the external id of a stored record."""
+        found: set[str] = set()
+        for part in _chunks(list(ids)):
+            q = select(records.c.external_id).where(records.c.external_id.in_(part))
+            found.update(self._conn.execute(q).scalars())
         return found
 
     def list_records(self, *, offset: int = 0, limit: int = 100) -> list[Record]:

@@ -3,15 +3,28 @@
 SQLite: WAL, ``foreign_keys=ON``, ``busy_timeout``; writers take ``BEGIN IMMEDIATE`` so two
 writers queue instead of failing half-way. PostgreSQL: a pooled psycopg 3 engine, optionally
 confined to one schema (tests use a fresh schema per run).
+
+A store that cannot be used says so as a :class:`~goldsmith.errors.StoreError` naming it:
+
+* a SQLite file whose 100-byte header is not SQLite's, or that is shorter than its header
+  records, is refused at open (cheap at any size: no ``PRAGMA quick_check``);
+* damage found later (``database disk image is malformed``, ``file is not a database``) is
+  mapped wherever a statement meets it, through the engine's ``handle_error`` event, and
+  :func:`raise_if_damaged` for statements run on the driver itself;
+* an unreachable PostgreSQL, or a wrong URL, names the URL without its password.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from goldsmith._lazy import lazy_module, optional
@@ -33,17 +46,123 @@ BUSY_TIMEOUT_MS = 30_000
 IMMEDIATE = "goldsmith_immediate"
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_NOTADB = 11, 14, 26  # primary result codes
+PG_CONNECT_TIMEOUT_S = 10
+
+
 def make_engine(url: str, *, schema: str | None = None) -> Engine:
-    """Create the engine for ``url`` with goldsmith's per-backend settings."""
+    """Create the engine for ``url`` with goldsmith's per-backend settings.
+
+    A SQLite file that is not a whole SQLite database is refused here, by its header.
+    """
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        path = sqlite_path(url)
+        if path is not None:
+            check_sqlite_file(path)
+        return _sqlite_engine(url, path)
     if url.startswith("postgresql"):
         return _postgres_engine(url, schema)
     raise StoreError(f"unsupported store URL {url!r}: use sqlite:///FILE or postgresql+psycopg://…")
 
 
-def _sqlite_engine(url: str) -> Engine:
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///FILE`` URL; None for other URLs and in-memory databases."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def damaged(path: Path, problem: str) -> StoreError:
+    """The error for a SQLite store that is not whole: it names the file and what to do."""
+    return StoreError(
+        f"the store {path} is damaged ({problem}), so goldsmith stopped. Restore it from your "
+        "latest backup (see docs/deploy.md, 'A damaged store'); to see what is wrong, run "
+        f"`sqlite3 {path} 'PRAGMA integrity_check'` on a copy"
+    )
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse ``path`` when its header says it is not a whole SQLite database.
+
+    Reads 100 bytes, whatever the size of the store. A missing or empty file passes: SQLite
+    creates the store there (a project refuses an empty file of its own, see
+    :func:`goldsmith.config.load_config`). A file shorter than its header records is judged
+    only with no ``-wal`` or ``-journal`` beside it, and twice, so that a checkpoint growing
+    the file in another process is not mistaken for damage.
+    """
+    problem = _header_problem(path)
+    if problem is not None:
+        time.sleep(0.05)
+        problem = _header_problem(path)
+    if problem is not None:
+        raise damaged(path, problem)
+
+
+def _header_problem(path: Path) -> str | None:
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+            size = os.fstat(f.fileno()).st_size
+    except OSError:  # missing or unreadable: SQLite creates it or says why it cannot
+        return None
+    if size == 0:
+        return None
+    if size < 100 or not head.startswith(SQLITE_MAGIC):
+        return "file is not a database: it does not start with the SQLite header"
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65_536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        return f"its header gives an impossible page size, {page_size}"
+    pages = int.from_bytes(head[28:32], "big")
+    header_size_valid = pages > 0 and head[24:28] == head[92:96]  # SQLite's own rule
+    if not header_size_valid or size >= pages * page_size:
+        return None
+    if any(path.with_name(path.name + end).exists() for end in ("-wal", "-journal")):
+        return None  # pages may still be in the log: SQLite recovers them itself
+    return f"truncated: {size} bytes of the {pages * page_size} its header records"
+
+
+def _code(exc: BaseException) -> int | None:
+    """The primary SQLite result code of a ``sqlite3`` error, else None."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(exc, sqlite3.Error) and isinstance(code, int) else None
+
+
+def _sqlite_error(path: Path, exc: BaseException) -> StoreError | None:
+    code = _code(exc)
+    if code in (SQLITE_CORRUPT, SQLITE_NOTADB):
+        return damaged(path, str(exc))
+    if code == SQLITE_CANTOPEN:
+        return StoreError(
+            f"cannot open the store {path} ({exc}): check that its folder exists and "
+            "that you may write there"
+        )
+    return None
+
+
+def raise_if_damaged(url: str, exc: BaseException) -> None:
+    """Raise a :class:`StoreError` naming the file when ``exc`` (a ``sqlite3`` error raised
+    by a statement run on the driver, outside SQLAlchemy) means a damaged store."""
+    path = sqlite_path(url)
+    error = _sqlite_error(path, exc) if path is not None else None
+    if error is not None:
+        raise error from exc
+
+
+def _sqlite_engine(url: str, path: Path | None) -> Engine:
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    if path is not None:
+
+        @event.listens_for(engine, "handle_error")
+        def _on_error(context: ExceptionContext) -> None:
+            error = _sqlite_error(path, context.original_exception)
+            if error is not None:
+                raise error from context.original_exception
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -65,7 +184,29 @@ def _sqlite_engine(url: str) -> Engine:
 
 def _postgres_engine(url: str, schema: str | None) -> Engine:
     optional("psycopg", "postgres")  # the driver SQLAlchemy loads: say which extra is missing
-    engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    try:
+        engine = create_engine(
+            url, pool_size=5, max_overflow=10, pool_pre_ping=True, connect_args=timeout
+        )
+    except (SQLAlchemyError, ImportError) as exc:  # an unknown driver or a malformed URL
+        raise StoreError(f"cannot use the store URL {shown}: {exc}") from exc
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        # a connection that cannot be made (not a pre-ping, which reconnects by itself)
+        if context.connection is None and not context.is_pre_ping:
+            message = " ".join(str(context.original_exception).split())  # one line
+            if parsed.password:
+                message = message.replace(str(parsed.password), "***")
+            end = "" if message.endswith((".", "?", "!")) else "."
+            raise StoreError(
+                f"cannot connect to the store {shown}: {message}{end} Check the URL (host, "
+                "port, database, user, password) and that PostgreSQL is running there"
+            ) from context.original_exception
+
     if schema:
 
         @event.listens_for(engine, "connect")
@@ -133,7 +274,8 @@ def migrate(engine: Engine) -> None:
         with engine.connect() as conn:
             current = _migration.MigrationContext.configure(conn).get_current_revision()
     except OperationalError as exc:
-        raise StoreError(f"cannot open the store: {exc.orig}") from exc
+        shown = engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"cannot open the store {shown}: {exc.orig}") from exc
     if current is not None and current not in known:
         raise StoreVersionError(
             f"the store is at schema revision {current!r}, which this goldsmith does not "

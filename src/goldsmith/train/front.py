@@ -7,19 +7,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from goldsmith._lazy import lazy_module
-from goldsmith.models.embed import make_embedder
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import Task
 from goldsmith.store import Store
 from goldsmith.train.manifest import ModelManifest
 
 if TYPE_CHECKING:
+    from goldsmith.models import embed as _embed
     from goldsmith.train import evaluate as _evaluate
     from goldsmith.train import report as _report
     from goldsmith.train import run as _train
     from goldsmith.train.data import WeightPolicy
     from goldsmith.train.evaluate import EvalReport
 else:
+    _embed = lazy_module("goldsmith.models.embed")
     _evaluate = lazy_module("goldsmith.train.evaluate")
     _train = lazy_module("goldsmith.train.run")
     _report = lazy_module("goldsmith.train.report")
@@ -54,7 +55,7 @@ class TrainFront:
         ``out``; evaluate it on held-out gold (see :mod:`goldsmith.train.run`)."""
         spec = embedder or self.embedder_spec()
         return _train.train_classifier(
-            self.store, self.task, self.task.name, out, make_embedder(spec), spec,
+            self.store, self.task, self.task.name, out, _embed.make_embedder(spec), spec,
             question=question, policy=policy, test_fraction=test_fraction, seed=seed,
             learner=learner, progress=progress,
         )  # fmt: skip
@@ -78,7 +79,7 @@ class TrainFront:
         figures) into ``out`` (default ``<model>/eval``)."""
         manifest = ModelManifest.load(model)
         if manifest.kind == "classifier":
-            embedder = make_embedder(str(manifest.params.get("embedder", "tfidf")))
+            embedder = _embed.make_embedder(str(manifest.params.get("embedder", "tfidf")))
             report = _evaluate.evaluate_classifier(
                 self.store, self.task, model, embedder, split=split, progress=progress
             )

@@ -19,9 +19,14 @@ nothing is returned or stored for a failed run.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import re
+import signal
+import sys
+import threading
+import time
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -171,9 +176,40 @@ def _scan_declarative(
 _worker_lfs: list[LF] = []  # set in each pool worker by _init_worker
 
 
-def _init_worker(lfs: list[LF]) -> None:
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL_S = 0.5
+
+
+def _init_worker(lfs: list[LF], parent: int) -> None:
     global _worker_lfs
     _worker_lfs = lfs
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """End this pool worker when ``parent`` ends, even by ``kill -9``, which runs no cleanup.
+
+    A worker blocks on its task queue, whose write end it shares with its siblings, so it
+    never sees end-of-file: without this it would keep the store and its WAL open forever.
+    On Linux the kernel sends a parent-death ``SIGKILL``; everywhere, a daemon thread polls
+    the parent's pid and exits the worker once it changes (the worker was re-parented).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl to call: the thread below still watches
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    watch = threading.Thread(target=_watch, args=(parent,), name="goldsmith-parent", daemon=True)
+    watch.start()
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
 
 
 def _is_abstain(value: Any) -> bool:
@@ -278,7 +314,7 @@ def _pool(workers: int, lfs: list[LF]) -> ProcessPoolExecutor:
     # fork: workers inherit the user's LF module, which may not be importable by name
     context = multiprocessing.get_context("fork")
     return ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(lfs,)
+        workers, mp_context=context, initializer=_init_worker, initargs=(lfs, os.getpid())
     )
 
 

@@ -31,7 +31,7 @@ training weighs them by.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ import numpy.typing as npt
 from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
 from goldsmith.kinds.base import choice, span_choice
+from goldsmith.labels import HUMAN
 from goldsmith.schema import (
     FinalLabel,
     Provenance,
@@ -72,9 +73,12 @@ else:
 AGENT = "label-model:"
 PREDICT_CHUNK = 200_000
 """Rows of the label matrix scored at once when writing a fit's output."""
-_HUMAN = [
-    str(p) for p in (Provenance.GOLD, Provenance.REVIEW, Provenance.HUMAN, Provenance.CONSENSUS)
-]
+
+
+def _need_lfs(lfs: Sequence[str]) -> None:
+    """SchemaError saying what to run when no labeling function has voted yet."""
+    if not lfs:
+        raise SchemaError("no labeling functions have been applied; run `goldsmith lf apply`")
 
 
 @dataclass(slots=True)
@@ -121,13 +125,12 @@ def fit_to_store(
         report.note = note if model == "auto" else ""
         return report
     data = load_label_matrix(store, task, question)
-    if not data.lfs:
-        raise SchemaError("no labeling functions have been applied; run `goldsmith lf apply`")
+    _need_lfs(data.lfs)
     k = len(data.labels)
     index = {name: i for i, name in enumerate(data.labels)}
     with store.read() as tx:
         gold = label_array(data.record_ids, tx.final_values(data.question, ["gold"]), index)
-        taken = label_array(data.record_ids, tx.final_values(data.question, _HUMAN), index) >= 0
+        taken = label_array(data.record_ids, tx.final_values(data.question, HUMAN), index) >= 0
     has_gold = gold >= 0
     L_train, L_dev, y_dev = data.L[~has_gold], data.L[has_gold], gold[has_gold]
     note, scores = "", {}
@@ -224,7 +227,7 @@ def _base(name: str) -> Callable[[int, int], BaseLabelModel]:
 
 def _taken(store: Store, question: str) -> set[int]:
     with store.read() as tx:
-        return {rid for rid, _ in tx.final_values(question, _HUMAN)}
+        return {rid for rid, _ in tx.final_values(question, HUMAN)}
 
 
 def _write(
@@ -261,8 +264,7 @@ def _fit_multilabel(
     store: Store, task: Task, question: str, name: str, threshold: float | None, seed: int
 ) -> FitReport:
     data = load_multilabel_matrices(store, task, question)
-    if not data.lfs:
-        raise SchemaError("no labeling functions have been applied; run `goldsmith lf apply`")
+    _need_lfs(data.lfs)
     # gold label lists become a dev set: 1 where the label is present, 0 where it is absent
     with store.read() as tx:
         gold = {
@@ -328,8 +330,7 @@ def _fit_spans(
     store: Store, task: Task, question: str, name: str, threshold: float | None, seed: int
 ) -> FitReport:
     data = load_span_votes(store, task, question)
-    if not data.lfs:
-        raise SchemaError("no labeling functions have been applied; run `goldsmith lf apply`")
+    _need_lfs(data.lfs)
     lengths = data.lengths
     if name == "hmm":
         return _fit_span_hmm(store, data, threshold, seed)

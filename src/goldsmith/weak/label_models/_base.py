@@ -130,6 +130,19 @@ class BaseLabelModel:
         keep = Y >= 0
         return one_hot(Sd[keep], self.cardinality), Y[keep]
 
+    def _fit_inputs(
+        self,
+        L: LabelMatrix,
+        L_dev: LabelMatrix | None,
+        Y_dev: npt.ArrayLike | None,
+        class_balance: npt.ArrayLike | None,
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix | None, IntArray | None, FloatArray | None]:
+        """What every ``fit`` starts from, checked: the one-hot ``L``, the dev set (see
+        :meth:`_dev`) and the user's ``class_balance`` (``None`` when not given)."""
+        X = self._one_hot(L)
+        Xd, Yd = self._dev(L_dev, Y_dev, X.shape[1] // self.cardinality)
+        return X, Xd, Yd, check_class_balance(class_balance, self.cardinality)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "class_balance_"):
             raise SchemaError(f"{type(self).__name__} is not fitted yet: call fit(L) first")

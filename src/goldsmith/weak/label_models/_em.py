@@ -28,7 +28,7 @@ Priors (Dirichlet pseudo-counts, per LF and true class):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +58,42 @@ class EMResult:
     n_iter: int
     converged: bool
     log_likelihood: float
+
+
+class EMSettings(Protocol):
+    """The EM settings a label model is built with (what :func:`fit_em_as` reads)."""
+
+    cardinality: int
+    prior_strength: float
+    accuracy_prior: float
+    max_iter: int
+    tol: float
+
+
+def fit_em_as(
+    model: EMSettings,
+    X: sp.csr_matrix,
+    *,
+    class_balance: FloatArray | None,
+    X_dev: sp.csr_matrix | None,
+    Y_dev: IntArray | None,
+    dev_weight: float = 1.0,
+) -> EMResult:
+    """:func:`fit_em` with abstains modelled, under ``model``'s priors, iterations and
+    tolerance."""
+    return fit_em(
+        X,
+        model.cardinality,
+        model_abstains=True,
+        prior_strength=model.prior_strength,
+        accuracy_prior=model.accuracy_prior,
+        class_balance=class_balance,
+        X_dev=X_dev,
+        Y_dev=Y_dev,
+        dev_weight=dev_weight,
+        max_iter=model.max_iter,
+        tol=model.tol,
+    )
 
 
 def majority_posteriors(X: sp.csr_matrix, k: int, prior: FloatArray) -> FloatArray:

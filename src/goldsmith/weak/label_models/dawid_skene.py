@@ -35,11 +35,10 @@ from goldsmith.weak.label_models._base import (
     BaseLabelModel,
     FloatArray,
     IntArray,
-    check_class_balance,
     softmax_rows,
 )
 from goldsmith.weak.label_models._em import (
-    fit_em,
+    fit_em_as,
     gold_balance,
     lf_accuracies,
     log_weights,
@@ -154,27 +153,14 @@ class DawidSkene(BaseLabelModel):
         with their known class.
         """
         k = self.cardinality
-        X = self._one_hot(L)
+        X, Xd, Yd, balance = self._fit_inputs(L, L_dev, Y_dev, class_balance)
         m = X.shape[1] // k
-        Xd, Yd = self._dev(L_dev, Y_dev, m)
-        balance = check_class_balance(class_balance, k)
         if balance is None and Yd is not None and Xd is None and Yd.size:
             balance = gold_balance(Yd, k)
         Xs, _ = subsample_rows(X, self.fit_sample, self.seed)
         self.n_lfs_ = m
         if self.model_abstains:
-            res = fit_em(
-                Xs,
-                k,
-                model_abstains=True,
-                prior_strength=self.prior_strength,
-                accuracy_prior=self.accuracy_prior,
-                class_balance=balance,
-                X_dev=Xd,
-                Y_dev=Yd,
-                max_iter=self.max_iter,
-                tol=self.tol,
-            )
+            res = fit_em_as(self, Xs, class_balance=balance, X_dev=Xd, Y_dev=Yd)
             self.emission_, self.class_balance_ = res.emission, res.class_balance
             self.n_iter_, self.converged_ = res.n_iter, res.converged
             self.one_coin_ = np.zeros(m, dtype=bool)

@@ -9,10 +9,10 @@ import numpy.typing as npt
 
 from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
-from goldsmith.weak.label_models._base import BaseLabelModel, FloatArray, check_class_balance
+from goldsmith.weak.label_models._base import BaseLabelModel, FloatArray
 from goldsmith.weak.label_models._em import (
     estimate_prior,
-    fit_em,
+    fit_em_as,
     gold_balance,
     lf_accuracies,
     lf_precisions,
@@ -166,26 +166,14 @@ class LabelModel(BaseLabelModel):
             Known ``P(y)``; estimated when omitted.
         """
         k = self.cardinality
-        X = self._one_hot(L)
+        X, Xd, Yd, balance = self._fit_inputs(L, L_dev, Y_dev, class_balance)
         m = X.shape[1] // k
-        Xd, Yd = self._dev(L_dev, Y_dev, m)
-        balance = check_class_balance(class_balance, k)
         gold = gold_balance(Yd, k) if balance is None and Yd is not None and Yd.size else None
         if gold is not None and Xd is None:
             balance = gold
         Xs, _ = subsample_rows(X, self.fit_sample, self.seed)
-        res = fit_em(
-            Xs,
-            k,
-            model_abstains=True,
-            prior_strength=self.prior_strength,
-            accuracy_prior=self.accuracy_prior,
-            class_balance=balance,
-            X_dev=Xd,
-            Y_dev=Yd,
-            dev_weight=self.dev_weight,
-            max_iter=self.max_iter,
-            tol=self.tol,
+        res = fit_em_as(
+            self, Xs, class_balance=balance, X_dev=Xd, Y_dev=Yd, dev_weight=self.dev_weight
         )
         self.n_lfs_ = m
         self.emission_ = res.emission

@@ -8,7 +8,8 @@ import numpy as np
 import numpy.typing as npt
 
 from goldsmith._lazy import lazy_module
-from goldsmith.weak.label_models._base import BaseLabelModel, FloatArray, check_class_balance
+from goldsmith.weak.label_models._base import BaseLabelModel, FloatArray
+from goldsmith.weak.label_models._em import gold_balance
 from goldsmith.weak.matrix import LabelMatrix
 
 if TYPE_CHECKING:
@@ -62,14 +63,11 @@ class MajorityVote(BaseLabelModel):
     ) -> MajorityVote:
         """Record the class balance and the diagnostic accuracies; returns ``self``."""
         k = self.cardinality
-        X = self._one_hot(L)
-        m = X.shape[1] // k
-        _, Yd = self._dev(L_dev, Y_dev, m)
-        balance = check_class_balance(class_balance, k)
+        X, _, Yd, balance = self._fit_inputs(L, L_dev, Y_dev, class_balance)
         if balance is None and Yd is not None and Yd.size:
-            balance = (np.bincount(Yd, minlength=k) + 1.0) / (Yd.size + k)
+            balance = gold_balance(Yd, k)
         self.class_balance_ = balance if balance is not None else np.full(k, 1.0 / k)
-        self.n_lfs_ = m
+        self.n_lfs_ = X.shape[1] // k
         self.accuracies_ = _loo_agreement(X, k)
         return self
 
