@@ -105,7 +105,7 @@ class _ImportVisitor(ast.NodeVisitor):
         self.module = module
         self.edges: list[Edge] = []
         self.function_imports: list[tuple[str, int]] = []  # (imported name, line)
-        self.helper_imports: list[tuple[str | None, int]] = []  # lazy_module/optional calls
+        self.helper_imports: list[tuple[str, str | None, int]] = []  # (helper, name, line)
         self._depth = 0
         self._typing = 0
 
@@ -158,7 +158,8 @@ class _ImportVisitor(ast.NodeVisitor):
         if called in LAZY_HELPERS:
             first = node.args[0] if node.args else None
             target = first.value if isinstance(first, ast.Constant) else None
-            self.helper_imports.append((target if isinstance(target, str) else None, node.lineno))
+            name = target if isinstance(target, str) else None
+            self.helper_imports.append((called, name, node.lineno))
             if isinstance(target, str) and (
                 target == "goldsmith" or target.startswith("goldsmith.")
             ):
@@ -169,7 +170,7 @@ class _ImportVisitor(ast.NodeVisitor):
 
 
 LAZY_HELPERS = {"lazy_module", "optional"}  # goldsmith._lazy: deferred imports, by name
-HELPER_CALLS: list[tuple[str, str | None, int]] = []  # (module, imported name or None, line)
+HELPER_CALLS: list[tuple[str, str, str | None, int]] = []  # (module, helper, name, line)
 
 
 def _scan() -> tuple[list[Edge], list[tuple[str, str, int]]]:
@@ -187,7 +188,7 @@ def _scan() -> tuple[list[Edge], list[tuple[str, str, int]]]:
             ]
         edges.extend(visitor.edges)
         lazy.extend((module, name, line) for name, line in visitor.function_imports)
-        HELPER_CALLS.extend((module, name, line) for name, line in visitor.helper_imports)
+        HELPER_CALLS.extend((module, *call) for call in visitor.helper_imports)
     return edges, lazy
 
 
@@ -708,14 +709,25 @@ def test_heavy_import_check_sees_through_blocks(tmp_path: Path) -> None:
 
 
 def test_the_lazy_helper_is_called_with_a_literal_name() -> None:
-    """The scanner reads ``lazy_module("name")``; a computed name would hide the dependency."""
-    assert {name for _, name, _ in HELPER_CALLS} >= {"scipy.sparse", "goldsmith.server.app"}
+    """The scanner reads ``lazy_module("name")``; a computed name would hide the dependency.
+    (``optional`` may be handed a name: the ``require("torch")`` wrappers of an extra.)"""
+    assert {name for _, _, name, _ in HELPER_CALLS} >= {"scipy.sparse", "goldsmith.server.app"}
     computed = [
         f"{module}:{line}"
-        for module, name, line in HELPER_CALLS
-        if name is None and module != "goldsmith._lazy"  # the helper passes its argument on
+        for module, helper, name, line in HELPER_CALLS
+        if helper == "lazy_module" and name is None
     ]
-    assert computed == [], "pass lazy_module/optional a string literal:\n  " + "\n  ".join(computed)
+    assert computed == [], "pass lazy_module a string literal:\n  " + "\n  ".join(computed)
+
+
+def test_optional_names_no_goldsmith_module() -> None:
+    """``optional`` is for extras; a goldsmith module is imported, or lazily by lazy_module."""
+    ours = [
+        f"{module}:{line} optional({name!r})"
+        for module, helper, name, line in HELPER_CALLS
+        if helper == "optional" and name and name.split(".")[0] == "goldsmith"
+    ]
+    assert ours == []
 
 
 def test_a_lazy_goldsmith_import_is_an_edge() -> None:

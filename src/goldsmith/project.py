@@ -20,7 +20,6 @@ from goldsmith.errors import ConfigError
 from goldsmith.export.options import ExportOptions, ExportReport
 from goldsmith.ingest.options import ImportOptions, ImportReport
 from goldsmith.llm.cache import DEFAULT_CACHE
-from goldsmith.llm.client import LLMClient, LLMConfig
 from goldsmith.overview import project_status
 from goldsmith.prelabel.options import LLMPrelabelOptions
 from goldsmith.progress import SILENT, Progress
@@ -52,6 +51,8 @@ if TYPE_CHECKING:
     from goldsmith.ingest import pipeline as _ingest
     from goldsmith.ingest import rows as _rows
     from goldsmith.ingest.rows import AddReport
+    from goldsmith.llm import client as _llm_client
+    from goldsmith.llm.client import LLMConfig
     from goldsmith.models import embed as _embed
     from goldsmith.models.embed import Embedder
     from goldsmith.models.vectors import EmbedSummary
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
 else:  # the stages load when a method first needs them, so `status` starts at once
     _loop = lazy_module("goldsmith.active.loop")
     _embed = lazy_module("goldsmith.models.embed")
+    _llm_client = lazy_module("goldsmith.llm.client")
     _pii = lazy_module("goldsmith.pii")
     _queue = lazy_module("goldsmith.annotation.queue")
     _augment = lazy_module("goldsmith.augment.run")
@@ -473,7 +475,7 @@ class Project(AccessFront, QualityFront, TrainFront):
         With ``lfs`` (a file such as ``lfs.py``, already applied) the label model joins the
         label-consistency filter."""
         redact = self.redactor() if self.task.settings.redact_before_llm else None
-        client = LLMClient(llm, cache=self.root / DEFAULT_CACHE) if llm else None
+        client = _llm_client.LLMClient(llm, cache=self.root / DEFAULT_CACHE) if llm else None
         try:
             return _augment.augment_project(
                 self.store,

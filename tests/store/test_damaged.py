@@ -178,13 +178,51 @@ def test_a_store_on_an_empty_temporary_file_is_created(tmp_path: Path) -> None:
             store.close()
 
 
-def test_a_store_with_its_wal_is_not_judged_by_its_size(project: Path) -> None:
-    """While a WAL is beside it, pages may live in the log: the size check stands back."""
+def test_a_store_in_a_missing_folder_names_it(tmp_path: Path) -> None:
+    where = tmp_path / "no" / "such" / "folder" / "goldsmith.db"
+    with pytest.raises(StoreError, match="folder exists") as info:
+        Store(f"sqlite:///{where}")
+    assert str(where) in str(info.value)
+
+
+def _grown_with_a_wal(src: Path, dst: Path) -> None:
+    """``dst`` (+ ``-wal``): ``src`` grown by a write that is still in the WAL, then caught
+    by a crash mid-checkpoint, after page 1 (whose header records the new size) reached the
+    file and before the pages it counts did. SQLite reads those pages from the WAL."""
+    conn = sqlite3.connect(src, isolation_level=None)
+    try:
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute("CREATE TABLE pad (x BLOB)")
+        conn.executemany("INSERT INTO pad VALUES (?)", [(os.urandom(2000),) for _ in range(200)])
+        shutil.copyfile(src, dst)
+        shutil.copyfile(f"{src}-wal", f"{dst}-wal")
+    finally:
+        conn.close()
+    wal = Path(f"{dst}-wal").read_bytes()
+    page_size = int.from_bytes(wal[8:12], "big")
+    page_one = None
+    for start in range(32, len(wal), 24 + page_size):
+        if int.from_bytes(wal[start : start + 4], "big") == 1:
+            page_one = wal[start + 24 : start + 24 + page_size]
+    assert page_one is not None
+    with dst.open("r+b") as f:
+        f.write(page_one)
+
+
+def test_a_store_whose_pages_are_still_in_its_wal_opens(project: Path, tmp_path: Path) -> None:
+    """Shorter than its header says, with a WAL beside it: not damage, SQLite recovers."""
+    db = project / "goldsmith.db"
+    scratch = tmp_path / "scratch.db"
+    shutil.copyfile(db, scratch)
+    _grown_with_a_wal(scratch, db)
+    head = db.read_bytes()[:100]
+    recorded = int.from_bytes(head[28:32], "big") * int.from_bytes(head[16:18], "big")
+    assert db.stat().st_size < recorded  # what a truncated file looks like, but for the WAL
     with Project.open(project) as proj:
-        proj.add_records([{"fields": {"text": "one more record"}}])
-        assert (project / "goldsmith.db-wal").exists()
-        with Project.open(project) as again:
-            assert len(again.records(limit=RECORDS + 1)) == RECORDS + 1
+        assert len(proj.records(limit=RECORDS)) == RECORDS
+    with sqlite3.connect(db) as conn:  # the pages in the WAL were read, not lost
+        assert conn.execute("SELECT count(*) FROM pad").fetchone() == (200,)
+    conn.close()
 
 
 PG_WRONG = ["127.0.0.1:1/test", "127.0.0.1:5432/goldsmith_no_such_database"]
@@ -208,3 +246,8 @@ def test_the_cli_names_a_wrong_postgres_url_without_its_password(project: Path) 
     output = done.stdout + done.stderr
     assert done.returncode == 1 and "Traceback" not in output, output
     assert f"postgresql+psycopg://u:***@{where}" in output and "pw9" not in output, output
+
+
+def test_the_section_the_messages_point_to_exists() -> None:
+    deploy = Path(__file__).parents[2] / "docs" / "deploy.md"
+    assert "\n## A damaged store\n" in deploy.read_text(encoding="utf-8")

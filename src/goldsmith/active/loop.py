@@ -29,24 +29,34 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from goldsmith.active.base import QueryStrategy, make_pool, make_rng
+from goldsmith._lazy import lazy_module
 from goldsmith.active.scores import SHORTLIST as SHORTLIST  # (see the module docstring)
 from goldsmith.active.scores import rank_chunks
 from goldsmith.active.stopping import cohen_kappa, stop_set
-from goldsmith.active.strategies import get_strategy
 from goldsmith.kinds.base import Labelled
 from goldsmith.labels import labeled_targets, loop_question, target_array
-from goldsmith.models.classifier import LoopClassifier
-from goldsmith.models.embed import Embedder
-from goldsmith.models.vectors import VECTOR_PAGE, ensure_embeddings, iter_vectors
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import Suggestion, SuggestionKind, Task
 from goldsmith.store import Store
+
+if TYPE_CHECKING:
+    from goldsmith.active import base as _base
+    from goldsmith.active import strategies as _strategies
+    from goldsmith.active.base import QueryStrategy
+    from goldsmith.models import classifier as _classifier
+    from goldsmith.models import vectors as _vectors
+    from goldsmith.models.classifier import LoopClassifier
+    from goldsmith.models.embed import Embedder
+else:
+    _base = lazy_module("goldsmith.active.base")
+    _strategies = lazy_module("goldsmith.active.strategies")
+    _classifier = lazy_module("goldsmith.models.classifier")
+    _vectors = lazy_module("goldsmith.models.vectors")
 
 AGENT = "classifier:"
 META_KEY = "active_loop"
@@ -119,8 +129,8 @@ def retrain(
     """
     started = time.perf_counter()
     q = loop_question(task, question)
-    query = get_strategy(strategy)
-    model_id = ensure_embeddings(store, embedder, progress=progress).model_id
+    query = _strategies.get_strategy(strategy)
+    model_id = _vectors.ensure_embeddings(store, embedder, progress=progress).model_id
     with store.read() as tx:
         ids = tx.record_id_array()
         done = tx.done_record_array()
@@ -135,20 +145,23 @@ def retrain(
     model: LoopClassifier | None = None
     if len(labeled_ids) >= 2:
         y = target_array([targets[int(r)] for r in labeled_ids], k, multilabel)
-        model = LoopClassifier(n_classes=k, multilabel=multilabel, random_state=seed)
+        model = _classifier.LoopClassifier(n_classes=k, multilabel=multilabel, random_state=seed)
         with store.read() as tx:
             model.fit(tx.get_embeddings(model_id, labeled_ids), y)
     used = query.name
     if model is None and query.needs & {"proba", "committee"}:
         used = "coverage"
-        query = get_strategy(used)
+        query = _strategies.get_strategy(used)
 
     n_open = len(ids) - len(closed)
     agent = AGENT + model_id
     n_suggestions, candidates = 0, []
     scored: Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64] | None]]
     if model is None:  # nothing to score: the open records' ids alone, for the shortlist
-        scored = ((ids[i : i + VECTOR_PAGE], None) for i in range(0, len(ids), VECTOR_PAGE))
+        scored = (
+            (ids[i : i + _vectors.VECTOR_PAGE], None)
+            for i in range(0, len(ids), _vectors.VECTOR_PAGE)
+        )
     elif score is None:
         scored = _local_scores(store, BothOutputs(model), model_id)
     else:
@@ -227,7 +240,7 @@ class BothOutputs:
 
 def _local_scores(store: Store, model: BothOutputs, model_id: str) -> Chunks:
     """The model's probabilities on the stored vectors, a page at a time."""
-    for chunk_ids, X in iter_vectors(store, model_id, page=VECTOR_PAGE):
+    for chunk_ids, X in _vectors.iter_vectors(store, model_id, page=_vectors.VECTOR_PAGE):
         yield chunk_ids, model.predict_proba(X)
 
 
@@ -244,7 +257,7 @@ def _shortlist_chunk(
     rows = np.flatnonzero(~np.isin(ids, closed))
     p = None if proba is None else proba[rows]
     committee = _committee(store, q, ids[rows], p) if "committee" in query.needs else None
-    pool = make_pool(proba=_single(p, q.many_labels), committee=committee, n_rows=len(rows))
+    pool = _base.make_pool(proba=_single(p, q.many_labels), committee=committee, n_rows=len(rows))
     scores = np.asarray(query.shortlist_scores(pool, rng), dtype=np.float32)
     return ids[rows], scores
 
@@ -269,7 +282,9 @@ def _order(
     X: npt.NDArray[np.float32] | None = None
     if "embeddings" in query.needs or (model is not None and proba is None):
         if everything:  # every record, in id order: pages beat lists of ids
-            pages = [v for _, v in iter_vectors(store, model_id, page=VECTOR_PAGE)]
+            pages = [
+                v for _, v in _vectors.iter_vectors(store, model_id, page=_vectors.VECTOR_PAGE)
+            ]
             X = np.concatenate(pages)
         else:
             with store.read() as tx:
@@ -284,7 +299,7 @@ def _order(
         committee=committee,
         n_rows=len(pool_ids),
         n=RANK_BATCH,
-        rng=make_rng(seed),
+        rng=_base.make_rng(seed),
     )
     return pool_ids[order]
 

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import threadpool_limits
 
 from goldsmith._lazy import lazy_module, optional
 from goldsmith.errors import ConfigError, InputError, RegistryError
@@ -31,8 +30,10 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
     import sklearn.decomposition as _decomposition
     import sklearn.feature_extraction.text as _text
+    import threadpoolctl
     from sklearn.decomposition import TruncatedSVD
 else:
+    threadpoolctl = lazy_module("threadpoolctl")
     sp = lazy_module("scipy.sparse")
     _decomposition = lazy_module("sklearn.decomposition")
     _text = lazy_module("sklearn.feature_extraction.text")
@@ -131,7 +132,7 @@ class TfidfEmbedder:
         k = min(self.dim, tf.shape[0] - 1, tf.shape[1] - 1)
         self.svd_: TruncatedSVD | None = None
         if k >= 1:  # single-threaded BLAS: as fast here, and 4x faster on busy cores
-            with threadpool_limits(1, user_api="blas"):
+            with threadpoolctl.threadpool_limits(1, user_api="blas"):
                 svd = _decomposition.TruncatedSVD(n_components=k, random_state=self.random_state)
                 self.svd_ = svd.fit(tf)
         self._id = self.id_for(texts)

@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from safetensors.numpy import load_file
-from tokenizers import Tokenizer
 
 from goldsmith._lazy import lazy_module
 from goldsmith.errors import ConfigError
 
 if TYPE_CHECKING:
+    import safetensors.numpy as _safetensors
     import scipy.sparse as sp
+    import tokenizers
+    from tokenizers import Tokenizer
 else:
+    _safetensors = lazy_module("safetensors.numpy")
+    tokenizers = lazy_module("tokenizers")
     sp = lazy_module("scipy.sparse")
 
 Float32Array = npt.NDArray[np.float32]
@@ -74,7 +77,7 @@ class Model2VecEmbedder:
         config: dict[str, Any] = (
             json.loads(config_path.read_text()) if config_path.is_file() else {}
         )
-        tensors = load_file(self.folder / "model.safetensors")
+        tensors = _safetensors.load_file(self.folder / "model.safetensors")
         if "embeddings" not in tensors:
             raise ConfigError(
                 f"{self.folder / 'model.safetensors'} has no 'embeddings' tensor "
@@ -88,7 +91,7 @@ class Model2VecEmbedder:
         self.normalize = bool(config.get("normalize", False))
         self.max_length: int | None = config.get("max_length", 512)
         self.batch_size = batch_size
-        self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        self.tokenizer = tokenizers.Tokenizer.from_file(str(self.folder / "tokenizer.json"))
         self.tokenizer.no_padding()
         if self.max_length is None:
             self.tokenizer.no_truncation()

@@ -220,3 +220,9 @@ class LabelModel(BaseLabelModel):
         S = np.asarray(X @ W)
         S += offset + np.log(self.class_balance_)
         return S
+
+
+def default_label_model(cardinality: int, seed: int) -> LabelModel:
+    """A :class:`LabelModel` with its defaults: what the multi-label and span label models
+    build for each label or for the tokens unless told otherwise."""
+    return LabelModel(cardinality, seed=seed)

@@ -13,12 +13,8 @@ import numpy.typing as npt
 
 from goldsmith.errors import SchemaError
 from goldsmith.weak.label_models._base import BaseLabelModel, FloatArray, IntArray
-from goldsmith.weak.label_models.label_model import LabelModel
+from goldsmith.weak.label_models.label_model import default_label_model
 from goldsmith.weak.matrix import LabelMatrix
-
-
-def _default_base(cardinality: int, seed: int) -> BaseLabelModel:
-    return LabelModel(cardinality, seed=seed)
 
 
 class MultiLabelModel:
@@ -52,7 +48,7 @@ class MultiLabelModel:
         self,
         n_labels: int,
         *,
-        base: Callable[[int, int], BaseLabelModel] = _default_base,
+        base: Callable[[int, int], BaseLabelModel] = default_label_model,
         seed: int = 0,
     ) -> None:
         if n_labels < 1:

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from goldsmith._lazy import lazy_module
 from goldsmith.errors import SchemaError
 from goldsmith.weak.label_models._base import BaseLabelModel, FloatArray, IntArray
-from goldsmith.weak.label_models.label_model import LabelModel
+from goldsmith.weak.label_models.label_model import default_label_model
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -113,10 +113,6 @@ def span_f1(
     return precision, recall, f1
 
 
-def _default_base(cardinality: int, seed: int) -> BaseLabelModel:
-    return LabelModel(cardinality, seed=seed)
-
-
 class SpanLabelModel:
     """Token-level label model for span LFs.
 
@@ -142,7 +138,7 @@ class SpanLabelModel:
         self,
         types: Sequence[str],
         *,
-        base: Callable[[int, int], BaseLabelModel] = _default_base,
+        base: Callable[[int, int], BaseLabelModel] = default_label_model,
         outside: Outside = "abstain",
         seed: int = 0,
     ) -> None:
