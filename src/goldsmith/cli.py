@@ -457,9 +457,19 @@ def export(
     max_tokens: Annotated[
         int, typer.Option(min=1, help="Token limit per example for validation.")
     ] = 16_384,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Remove files in --out that no goldsmith export wrote (else refuse)."
+        ),
+    ] = False,
     db: DbOpt = None,
 ) -> None:
-    """Export final labels with stratified, leak-free splits and a dataset card."""
+    """Export final labels with stratified, leak-free splits and a dataset card.
+
+    The export owns --out: files of the previous export it does not write again (old
+    splits) are removed, and a folder holding other files is refused unless --force.
+    """
     with clean_errors():
         try:
             fractions = parse_fractions(split)
@@ -477,6 +487,7 @@ def export(
             validate=validate,
             max_tokens=max_tokens,
             command=_command_line(),
+            force=force,
         )
         with _project.Project.open(project, db_url=db) as proj:
             report = proj.export(options, progress=RichProgress())
@@ -484,6 +495,10 @@ def export(
         console.print(f"{name}: {report.counts.get(name, 0)} example(s) -> {path}")
     if report.card:
         console.print(f"dataset card: {report.card}")
+    for path in report.companions:
+        console.print(f"also written: {path}")
+    for path in report.removed:
+        console.print(f"removed (not written by this export): {path}")
     if report.leakage:
         console.print(
             f"near-duplicate pairs across splits: {report.leakage.get('pairs_crossing', 0)}"

@@ -122,7 +122,11 @@ def test_one_fraction_writes_only_train(seeded: Seed, tmp_path: Path) -> None:
     s = seeded("sft", n=5)
     report = s.project.export(ExportOptions(fmt="trl-sft", out=tmp_path / "o"))
     assert report.files == {"train": tmp_path / "o" / "train.jsonl"}
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["README.md", "train.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        ".goldsmith-export.json",
+        "README.md",
+        "train.jsonl",
+    ]
 
 
 def test_bad_fractions_are_refused(seeded: Seed, tmp_path: Path) -> None:

@@ -358,10 +358,11 @@ def test_span_multilabel_exports_to_label_studio(project: Any, tmp_path: Path) -
         assert [(r["from_name"], r["to_name"], r["type"]) for r in result] == [
             ("findings", "text", "labels")
         ] * len(value)
-        assert [r["value"] for r in result] == [
+        u16 = [len(text[:i].encode("utf-16-le")) // 2 for i in range(len(text) + 1)]
+        assert [r["value"] for r in result] == [  # Label Studio counts UTF-16 code units
             {
-                "start": s["start"],
-                "end": s["end"],
+                "start": u16[s["start"]],
+                "end": u16[s["end"]],
                 "text": text[s["start"] : s["end"]],
                 "labels": s["labels"],
             }

@@ -263,7 +263,8 @@ def stratified_bootstrap(y: npt.NDArray[Any], rng: np.random.Generator) -> IntAr
     if y.ndim == 2:
         return rng.choice(len(y), size=len(y), replace=True).astype(np.intp)
     parts = [rng.choice(np.flatnonzero(y == c), size=int((y == c).sum())) for c in np.unique(y)]
-    return np.concatenate(parts).astype(np.intp)
+    out: IntArray = np.concatenate(parts).astype(np.intp)
+    return out
 
 
 def macro_f1(y_true: npt.NDArray[Any], scores: FloatArray, k: int) -> float:

@@ -16,6 +16,7 @@ the financial phrasebank (other seeds than the benchmark's test split), never on
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from goldsmith.active.base import IntArray, Pool, QueryStrategy
 from goldsmith.active.coverage import typical_picks
@@ -87,9 +88,9 @@ class AutoStrategy(QueryStrategy):
         n_labeled = pool.n_rows - pool.n_unlabeled
         return float(np.clip(1.0 - n_labeled / (self.per_class * pool.proba.shape[1]), 0, 1))
 
-    def shortlist_scores(self, pool: Pool, rng: np.random.Generator) -> np.ndarray:
+    def shortlist_scores(self, pool: Pool, rng: np.random.Generator) -> npt.NDArray[np.float64]:
         """The uncertainty (as ``hybrid``): a large queue is shortlisted by it."""
-        return self.hybrid.shortlist_scores(pool, rng)
+        return np.asarray(self.hybrid.shortlist_scores(pool, rng), dtype=np.float64)
 
     def order(self, pool: Pool, *, n: int | None, rng: np.random.Generator) -> IntArray:
         batch = n or BATCH

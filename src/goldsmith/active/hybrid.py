@@ -49,7 +49,8 @@ def round_robin(clusters: npt.NDArray[np.integer], scores: FloatArray) -> IntArr
     within = np.arange(labels.size) - starts[sorted_labels]
     visit = np.empty(sizes.size, dtype=np.intp)
     visit[np.argsort(sizes, kind="stable")] = np.arange(sizes.size)
-    return by_cluster[np.lexsort((visit[sorted_labels], within))].astype(np.intp)
+    order: npt.NDArray[np.intp] = by_cluster[np.lexsort((visit[sorted_labels], within))]
+    return order.astype(np.intp)
 
 
 class HybridStrategy(QueryStrategy):

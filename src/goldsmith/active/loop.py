@@ -40,6 +40,7 @@ from goldsmith.active.scores import rank_chunks
 from goldsmith.active.stopping import cohen_kappa, stop_set
 from goldsmith.kinds.base import Labelled
 from goldsmith.labels import labeled_targets, loop_question, target_array
+from goldsmith.models.vectors import VECTOR_PAGE, ensure_embeddings, iter_vectors
 from goldsmith.progress import SILENT, Progress
 from goldsmith.schema import Suggestion, SuggestionKind, Task
 from goldsmith.store import Store
@@ -49,14 +50,12 @@ if TYPE_CHECKING:
     from goldsmith.active import strategies as _strategies
     from goldsmith.active.base import QueryStrategy
     from goldsmith.models import classifier as _classifier
-    from goldsmith.models import vectors as _vectors
     from goldsmith.models.classifier import LoopClassifier
     from goldsmith.models.embed import Embedder
 else:
     _base = lazy_module("goldsmith.active.base")
     _strategies = lazy_module("goldsmith.active.strategies")
     _classifier = lazy_module("goldsmith.models.classifier")
-    _vectors = lazy_module("goldsmith.models.vectors")
 
 AGENT = "classifier:"
 META_KEY = "active_loop"
@@ -130,7 +129,7 @@ def retrain(
     started = time.perf_counter()
     q = loop_question(task, question)
     query = _strategies.get_strategy(strategy)
-    model_id = _vectors.ensure_embeddings(store, embedder, progress=progress).model_id
+    model_id = ensure_embeddings(store, embedder, progress=progress).model_id
     with store.read() as tx:
         ids = tx.record_id_array()
         done = tx.done_record_array()
@@ -158,10 +157,7 @@ def retrain(
     n_suggestions, candidates = 0, []
     scored: Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64] | None]]
     if model is None:  # nothing to score: the open records' ids alone, for the shortlist
-        scored = (
-            (ids[i : i + _vectors.VECTOR_PAGE], None)
-            for i in range(0, len(ids), _vectors.VECTOR_PAGE)
-        )
+        scored = ((ids[i : i + VECTOR_PAGE], None) for i in range(0, len(ids), VECTOR_PAGE))
     elif score is None:
         scored = _local_scores(store, BothOutputs(model), model_id)
     else:
@@ -240,7 +236,7 @@ class BothOutputs:
 
 def _local_scores(store: Store, model: BothOutputs, model_id: str) -> Chunks:
     """The model's probabilities on the stored vectors, a page at a time."""
-    for chunk_ids, X in _vectors.iter_vectors(store, model_id, page=_vectors.VECTOR_PAGE):
+    for chunk_ids, X in iter_vectors(store, model_id, page=VECTOR_PAGE):
         yield chunk_ids, model.predict_proba(X)
 
 
@@ -282,9 +278,7 @@ def _order(
     X: npt.NDArray[np.float32] | None = None
     if "embeddings" in query.needs or (model is not None and proba is None):
         if everything:  # every record, in id order: pages beat lists of ids
-            pages = [
-                v for _, v in _vectors.iter_vectors(store, model_id, page=_vectors.VECTOR_PAGE)
-            ]
+            pages = [v for _, v in iter_vectors(store, model_id, page=VECTOR_PAGE)]
             X = np.concatenate(pages)
         else:
             with store.read() as tx:

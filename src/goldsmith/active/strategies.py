@@ -158,7 +158,8 @@ class CommitteeStrategy(QueryStrategy):
         kl = mean_kl_to_consensus(members)
         if self.measure == "kl":
             return unl[np.argsort(-kl, kind="stable")]
-        return unl[np.lexsort((-kl, -vote_entropy(members)))]
+        order: IntArray = unl[np.lexsort((-kl, -vote_entropy(members)))]
+        return order
 
 
 def _proba(pool: Pool) -> FloatArray:

@@ -61,6 +61,7 @@ class Sink(Protocol):
 SinkFactory = Callable[[Path, ExportContext], Sink]
 RowFunction = Callable[[ExportContext, Record, Mapping[str, FinalLabel]], Iterable[dict[str, Any]]]
 Accepts = Callable[[Question], bool]
+Companions = Callable[[Path, ExportContext], list[Path]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,9 @@ class Exporter:
         the files, or None.
     description
         One line for listings and errors.
+    companions
+        Writes the files that go beside the split files once per export (Label Studio's
+        ``label_config.xml``): ``companions(out_folder, context)`` returns their paths.
     """
 
     name: str
@@ -96,6 +100,7 @@ class Exporter:
     validator: str | None = None
     description: str = ""
     accepts: Accepts | None = None
+    companions: Companions | None = None
 
     def fits(self, question: Question) -> bool:
         """Whether this format can express answers to ``question``."""

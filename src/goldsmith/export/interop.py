@@ -1,17 +1,24 @@
 """Annotation-tool formats: Label Studio, Prodigy and CoNLL.
 
 ``label-studio``
-    A JSON array of tasks ``{"data": {fields}, "meta": {...}, "annotations": [{"result":
-    [...]}]}``, the shape Label Studio imports and exports. ``meta`` holds the record's
+    A JSON array of tasks ``{"id": record id, "data": {fields}, "meta": {...},
+    "annotations": [{"result": [...]}]}``, the shape Label Studio imports and exports, with
+    ``label_config.xml`` beside it (:mod:`goldsmith.export.label_config`) so the project can
+    be recreated and label-studio-sdk's ``Converter`` reads the export. ``meta`` holds the record's
     metadata, ``record_id``, ``id`` (the external id), provenance and confidence; the
     annotation is ``ground_truth`` when the label is gold. Every question with a final value
     becomes result items, as its kind renders them: ``choices`` (label, multilabel),
     ``labels`` with start/end/text (spans; a span_multilabel span lists all its labels),
     ``textarea`` (text) and ``rating``. ``from_name`` is the question name, ``to_name`` the
-    field it annotates (the field a span question marks, else the first field).
+    field it annotates (the field a span question marks, else the first field). Span offsets
+    count UTF-16 code units, as Label Studio (JavaScript) does: an emoji before a span counts
+    two; goldsmith stores code points and converts them here.
 ``prodigy``
     JSON Lines with ``text``, ``answer: "accept"`` and ``meta`` (as for Label Studio), plus
-    ``label`` (label), ``options`` and ``accept`` (multilabel) or ``spans`` (spans).
+    ``label`` (label), ``options`` and ``accept`` (multilabel) or ``spans`` (spans). A spans
+    line carries ``tokens`` (``text``, ``start``, ``end``, ``id``, ``ws``) and each span its
+    ``token_start`` / ``token_end`` (inclusive), as Prodigy's manual NER view needs: tokens
+    are words and single punctuation marks, also cut at every span boundary.
 ``conll``
     Token per line, ``token<TAB>tag`` with BIO tags, a blank line after each record. Tokens are
     the whitespace-separated pieces of the spans field; a token overlapping a span is tagged
@@ -21,10 +28,13 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
+from goldsmith.errors import ExportError
 from goldsmith.export import prompts
 from goldsmith.export.exporter import (
     ExportContext,
@@ -33,6 +43,8 @@ from goldsmith.export.exporter import (
     json_array_exporter,
     jsonl_exporter,
 )
+from goldsmith.export.label_config import write_label_config
+from goldsmith.kinds._utf16 import Utf16Offsets
 from goldsmith.schema import (
     FinalLabel,
     Provenance,
@@ -41,6 +53,7 @@ from goldsmith.schema import (
 )
 
 TOKEN = re.compile(r"\S+")
+WORD = re.compile(r"\w+|[^\w\s]")  # Prodigy tokens: words and single punctuation marks
 
 
 def _target(ctx: ExportContext, question: Question) -> str:
@@ -63,8 +76,17 @@ def label_studio_result(
     ctx: ExportContext, record: Record, question: Question, value: Any
 ) -> list[dict[str, Any]]:
     """The Label Studio result items for one question's final value (none for preference)."""
-    base = {"from_name": question.name, "to_name": _target(ctx, question), "origin": "manual"}
-    return question.label_studio_results(value, record, base)
+    target = _target(ctx, question)
+    base = {"from_name": question.name, "to_name": target, "origin": "manual"}
+    results = question.label_studio_results(value, record, base)
+    if question.marks_spans:
+        text = str(record.fields.get(target) or "")
+        if not text.isascii():
+            units = Utf16Offsets(text)
+            for res in results:
+                v = res["value"]
+                v["start"], v["end"] = units.to_utf16(v["start"]), units.to_utf16(v["end"])
+    return results
 
 
 def label_studio_rows(
@@ -77,6 +99,7 @@ def label_studio_rows(
             result += label_studio_result(ctx, record, q, labels[q.name].value)
     main = labels.get(ctx.question.name)
     yield {
+        "id": record.id,
         "data": dict(record.fields),
         "meta": _meta(record, main),
         "annotations": [
@@ -99,7 +122,50 @@ def prodigy_rows(
         return
     text = "" if q.marks_spans else prompts.user_text(ctx.task, q, record)
     task = q.prodigy_task(label.value, record, text)
+    if q.marks_spans:
+        task = with_tokens(task, record.id)
     yield {**task, "answer": "accept", "meta": _meta(record, label)}
+
+
+def prodigy_tokens(text: str, cuts: set[int]) -> list[dict[str, Any]]:
+    """Prodigy tokens of ``text``: words and punctuation marks, also split at ``cuts``.
+
+    Examples
+    --------
+    >>> [t["text"] for t in prodigy_tokens("Paris, France", {1})]
+    ['P', 'aris', ',', 'France']
+    >>> prodigy_tokens("Hi you", set())[0]
+    {'text': 'Hi', 'start': 0, 'end': 2, 'id': 0, 'ws': True}
+    """
+    tokens: list[dict[str, Any]] = []
+    for m in WORD.finditer(text):
+        bounds = [m.start(), *sorted(c for c in cuts if m.start() < c < m.end()), m.end()]
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            tokens.append({"text": text[start:end], "start": start, "end": end})
+    for i, tok in enumerate(tokens):
+        tok["id"] = i
+        tok["ws"] = text[tok["end"] : tok["end"] + 1].isspace()
+    return tokens
+
+
+def with_tokens(task: dict[str, Any], record_id: int | None) -> dict[str, Any]:
+    """A Prodigy spans task with ``tokens`` and each span's inclusive token range."""
+    text, spans = str(task["text"]), list(task.get("spans") or [])
+    tokens = prodigy_tokens(text, {int(s[k]) for s in spans for k in ("start", "end")})
+    ends = [t["end"] for t in tokens]
+    starts = [t["start"] for t in tokens]
+    out = []
+    for span in spans:
+        start, end = int(span["start"]), int(span["end"])
+        first = bisect_right(ends, start)  # the first token ending after the span starts
+        last = bisect_left(starts, end) - 1  # the last token starting before it ends
+        if first > last:  # whitespace only: no token to select
+            raise ExportError(
+                f"record {record_id}: span [{start}, {end}) {text[start:end]!r} holds no word "
+                "or mark; fix or relabel the record"
+            )
+        out.append({**span, "token_start": first, "token_end": last})
+    return {**task, "tokens": tokens, "spans": out}
 
 
 def bio_tags(text: str, spans: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -164,11 +230,15 @@ def _conll_tags(question: Question) -> bool:
 def interop_exporters() -> list[Exporter]:
     """The built-in annotation-tool exporters, ready for :func:`register_exporter`."""
     return [
-        json_array_exporter(
-            "label-studio",
-            label_studio_rows,
-            accepts=_label_studio,
-            description="Label Studio JSON: tasks with data and annotations",
+        replace(
+            json_array_exporter(
+                "label-studio",
+                label_studio_rows,
+                accepts=_label_studio,
+                description="Label Studio JSON: tasks with data and annotations, and "
+                "label_config.xml",
+            ),
+            companions=write_label_config,
         ),
         jsonl_exporter(
             "prodigy",

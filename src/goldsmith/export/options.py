@@ -24,6 +24,8 @@ class ExportOptions:
     ``train``). Only final labels pass, filtered by ``provenance`` and ``min_confidence``.
     ``preference_pairs`` says how a preference ranking becomes DPO pairs: ``"best"`` pairs
     the best candidate with each worse one, ``"all"`` gives every ordered pair.
+    ``force`` lets the export remove files in ``out`` that no goldsmith export wrote
+    (without it such files make the export refuse; see :mod:`goldsmith.export.folder`).
     """
 
     fmt: str
@@ -37,6 +39,7 @@ class ExportOptions:
     max_tokens: int = 16_384
     command: str = ""  # the command line recorded in the dataset card
     preference_pairs: Literal["best", "all"] = "best"  # ranking -> pairs: best vs each, or all
+    force: bool = False  # remove files in ``out`` that no goldsmith export wrote
 
 
 @dataclass(slots=True)
@@ -52,3 +55,5 @@ class ExportReport:
     validated: bool = False
     skipped: int = 0  # labeled records without a final value for the exported question
     leakage: dict[str, Any] = field(default_factory=dict)  # near duplicates across splits
+    companions: list[Path] = field(default_factory=list)  # files beside the splits (configs)
+    removed: list[Path] = field(default_factory=list)  # stale or foreign files removed from out

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from goldsmith.export.splits import split_names, stratified_assign
 from goldsmith.schema import Question
@@ -53,8 +54,8 @@ class SplitPlan:
     """
 
     names: tuple[str, ...]
-    ids: np.ndarray
-    assignment: np.ndarray
+    ids: npt.NDArray[np.int64]
+    assignment: npt.NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -64,7 +65,7 @@ class SplitPlan:
         n = np.bincount(self.assignment, minlength=len(self.names))
         return {name: int(n[i]) for i, name in enumerate(self.names)}
 
-    def splits_of(self, record_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    def splits_of(self, record_ids: Sequence[int] | npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Split index of each of ``record_ids``; -1 for ids not in the plan."""
         query = np.asarray(record_ids, dtype=np.int64)
         if len(self.ids) == 0:
@@ -141,8 +142,13 @@ def plan_splits(
 
 
 def _assign_in_chunks(
-    strata: np.ndarray, groups: np.ndarray, fractions: Sequence[float], *, seed: int, chunk: int
-) -> np.ndarray:
+    strata: npt.NDArray[Any],
+    groups: npt.NDArray[Any],
+    fractions: Sequence[float],
+    *,
+    seed: int,
+    chunk: int,
+) -> npt.NDArray[np.int64]:
     """:func:`stratified_assign` over slices of at most ``chunk`` records.
 
     Records of shared groups go in one call of their own, so no group is divided. The others

@@ -9,6 +9,10 @@
 
 Texts are never held for more than one batch, so memory grows with a few machine integers per
 record. Files are written under temporary names and renamed when every split is complete.
+
+The export owns its folder (:mod:`goldsmith.export.folder`): it refuses a folder holding files
+no goldsmith export wrote (unless ``options.force``), and once written it removes the files of
+the previous export that it did not write again, and records its own in a manifest.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from goldsmith.errors import ExportError
 from goldsmith.export import prompts
 from goldsmith.export.card import CardInfo, write_card
 from goldsmith.export.exporter import ExportContext, Exporter, Sink
+from goldsmith.export.folder import check_folder, finish_folder
 from goldsmith.export.formats import EXPORTERS, ExporterRegistry
 from goldsmith.export.options import ExportOptions, ExportReport
 from goldsmith.export.plan import SplitPlan, plan_splits, stratum
@@ -69,8 +74,9 @@ def export(
     Raises
     ------
     ExportError
-        The format does not fit the question, the options are invalid, or no record passes
-        the filters.
+        The format does not fit the question, the options are invalid, no record passes
+        the filters, or ``options.out`` holds files no goldsmith export wrote (and
+        ``options.force`` is not set).
     DataValidationError
         ``options.validate`` is set and a written file breaks its format's rules.
     """
@@ -81,6 +87,7 @@ def export(
         task, question, prompts.system_prompt(task, question), options.preference_pairs
     )
     out = Path(options.out)
+    folder = check_folder(out, force=options.force)
     out.mkdir(parents=True, exist_ok=True)
     report = ExportReport(out=out, fmt=options.fmt)
     with store.read() as tx:
@@ -111,6 +118,10 @@ def export(
             system_prompt=ctx.system_prompt,
         ),
     )
+    if exporter.companions is not None:
+        report.companions = exporter.companions(out, ctx)
+    written = [*report.files.values(), report.card, *report.companions]
+    report.removed = finish_folder(folder, written, options.fmt)
     if options.validate and exporter.validator is not None:
         progress.start("Validating", total=len(report.files))
         for path in report.files.values():

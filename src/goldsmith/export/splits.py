@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from goldsmith.errors import ArgumentError
 
@@ -39,7 +40,7 @@ def stratified_assign(
     *,
     groups: Sequence[Hashable] | None = None,
     seed: int = 0,
-) -> np.ndarray:
+) -> npt.NDArray[np.int64]:
     """Assign each item to a split index.
 
     Parameters

@@ -7,7 +7,8 @@ Modules, one concept each:
 * ``readers``   -- the read context, decoded lines and the JSON readers;
 * ``delimited`` -- csv and tsv (an Arrow fast path with an exact :mod:`csv` fallback);
 * ``columnar``  -- parquet and Hugging Face dataset folders;
-* ``interop``   -- Label Studio, Prodigy and Argilla exports;
+* ``label_studio``, ``prodigy``, ``argilla`` -- the annotation tools' exports, with what
+  they share in ``interop`` (question matching, task ``meta``, scores);
 * ``mapping``   -- rows to records: fields, ids, metadata, label resolution;
 * ``rejects``   -- where invalid rows go when they are skipped;
 * ``options``   -- :class:`ImportOptions` and :class:`ImportReport`.

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 from goldsmith._lazy import lazy_module
 from goldsmith.errors import InputError, RegistryError
 from goldsmith.ingest import columnar, delimited, readers
-from goldsmith.ingest.conll import ConllConverter, read_conll
 from goldsmith.ingest.argilla import ArgillaConverter
+from goldsmith.ingest.conll import ConllConverter, read_conll
 from goldsmith.ingest.label_studio import LabelStudioConverter, read_label_studio
 from goldsmith.ingest.mapping import ImportItem, Row, RowMapper
 from goldsmith.ingest.options import ImportOptions

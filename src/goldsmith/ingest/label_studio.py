@@ -65,6 +65,12 @@ def _named(what: str, index: int, obj: Any) -> str:
     return f"{what} {index}" if is_empty(ident) else f"{what} {index} (id {ident})"
 
 
+def _objects(value: Any) -> list[tuple[int, Row]]:
+    """The objects of a list with their positions in it (anything else holds none)."""
+    items = value if isinstance(value, list) else []
+    return [(k, v) for k, v in enumerate(items) if isinstance(v, dict)]
+
+
 def _offset(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -152,12 +158,11 @@ class LabelStudioConverter:
         merge_meta(item, row.get("meta"))
         if item.external_id is None and not is_empty(row.get("id")):
             item.external_id = str(row["id"])
-        found = list(enumerate(a for a in row.get("annotations") or [] if isinstance(a, dict)))
+        found = _objects(row.get("annotations"))
         found.sort(key=lambda pair: not pair[1].get("ground_truth"))  # stable: ground truth first
         for k, ann in found:
             self._annotation(line, _named("annotation", k, ann), ann, item)
-        preds = [p for p in row.get("predictions") or [] if isinstance(p, dict)]  # or ids only
-        for k, pred in enumerate(preds):
+        for k, pred in _objects(row.get("predictions")):  # some exports list prediction ids
             agent = None if is_empty(pred.get("model_version")) else str(pred["model_version"])
             answers, _ = self._results(line, _named("prediction", k, pred), pred, item.fields)
             for q, value, score in answers:

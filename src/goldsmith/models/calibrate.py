@@ -147,7 +147,9 @@ def reliability_curve(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_conf = np.bincount(bins, weights=conf, minlength=n_bins) / counts
         accuracy = np.bincount(bins, weights=ok, minlength=n_bins) / counts
-    return ReliabilityCurve(edges, counts, mean_conf, accuracy)
+    return ReliabilityCurve(
+        edges.astype(np.float64), counts, mean_conf.astype(np.float64), accuracy.astype(np.float64)
+    )
 
 
 def expected_calibration_error(

@@ -509,7 +509,8 @@ def _balanced_batch(y: IntArray, w: FloatArray, size: int, rng: np.random.Genera
         weights = w[members]
         p = None if np.all(weights == weights[0]) else weights / weights.sum()  # equal: uniform
         rows.append(rng.choice(members, size=min(per_class, len(members)), replace=False, p=p))
-    return np.concatenate(rows).astype(np.int64)
+    out: IntArray = np.concatenate(rows).astype(np.int64)
+    return out
 
 
 def _balanced_mean(torch: Any, errors: Any, mask: Any) -> Any:

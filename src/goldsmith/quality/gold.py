@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from goldsmith.errors import ArgumentError
 from goldsmith.export.splits import stratified_assign
 
 
-def sample_gold(strata: Sequence[Hashable], fraction: float, *, seed: int = 0) -> np.ndarray:
+def sample_gold(
+    strata: Sequence[Hashable], fraction: float, *, seed: int = 0
+) -> npt.NDArray[np.int64]:
     """Indices of a stratified sample of ``fraction`` of the items.
 
     >>> len(sample_gold(["a"] * 50 + ["b"] * 50, 0.1, seed=3))

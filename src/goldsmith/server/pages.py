@@ -70,6 +70,19 @@ def _to_login() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
+def _page(
+    request: Request, principal: Principal, template: str, *, status_code: int = 200, **context: Any
+) -> Response:
+    """``template`` drawn for the signed-in ``principal``: the layout reads its ``user`` and
+    ``csrf_token``; ``context`` is the page's own."""
+    return _templates(request).TemplateResponse(
+        request,
+        template,
+        {"user": principal.user, "csrf_token": principal.csrf, **context},
+        status_code=status_code,
+    )
+
+
 def script_json(data: Any) -> str:
     """JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or ``&``."""
     text = json.dumps(data, ensure_ascii=False)
@@ -186,18 +199,15 @@ async def overview(request: Request) -> Response:
     if user.role in (Role.OWNER, Role.REVIEWER):
         status = await runner.read(project.status)
     version, _ = await runner.read(_guidelines, project)
-    return _templates(request).TemplateResponse(
+    return _page(
         request,
+        principal,
         "overview.html",
-        {
-            "user": user,
-            "csrf_token": principal.csrf,
-            "project_name": project.task.name,
-            "progress": progress,
-            "status": status,
-            "guideline_version": version,
-            "overlap": project.task.settings.overlap,
-        },
+        project_name=project.task.name,
+        progress=progress,
+        status=status,
+        guideline_version=version,
+        overlap=project.task.settings.overlap,
     )
 
 
@@ -209,16 +219,13 @@ async def annotate(request: Request) -> Response:
     project: Project = request.app.state.project
     runner: StoreRunner = request.app.state.runner
     version, html = await runner.read(_guidelines, project)
-    return _templates(request).TemplateResponse(
+    return _page(
         request,
+        principal,
         "annotate.html",
-        {
-            "user": principal.user,
-            "csrf_token": principal.csrf,
-            "task_json": script_json(task_payload(project.task)),
-            "guidelines_html": html,
-            "guideline_version": version,
-        },
+        task_json=script_json(task_payload(project.task)),
+        guidelines_html=html,
+        guideline_version=version,
     )
 
 
@@ -230,12 +237,7 @@ FigureName = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,40}\.png$")]
 
 def _refused(request: Request, principal: Principal, exc: PermissionDeniedError) -> Response:
     """The 403 page: the layout with the policy's reason."""
-    return _templates(request).TemplateResponse(
-        request,
-        "base.html",
-        {"user": principal.user, "csrf_token": principal.csrf, "refusal": str(exc)},
-        status_code=403,
-    )
+    return _page(request, principal, "base.html", status_code=403, refusal=str(exc))
 
 
 async def _admitted(request: Request, policy: Callable[[User], None]) -> Principal | Response:
@@ -257,14 +259,8 @@ async def review(request: Request) -> Response:
     if not isinstance(principal, Principal):
         return principal
     project: Project = request.app.state.project
-    return _templates(request).TemplateResponse(
-        request,
-        "review.html",
-        {
-            "user": principal.user,
-            "csrf_token": principal.csrf,
-            "task_json": script_json(task_payload(project.task)),
-        },
+    return _page(
+        request, principal, "review.html", task_json=script_json(task_payload(project.task))
     )
 
 
@@ -335,17 +331,14 @@ async def qa(request: Request) -> Response:
     except GoldsmithError as exc:
         error = str(exc)
     rows = await runner.read(project.annotator_scores, data)
-    return _templates(request).TemplateResponse(
+    return _page(
         request,
+        principal,
         "qa.html",
-        {
-            "user": principal.user,
-            "csrf_token": principal.csrf,
-            "error": error,
-            "d": data,
-            "figures": [_figure_entry(name, data) for name in figures],
-            "annotators": rows,
-        },
+        error=error,
+        d=data,
+        figures=[_figure_entry(name, data) for name in figures],
+        annotators=rows,
     )
 
 

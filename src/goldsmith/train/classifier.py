@@ -125,7 +125,7 @@ def fit_classifier(
         model_id, X = embed_examples(store, embedder, data.train, progress=progress)
     index = {label: i for i, label in enumerate(labels)}
     if multilabel:
-        y = np.zeros((len(data.train), len(labels)), dtype=np.int64)
+        y: npt.NDArray[np.int64] = np.zeros((len(data.train), len(labels)), dtype=np.int64)
         for i, e in enumerate(data.train):
             y[i, [index[v] for v in e.value]] = 1
     else:

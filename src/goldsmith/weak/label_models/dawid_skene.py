@@ -188,7 +188,7 @@ class DawidSkene(BaseLabelModel):
         n, mk = X.shape
         m = mk // k
         eye = np.eye(k)
-        n_votes = np.bincount(X.indices, minlength=mk).reshape(m, k)
+        n_votes: npt.NDArray[np.int64] = np.bincount(X.indices, minlength=mk).reshape(m, k)
         if X_dev is not None:
             n_votes = n_votes + np.bincount(X_dev.indices, minlength=mk).reshape(m, k)
         one_coin = self.confusion == "one-coin" or (
