@@ -358,8 +358,9 @@ def test_span_multilabel_exports_to_label_studio(project: Any, tmp_path: Path) -
         assert [(r["from_name"], r["to_name"], r["type"]) for r in result] == [
             ("findings", "text", "labels")
         ] * len(value)
+        # Label Studio counts UTF-16 code units
         u16 = [len(text[:i].encode("utf-16-le")) // 2 for i in range(len(text) + 1)]
-        assert [r["value"] for r in result] == [  # Label Studio counts UTF-16 code units
+        assert [r["value"] for r in result] == [
             {
                 "start": u16[s["start"]],
                 "end": u16[s["end"]],
