@@ -12,6 +12,7 @@ import typing as _typing
 
 from goldsmith.errors import (
     AccessError,
+    ArgumentError,
     AuthenticationError,
     ConfigError,
     ConflictError,
@@ -20,6 +21,7 @@ from goldsmith.errors import (
     GoldsmithError,
     InputError,
     MissingExtraError,
+    NotFittedError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
@@ -51,6 +53,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessError",
+    "ArgumentError",
     "ApiError",
     "AuthenticationError",
     "Client",
@@ -67,6 +70,7 @@ __all__ = [
     "InputError",
     "LabelsAs",
     "MissingExtraError",
+    "NotFittedError",
     "NotFoundError",
     "PermissionDeniedError",
     "Project",

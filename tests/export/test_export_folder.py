@@ -124,3 +124,12 @@ def test_the_cli_says_what_it_removed_and_refuses_cleanly(seeded: Seed, tmp_path
     forced = runner.invoke(app, [*args, "--force"])
     assert forced.exit_code == 0, forced.output
     assert not (out / "mine.csv").exists() and "mine.csv" in _flat(forced.output)
+
+
+def test_force_never_clears_a_project_folder(seeded: Seed, tmp_path: Path) -> None:
+    s = seeded("classification", n=10)
+    root = s.project.root
+    before = sorted(p.name for p in root.iterdir() if p.is_file())
+    with pytest.raises(ExportError, match="goldsmith project"):
+        s.project.export(ExportOptions(fmt="openai-chat", out=root, force=True))
+    assert sorted(p.name for p in root.iterdir() if p.is_file()) == before

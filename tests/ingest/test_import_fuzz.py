@@ -300,8 +300,8 @@ class Mutated:
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     """Every path into a JSON value (dict keys and list indices), the root excluded."""
-    items = value.items() if isinstance(value, dict) else enumerate(value)
     if isinstance(value, dict | list):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
         for key, child in items:
             yield (*prefix, key)
             yield from _paths(child, (*prefix, key))

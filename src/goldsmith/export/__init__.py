@@ -15,6 +15,8 @@ modules:
 - :mod:`~goldsmith.export.card` — the dataset card; :mod:`~goldsmith.export.plan` and
   :mod:`~goldsmith.export.splits` — the splits; :mod:`~goldsmith.export.prompts` — the
   wording of prompts and answers;
+- :mod:`~goldsmith.export.folder` — the output folder's manifest (stale files removed, other
+  files refused); :mod:`~goldsmith.export.label_config` — Label Studio's ``label_config.xml``;
 - the built-in formats: :mod:`~goldsmith.export.sft`, :mod:`~goldsmith.export.preference`,
   :mod:`~goldsmith.export.tabular`, :mod:`~goldsmith.export.interop`.
 """

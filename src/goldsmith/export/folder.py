@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from goldsmith.config import CONFIG_NAME, STORE_NAME
 from goldsmith.errors import ExportError
 
 MANIFEST = ".goldsmith-export.json"
@@ -76,8 +77,9 @@ def check_folder(out: Path, *, force: bool) -> FolderPlan:
     Raises
     ------
     ExportError
-        ``out`` is a file, it holds sub-folders, or (without ``force``) it holds files that
-        no goldsmith export wrote. The message names them and says what to do.
+        ``out`` is a file, it holds sub-folders or a goldsmith project, or (without
+        ``force``) it holds files that no goldsmith export wrote. The message names them
+        and says what to do.
     """
     if out.exists() and not out.is_dir():
         raise ExportError(f"--out {out} is a file; give a folder for the export")
@@ -100,6 +102,12 @@ def check_folder(out: Path, *, force: bool) -> FolderPlan:
         raise ExportError(
             f"--out {out} holds folder(s) {_names(folders)} that a goldsmith export did not "
             "write; export to a new or empty folder, or move them away"
+        )
+    project = [n for n in plan.foreign if n in (CONFIG_NAME, STORE_NAME)]
+    if project:
+        raise ExportError(
+            f"--out {out} holds {_names(project)}, a goldsmith project: export to a folder of "
+            "its own (e.g. --out export), never into the project"
         )
     if plan.foreign and not force:
         raise ExportError(
