@@ -87,8 +87,6 @@ def export(
         task, question, prompts.system_prompt(task, question), options.preference_pairs
     )
     out = Path(options.out)
-    folder = check_folder(out, force=options.force)
-    out.mkdir(parents=True, exist_ok=True)
     report = ExportReport(out=out, fmt=options.fmt)
     with store.read() as tx:
         plan = _plan(tx, question, options, report, progress)
@@ -98,6 +96,8 @@ def export(
                 f"{[str(p) for p in options.provenance]} and confidence >= "
                 f"{options.min_confidence:g}; label some records or widen the filters"
             )
+        folder = check_folder(out, force=options.force)  # before anything is written
+        out.mkdir(parents=True, exist_ok=True)
         sources = _write(tx, exporter, ctx, plan, options, report, progress)
         imported = {str(i["source"]): str(i["format"]) for i in tx.list_imports()}
         guideline = tx.latest_guideline_version()

@@ -97,10 +97,10 @@ class ArgillaConverter:
         return item
 
     def _responses(self, line: int, row: Row, name: str, q: Question, item: ImportItem) -> None:
-        answers = row.get(f"{name}.responses")
-        users = row.get(f"{name}.responses.users") or []
-        statuses = row.get(f"{name}.responses.status") or []
-        for i, raw in enumerate(answers if isinstance(answers, list) else []):
+        answers, users, statuses = (
+            self._listed(line, row, f"{name}.responses{part}") for part in ("", ".users", ".status")
+        )
+        for i, raw in enumerate(answers):
             try:
                 value = self.matcher.value(q, raw, item.fields)
             except SchemaError as exc:
@@ -114,6 +114,21 @@ class ArgillaConverter:
                 item.labels.append(FoundLabel(q.name, value, user=user, status=status))
             elif status == ResponseStatus.DISCARDED:  # a skip: kept, with no answer
                 item.labels.append(FoundLabel(q.name, None, user=user, status=status))
+
+    def _listed(self, line: int, row: Row, column: str) -> list[Any]:
+        """A response column: one entry per annotator, or null for none; else refused."""
+        value = row.get(column)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise InputError(
+                f"expected a list with one entry per annotator (or null), got "
+                f"{type(value).__name__} {value!r}; is this an Argilla export?",
+                file=self.file,
+                line=line,
+                field=column,
+            )
+        return value
 
     def _suggestion(self, line: int, row: Row, name: str, q: Question, item: ImportItem) -> None:
         column = f"{name}.suggestion"

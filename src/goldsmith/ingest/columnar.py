@@ -58,15 +58,36 @@ def _hf_schema_labels(schema: pa.Schema) -> dict[str, list[str | None]]:
     return _class_labels(info.get("info", {}).get("features"))
 
 
+def _bad_text(batch: pa.RecordBatch, file: str, start: int) -> InputError:
+    """The error for the first cell of ``batch`` that is not valid UTF-8 (a damaged file)."""
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        for k in range(len(column)):
+            try:
+                column[k].as_py()
+            except UnicodeDecodeError:
+                return InputError(
+                    "the text is not valid UTF-8, so the file is damaged; export it again",
+                    file=file,
+                    line=start + k + 1,
+                    field=name,
+                )
+    return InputError("a text is not valid UTF-8, so the file is damaged", file=file)
+
+
 def _batch_rows(
     batches: Iterator[pa.RecordBatch],
     ctx: ReadContext,
     start: int,
     names: dict[str, list[str | None]],
+    file: str,
 ) -> Iterator[tuple[int, Row]]:
     number = start
     for batch in batches:
-        for row in batch.to_pylist():
+        try:
+            rows = batch.to_pylist()
+        except UnicodeDecodeError as exc:
+            raise _bad_text(batch, file, number) from exc
+        for row in rows:
             number += 1
             for col, labels in names.items():
                 code = row.get(col)
@@ -84,7 +105,7 @@ def _parquet(path: Path, ctx: ReadContext, file: str, start: int) -> Iterator[tu
     names = _hf_schema_labels(pf.schema_arrow)
     batches = pf.iter_batches(batch_size=max(1, min(ctx.options.batch_size, 65_536)))
     try:
-        yield from _batch_rows(batches, ctx, start, names)
+        yield from _batch_rows(batches, ctx, start, names, file)
     except pa.ArrowException as exc:
         raise InputError(f"cannot read parquet data: {exc}", file=file) from exc
 
@@ -100,7 +121,7 @@ def _arrow_stream(
     try:
         with pa.OSFile(str(path)) as source:
             reader = ipc.open_stream(source)
-            yield from _batch_rows(iter(reader), ctx, start, names)
+            yield from _batch_rows(iter(reader), ctx, start, names, str(path))
     except pa.ArrowException as exc:
         raise InputError(f"not a readable Arrow stream: {exc}", file=str(path)) from exc
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith.errors import InputError
-from goldsmith.ingest.mapping import FoundLabel, ImportItem, Row
+from goldsmith.ingest.mapping import NUL_HINT, FoundLabel, ImportItem, Row
 from goldsmith.ingest.options import ImportOptions
 from goldsmith.ingest.readers import ReadContext, decoded_lines
 from goldsmith.kinds.base import span_choice
@@ -66,6 +66,9 @@ class ConllConverter:
 
     def __call__(self, line: int, row: Row) -> ImportItem:
         tokens: list[str] = row["tokens"]
+        for token, number in zip(tokens, row["lines"], strict=True):
+            if "\x00" in token:  # the text is built from tokens, not read by the row mapper
+                raise InputError(NUL_HINT, file=self.file, line=number, field="token")
         text = " ".join(tokens)
         spans = self._spans(tokens, row["tags"], row["lines"])
         item = ImportItem(line, {self.question.field: text}, {})
