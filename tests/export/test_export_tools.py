@@ -289,3 +289,24 @@ def test_spans_after_an_emoji_come_back_where_they_were(
     finally:
         back.close()
     assert got == dict(zip(EMOJI_TEXTS, EMOJI_SPANS, strict=True))
+
+
+def test_records_without_an_external_id_come_back_without_one(tmp_path: Path) -> None:
+    """The task's top-level ``id`` is goldsmith's record id, not an external id: importing the
+    export does not invent ``external_id = "<record id>"``."""
+    source = _project(tmp_path / "src", template_task("src", "ner", ["PER", "LOC"]))
+    texts = ["Ana met Bob.", "Paris 😀 in May.", "Nothing here."]
+    records = [Record(fields={"text": t}, content_hash=content_hash({"text": t})) for t in texts]
+    with source.store.write() as tx:
+        ids = tx.insert_records(records)
+        tx.set_final_labels(FinalLabel(rid, "spans", [], Provenance.GOLD) for rid in ids)
+    report = source.export(ExportOptions(fmt="label-studio", out=tmp_path / "out"))
+    source.close()
+    back = _project(tmp_path / "back", template_task("back", "ner", ["PER", "LOC"]))
+    try:
+        back.import_records(report.files["train"], ImportOptions(fmt="label-studio"))
+        with back.store.read() as tx:
+            got = {r.fields["text"]: r.external_id for batch in tx.iter_records() for r in batch}
+    finally:
+        back.close()
+    assert got == dict.fromkeys(texts)

@@ -679,3 +679,20 @@ def test_an_argilla_response_column_that_is_not_a_list_is_refused(
         project.import_records(path, ImportOptions(fmt="argilla"))
     assert (err.value.line, err.value.field) == (2, column)
     assert counts(project) == before
+
+
+@pytest.mark.parametrize("labels", [-7, True])
+def test_a_label_studio_span_whose_labels_are_not_a_list_is_refused(
+    projects: dict[str, Project], workdir: Path, labels: Any
+) -> None:
+    """Was a raw TypeError from the spans kind iterating an integer."""
+    tasks = _label_studio()
+    tasks[2]["annotations"][0]["result"][0]["value"]["labels"] = labels
+    path = workdir / f"ls-labels-{type(labels).__name__}.json"
+    path.write_bytes(_json(tasks))
+    project = projects["label-studio"]
+    before = counts(project)
+    with pytest.raises(InputError, match="task index 2 .*does not have the shape") as err:
+        project.import_records(path, ImportOptions(fmt="label-studio"))
+    assert err.value.field == "label"
+    assert counts(project) == before

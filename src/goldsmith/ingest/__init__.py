@@ -9,7 +9,9 @@ Modules, one concept each:
 * ``columnar``  -- parquet and Hugging Face dataset folders;
 * ``label_studio``, ``prodigy``, ``argilla`` -- the annotation tools' exports, with what
   they share in ``interop`` (question matching, task ``meta``, scores);
-* ``mapping``   -- rows to records: fields, ids, metadata, label resolution;
+* ``sft``       -- goldsmith's SFT exports (openai-chat, trl-sft, alpaca, sharegpt) back in;
+* ``mapping``   -- rows to records: fields, ids, metadata, label resolution, input checks;
+* ``conflicts`` -- disagreeing answers imported as gold: counted, resolved or refused;
 * ``rejects``   -- where invalid rows go when they are skipped;
 * ``options``   -- :class:`ImportOptions` and :class:`ImportReport`.
 """

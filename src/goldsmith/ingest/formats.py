@@ -8,7 +8,7 @@ registered through :meth:`FormatRegistry.register`, the same call a plug-in woul
 >>> registry.get("csv").name
 'csv'
 >>> sorted(registry)[:3]
-['argilla', 'conll', 'csv']
+['alpaca', 'argilla', 'conll']
 """
 
 from __future__ import annotations

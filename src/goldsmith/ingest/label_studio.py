@@ -156,8 +156,10 @@ class LabelStudioConverter:
             )
         item = self.mapper.item(line, data)
         merge_meta(item, row.get("meta"))
-        if item.external_id is None and not is_empty(row.get("id")):
-            item.external_id = str(row["id"])
+        meta = row.get("meta")
+        own_export = isinstance(meta, dict) and meta.get("record_id") == row.get("id")
+        if item.external_id is None and not is_empty(row.get("id")) and not own_export:
+            item.external_id = str(row["id"])  # goldsmith's own task id is not an external id
         found = _objects(row.get("annotations"))
         found.sort(key=lambda pair: not pair[1].get("ground_truth"))  # stable: ground truth first
         for k, ann in found:
@@ -234,7 +236,14 @@ class LabelStudioConverter:
             text = fields.get(q.target_field(""))
             if isinstance(text, str):
                 values = code_point_spans(values, text)
-        answer = q.from_label_studio(values)
+        try:
+            answer = q.from_label_studio(values)
+        except (TypeError, AttributeError) as exc:  # e.g. "labels": 7, "choices": {}
+            kind = getattr(q, "kind", type(q).__name__)
+            raise SchemaError(
+                f"the result's value does not have the shape of a {kind} answer ({exc}); "
+                "check the value's keys against the labeling config"
+            ) from exc
         if q.classifies() and isinstance(answer, list):
             if len(answer) != 1:
                 raise SchemaError(f"question {q.name!r} takes one label, the result has {answer!r}")
