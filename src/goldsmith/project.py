@@ -16,6 +16,7 @@ from goldsmith import config as _config
 from goldsmith._lazy import lazy_module
 from goldsmith.access.front import AccessFront
 from goldsmith.active.scores import SHORTLIST
+from goldsmith.annotation.front import AnnotationFront
 from goldsmith.errors import ConfigError
 from goldsmith.export.options import ExportOptions, ExportReport
 from goldsmith.ingest.options import ImportOptions, ImportReport
@@ -33,6 +34,7 @@ from goldsmith.schema import (
 )
 from goldsmith.store import Store
 from goldsmith.train.front import TrainFront
+from goldsmith.weak.front import WeakFront
 
 if TYPE_CHECKING:
     from goldsmith import engines as _engines
@@ -40,8 +42,6 @@ if TYPE_CHECKING:
     from goldsmith import simulation as _simulation
     from goldsmith.active import loop as _loop
     from goldsmith.active.loop import LoopReport
-    from goldsmith.annotation import queue as _queue
-    from goldsmith.annotation.queue import Item
     from goldsmith.augment import run as _augment
     from goldsmith.augment.evaluate import AugmentEvalRow
     from goldsmith.dedup import store as _dedup
@@ -60,19 +60,13 @@ if TYPE_CHECKING:
     from goldsmith.pii import store_scan as _store_scan
     from goldsmith.prelabel.llm_store import LLMPrelabelReport
     from goldsmith.simulation import SimulationRequest
-    from goldsmith.weak import fit as _fit
     from goldsmith.weak import loader as _loader
-    from goldsmith.weak import report as _report
-    from goldsmith.weak import run as _weak
-    from goldsmith.weak.fit import FitReport
     from goldsmith.weak.lf import LF
-    from goldsmith.weak.run import ApplyReport
 else:  # the stages load when a method first needs them, so `status` starts at once
     _loop = lazy_module("goldsmith.active.loop")
     _embed = lazy_module("goldsmith.models.embed")
     _llm_client = lazy_module("goldsmith.llm.client")
     _pii = lazy_module("goldsmith.pii")
-    _queue = lazy_module("goldsmith.annotation.queue")
     _augment = lazy_module("goldsmith.augment.run")
     _dedup = lazy_module("goldsmith.dedup.store")
     _engines = lazy_module("goldsmith.engines")
@@ -82,15 +76,12 @@ else:  # the stages load when a method first needs them, so `status` starts at o
     _rows = lazy_module("goldsmith.ingest.rows")
     _store_scan = lazy_module("goldsmith.pii.store_scan")
     _simulation = lazy_module("goldsmith.simulation")
-    _fit = lazy_module("goldsmith.weak.fit")
-    _report = lazy_module("goldsmith.weak.report")
-    _weak = lazy_module("goldsmith.weak.run")
     _loader = lazy_module("goldsmith.weak.loader")
 
 PII_SALT_ENV = "GOLDSMITH_PII_SALT"
 
 
-class Project(AccessFront, QualityFront, TrainFront):
+class Project(AccessFront, AnnotationFront, WeakFront, QualityFront, TrainFront):
     """A project folder: its task (``goldsmith.toml``) and its store."""
 
     def __init__(self, cfg: _config.ProjectConfig, store: Store) -> None:
@@ -212,118 +203,6 @@ class Project(AccessFront, QualityFront, TrainFront):
                 user=user, status=status, record_id=record_id, limit=limit, offset=offset
             )
 
-    # ------------------------------------------------------------------ annotating
-
-    def next_item(self, user: str) -> Item | None:
-        """Lease the next record for ``user`` (see :mod:`goldsmith.annotation.queue`)."""
-        return _queue.next_item(self.store, self.task, user)
-
-    def item(self, record_id: int, user: str) -> Item:
-        """A record with its suggestions and ``user``'s own response and lease."""
-        return _queue.get_item(self.store, record_id, user)
-
-    def previous_item(self, user: str, before: int | None = None) -> Item | None:
-        return _queue.previous_item(self.store, user, before)
-
-    def answer(
-        self,
-        user: str,
-        record_id: int,
-        values: dict[str, Any],
-        status: ResponseStatus = ResponseStatus.SUBMITTED,
-        *,
-        time_spent: float | None = None,
-        assigned_only: bool = False,
-    ) -> Response:
-        """Submit, skip (``discarded``) or save a draft of ``user``'s answer to a record.
-
-        With ``assigned_only`` the record must be leased to ``user`` or already answered by
-        them (:class:`~goldsmith.errors.PermissionDeniedError` otherwise).
-        """
-        return _queue.answer(
-            self.store,
-            self.task,
-            user,
-            record_id,
-            values,
-            status,
-            time_spent=time_spent,
-            assigned_only=assigned_only,
-        )
-
-    def answer_and_next(
-        self,
-        user: str,
-        record_id: int,
-        values: dict[str, Any],
-        status: ResponseStatus = ResponseStatus.SUBMITTED,
-        *,
-        time_spent: float | None = None,
-        assigned_only: bool = False,
-        fetch_next: bool = True,
-    ) -> tuple[Response, Item | None]:
-        """:meth:`answer`, then (``fetch_next``) lease ``user``'s next record, in one
-        transaction."""
-        return _queue.answer_and_next(
-            self.store,
-            self.task,
-            user,
-            record_id,
-            values,
-            status,
-            time_spent=time_spent,
-            assigned_only=assigned_only,
-            fetch_next=fetch_next,
-        )
-
-    def progress(self, user: str) -> dict[str, Any]:
-        return _queue.progress(self.store, user)
-
-    # ------------------------------------------------------------------ weak supervision
-
-    def apply_lfs(
-        self,
-        lfs: str | Path | Sequence[LF],
-        *,
-        question: str | None = None,
-        workers: int | None = None,
-        engine: str = "local",
-        ray_address: str | None = None,
-        progress: Progress = SILENT,
-    ) -> ApplyReport:
-        """Apply labeling functions (a file such as ``lfs.py``, or LF objects) incrementally:
-        unchanged LFs run only on new records, changed ones on all."""
-        found = _loader.load_lf_file(lfs) if isinstance(lfs, str | Path) else list(lfs)
-        return _weak.apply_to_store(
-            self.store,
-            self.task,
-            found,
-            question=question,
-            workers=workers,
-            engine=engine,
-            ray_address=ray_address,
-            progress=progress,
-        )
-
-    def lf_report(self, question: str | None = None) -> dict[str, Any]:
-        """Coverage, overlaps, conflicts, polarity and accuracy (vs gold and human labels)
-        of every applied LF, plus totals, as JSON-ready data."""
-        return _report.lf_report(self.store, self.task, question)
-
-    def fit_label_model(
-        self,
-        model: str = "auto",
-        *,
-        question: str | None = None,
-        threshold: float | None = None,
-        seed: int = 0,
-    ) -> FitReport:
-        """Fit a label model on the applied LFs' votes; write its probabilistic labels as
-        suggestions and, at or above ``threshold``, as final labels with provenance weak."""
-        return _fit.fit_to_store(
-            self.store, self.task, model=model, question=question, threshold=threshold, seed=seed
-        )
-
     # ------------------------------------------------------------------ model in the loop
 
     def embedder_spec(self) -> str:
@@ -416,8 +295,7 @@ class Project(AccessFront, QualityFront, TrainFront):
         ``engine="ray"`` embeds and asks from Ray workers (one shared cache and budget)."""
         if options is not None and fields:
             raise ConfigError(
-                f"pass the prelabeling options either as options= or as {sorted(fields)}, "
-                "not both"
+                f"pass the prelabeling options either as options= or as {sorted(fields)}, not both"
             )
         opts = options or LLMPrelabelOptions(**fields)
         if opts.redact is None and self.task.settings.redact_before_llm:

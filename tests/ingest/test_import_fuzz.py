@@ -289,7 +289,9 @@ class Mutated:
     """A mutated input: bytes for a text file, or rows (or bytes) for a columnar one.
 
     ``local`` says the fault sits in one row, so a refusal must name its line, row or task;
-    ``key`` is the key, column or cell changed, which a refusal should name.
+    ``key`` is the key, column or cell changed: a refusal must then name a field (the one
+    at fault may differ, as when dropping ``data`` leaves no ``text``), unless it is about
+    the row's number of cells.
     """
 
     what: str
@@ -490,6 +492,7 @@ def counts(project: Project) -> Counts:
         )
 
 
+WHOLE_ROW = re.compile(r"\d+ values? for \d+ columns?")  # a row's cell count: no one field
 LOCATED = re.compile(r"\b(line|row|task(?: index)?)\s+\d+", re.IGNORECASE)
 
 
@@ -504,6 +507,8 @@ def check_refusal(err: BaseException, m: Mutated, path: Path) -> None:
     rowless = "no records to import" in message or (
         not path.is_dir() and not path.read_bytes().strip()
     )
+    if m.key is not None and isinstance(err, InputError) and not WHOLE_ROW.search(message):
+        assert err.field is not None, f"{m.what}: the error names no field: {message}"
     if m.local and not rowless:
         assert (isinstance(err, InputError) and err.line is not None) or LOCATED.search(message), (
             f"{m.what}: the error names no line, row or task: {message}"
