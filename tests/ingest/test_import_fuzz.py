@@ -701,3 +701,20 @@ def test_a_label_studio_span_whose_labels_are_not_a_list_is_refused(
         project.import_records(path, ImportOptions(fmt="label-studio"))
     assert err.value.field == "label"
     assert counts(project) == before
+
+
+@pytest.mark.parametrize("fmt", ["parquet", None])
+def test_a_parquet_footer_with_a_column_name_not_utf8_is_refused(
+    projects: dict[str, Project], workdir: Path, fmt: str | None
+) -> None:
+    """Was a raw UnicodeDecodeError from ``pq.ParquetFile`` (a flipped byte in the footer),
+    when measuring the file, detecting its format and reading it."""
+    data = _parquet_bytes(_classified())
+    path = workdir / f"bad-footer-{fmt}.parquet"
+    path.write_bytes(data.replace(b"label", b"lab\xffl"))
+    project = projects["parquet"]
+    before = counts(project)
+    with pytest.raises(InputError, match="not a readable parquet file") as err:
+        project.import_records(path, ImportOptions(fmt=fmt))
+    assert err.value.file == str(path.resolve())
+    assert counts(project) == before

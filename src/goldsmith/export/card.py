@@ -19,18 +19,6 @@ from goldsmith.schema import Question, Task
 
 CARD_NAME = "README.md"
 HF_LOADABLE = frozenset({"parquet", "jsonl", "csv"})
-TRAINING_FORMATS = frozenset(
-    {
-        "openai-chat",
-        "openai-dpo",
-        "trl-sft",
-        "trl-sft-chat",
-        "trl-preference",
-        "trl-kto",
-        "alpaca",
-        "sharegpt",
-    }
-)
 SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"))
 
 
@@ -50,6 +38,7 @@ class CardInfo:
     sources: list[str] = field(default_factory=list)
     guideline_version: int | None = None
     system_prompt: str | None = None
+    task_category: str | None = None
 
 
 def _q(text: str) -> str:
@@ -67,7 +56,7 @@ def _size(n: int) -> str:
 def front_matter(info: CardInfo) -> str:
     """The YAML header of the card."""
     fmt = info.options.fmt
-    category = "text-generation" if fmt in TRAINING_FORMATS else info.question.hf_category
+    category = info.task_category or info.question.hf_category
     lines = [
         "---",
         f"pretty_name: {_q(info.task.name)}",

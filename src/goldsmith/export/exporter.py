@@ -91,6 +91,9 @@ class Exporter:
     companions
         Writes the files that go beside the split files once per export (Label Studio's
         ``label_config.xml``): ``companions(out_folder, context)`` returns their paths.
+    task_category
+        The dataset card's ``task_categories`` entry for files of this format (e.g.
+        ``text-generation`` for the training formats); None: the question's own.
     """
 
     name: str
@@ -101,6 +104,7 @@ class Exporter:
     description: str = ""
     accepts: Accepts | None = None
     companions: Companions | None = None
+    task_category: str | None = None
 
     def fits(self, question: Question) -> bool:
         """Whether this format can express answers to ``question``."""
@@ -153,6 +157,10 @@ class JsonArraySink:
         self._file.close()
 
 
+TEXT_GENERATION = "text-generation"
+"""The card's task category of the training formats (chat, SFT and preference files)."""
+
+
 def jsonl_exporter(
     name: str,
     rows: RowFunction,
@@ -161,6 +169,7 @@ def jsonl_exporter(
     validator: str | None = None,
     description: str = "",
     accepts: Accepts | None = None,
+    task_category: str | None = None,
 ) -> Exporter:
     """An :class:`Exporter` writing ``rows(ctx, record, labels)`` as JSON Lines.
 
@@ -183,7 +192,10 @@ def jsonl_exporter(
     def writer(path: Path, ctx: ExportContext) -> Sink:
         return JsonlSink(path, ctx, rows)
 
-    return Exporter(name, writer, "jsonl", _names(kinds), validator, description, accepts)
+    return Exporter(
+        name, writer, "jsonl", _names(kinds), validator, description, accepts,
+        task_category=task_category,
+    )  # fmt: skip
 
 
 def json_array_exporter(
@@ -194,13 +206,17 @@ def json_array_exporter(
     validator: str | None = None,
     description: str = "",
     accepts: Accepts | None = None,
+    task_category: str | None = None,
 ) -> Exporter:
     """Like :func:`jsonl_exporter`, but the file is one JSON array (extension ``json``)."""
 
     def writer(path: Path, ctx: ExportContext) -> Sink:
         return JsonArraySink(path, ctx, rows)
 
-    return Exporter(name, writer, "json", _names(kinds), validator, description, accepts)
+    return Exporter(
+        name, writer, "json", _names(kinds), validator, description, accepts,
+        task_category=task_category,
+    )  # fmt: skip
 
 
 def _names(kinds: Iterable[str] | None) -> frozenset[str] | None:

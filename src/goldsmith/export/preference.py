@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from goldsmith.export import prompts
-from goldsmith.export.exporter import ExportContext, Exporter, jsonl_exporter
+from goldsmith.export.exporter import TEXT_GENERATION, ExportContext, Exporter, jsonl_exporter
 from goldsmith.schema import FinalLabel, Question, Record, Task
 
 P = TypeVar("P")
@@ -111,6 +111,7 @@ def preference_exporters() -> list[Exporter]:
             accepts=_ranks,
             validator="openai-dpo",
             description="OpenAI preference (DPO) fine-tuning JSONL",
+            task_category=TEXT_GENERATION,
         ),
         jsonl_exporter(
             "trl-preference",
@@ -118,6 +119,7 @@ def preference_exporters() -> list[Exporter]:
             accepts=_ranks,
             validator="trl-preference",
             description="TRL preference JSONL: prompt, chosen, rejected",
+            task_category=TEXT_GENERATION,
         ),
         jsonl_exporter(
             "trl-kto",
@@ -125,5 +127,6 @@ def preference_exporters() -> list[Exporter]:
             accepts=_ranks,
             validator="trl-kto",
             description="TRL KTO JSONL: prompt, completion, label (bool)",
+            task_category=TEXT_GENERATION,
         ),
     ]

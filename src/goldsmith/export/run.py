@@ -108,6 +108,7 @@ def export(
             question=question,
             options=options,
             extension=exporter.extension,
+            task_category=exporter.task_category,
             files=report.files,
             counts=report.counts,
             examples=report.examples,

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from goldsmith.export import prompts
-from goldsmith.export.exporter import ExportContext, Exporter, jsonl_exporter
+from goldsmith.export.exporter import TEXT_GENERATION, ExportContext, Exporter, jsonl_exporter
 from goldsmith.schema import FinalLabel, Question, Record
 
 SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt"}
@@ -101,6 +101,7 @@ def sft_exporters() -> list[Exporter]:
             accepts=_trains_sft,
             validator="openai-chat",
             description="OpenAI chat fine-tuning JSONL: messages [system, user, assistant]",
+            task_category=TEXT_GENERATION,
         ),
         jsonl_exporter(
             "trl-sft",
@@ -108,6 +109,7 @@ def sft_exporters() -> list[Exporter]:
             accepts=_trains_sft,
             validator="trl-sft",
             description="TRL SFT prompt-completion JSONL: prompt, completion",
+            task_category=TEXT_GENERATION,
         ),
         jsonl_exporter(
             "trl-sft-chat",
@@ -115,17 +117,20 @@ def sft_exporters() -> list[Exporter]:
             accepts=_trains_sft,
             validator="trl-sft",
             description="TRL SFT conversational JSONL: messages",
+            task_category=TEXT_GENERATION,
         ),
         jsonl_exporter(
             "alpaca",
             alpaca_rows,
             accepts=_trains_sft,
             description="Alpaca JSONL: instruction, input, output",
+            task_category=TEXT_GENERATION,
         ),
         jsonl_exporter(
             "sharegpt",
             sharegpt_rows,
             accepts=_trains_sft,
             description="ShareGPT JSONL: conversations of system/human/gpt turns",
+            task_category=TEXT_GENERATION,
         ),
     ]

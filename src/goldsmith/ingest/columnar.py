@@ -29,7 +29,7 @@ def parquet_rows(path: Path) -> int | None:
     """Row count of a parquet file from its footer, without reading data."""
     try:
         return int(pq.ParquetFile(path).metadata.num_rows)
-    except (pa.ArrowException, OSError):
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
         return None
 
 
@@ -100,7 +100,7 @@ def _batch_rows(
 def _parquet(path: Path, ctx: ReadContext, file: str, start: int) -> Iterator[tuple[int, Row]]:
     try:
         pf = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         raise InputError(f"not a readable parquet file: {exc}", file=file) from exc
     names = _hf_schema_labels(pf.schema_arrow)
     batches = pf.iter_batches(batch_size=max(1, min(ctx.options.batch_size, 65_536)))

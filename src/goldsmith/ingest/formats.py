@@ -241,7 +241,7 @@ def _schema_names(path: Path) -> list[str]:
             with pa.OSFile(str(path)) as src:
                 return list(ipc.open_stream(src).schema.names)
         return list(pq.read_schema(path).names)
-    except (pa.ArrowException, OSError):
+    except (pa.ArrowException, OSError, UnicodeDecodeError):
         return []
 
 
