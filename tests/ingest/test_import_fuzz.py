@@ -13,18 +13,20 @@ emptied. Each mutated file is imported into one real SQLite project per format, 
   field; and the store is exactly as before.
 
 Any other exception would be a traceback for a user, so it fails the test. A few mutated
-files also go through the real ``goldsmith import`` command.
+files also go through the real ``goldsmith import`` command, and each bug the fuzzing found
+is kept as a plain regression test. The valid files and the strategies live in
+``tests/_import_fuzz.py``. Examples are derandomised under CI; for a longer hunt run e.g.
+``GOLDSMITH_TEST_FUZZ_EXAMPLES=2000 pytest tests/ingest/test_import_fuzz.py``.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import traceback
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,31 +38,28 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from _ci import in_ci
+from _import_fuzz import (
+    CASES,
+    LABELS,
+    Case,
+    Mutated,
+    argilla_rows,
+    classified_rows,
+    conll_bytes,
+    delimited_bytes,
+    json_bytes,
+    jsonl_bytes,
+    label_studio_tasks,
+    mutations,
+    parquet_bytes,
+    write_input,
+)
 from goldsmith.cli import app
 from goldsmith.errors import GoldsmithError, InputError
-from goldsmith.ingest.options import ImportOptions, ImportReport, LabelsAs
+from goldsmith.ingest.options import ImportOptions, ImportReport
 from goldsmith.project import Project
 
-LABELS = ["neoplasms", "digestive", "nervous", "cardiovascular", "general"]
-TEXTS = [
-    "Colon tumour 🧬 resected; margins clear.",
-    "Migraine with aura treated with 𝛽-blockers.",
-    "Gastric ulcer after NSAID use 💊 in 𝑛 = 40 patients.",
-    "Atrial fibrillation 🫀 in elderly patients.",
-]
-ENTITIES = ["DISEASE", "DRUG"]
-NER = [  # text, [(surface, label)]
-    ("🧬 Colon cancer treated with FOLFOX.", [("Colon cancer", "DISEASE"), ("FOLFOX", "DRUG")]),
-    ("No finding 🩺 today.", []),
-    ("𝛽-thalassemia responds to luspatercept.", [("𝛽-thalassemia", "DISEASE")]),
-]
-SFT = [
-    ("Summarise: colon tumour 🧬 resected.", "A colon tumour was removed."),
-    ("What does 𝛽-blocker treat?", "Hypertension and migraine 💊."),
-    ("Define atrial fibrillation 🫀.", "An irregular heart rhythm."),
-]
-
-EXAMPLES = int(os.environ.get("GOLDSMITH_FUZZ_EXAMPLES", "25"))  # per format; ~15 s in all
+EXAMPLES = int(os.environ.get("GOLDSMITH_TEST_FUZZ_EXAMPLES", "150"))  # per format; ~20 s in all
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -68,399 +67,6 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-
-
-# --------------------------------------------------------------------------- valid files
-
-
-def _utf16(text: str, at: int) -> int:
-    return len(text[:at].encode("utf-16-le")) // 2
-
-
-def _spans(text: str, ents: list[tuple[str, str]]) -> list[tuple[int, int, str, str]]:
-    out = []
-    for surface, label in ents:
-        start = text.index(surface)
-        out.append((start, start + len(surface), surface, label))
-    return out
-
-
-def _classified() -> list[dict[str, Any]]:
-    return [
-        {"id": f"pm-{i}", "text": t, "label": LABELS[i % len(LABELS)], "source": "pubmed"}
-        for i, t in enumerate(TEXTS)
-    ]
-
-
-def _label_studio() -> list[dict[str, Any]]:
-    tasks = []
-    for i, (text, ents) in enumerate(NER):
-        result = [
-            {
-                "id": f"r{i}-{k}",
-                "from_name": "label",
-                "to_name": "text",
-                "type": "labels",
-                "value": {
-                    "start": _utf16(text, s),
-                    "end": _utf16(text, e),
-                    "text": surface,
-                    "labels": [label],
-                },
-            }
-            for k, (s, e, surface, label) in enumerate(_spans(text, ents))
-        ]
-        tasks.append(
-            {
-                "id": 100 + i,
-                "data": {"text": text, "ward": "B"},
-                "annotations": [{"completed_by": 3, "result": result, "was_cancelled": False}],
-                "predictions": [],
-            }
-        )
-    return tasks
-
-
-def _prodigy() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for i, text in enumerate(TEXTS):
-        rows.append(
-            {
-                "text": text,
-                "label": LABELS[i % len(LABELS)],
-                "answer": "accept" if i != 2 else "reject",
-                "_input_hash": 1000 + i,
-                "_task_hash": 2000 + i,
-                "_annotator_id": "db-alice",
-                "meta": {"source": "pubmed"},
-            }
-        )
-    rows.append({**rows[0], "_annotator_id": "db-bob", "label": LABELS[0]})
-    return rows
-
-
-def _argilla() -> list[dict[str, Any]]:
-    return [
-        {
-            "id": f"r{i}",
-            "status": "completed",
-            "_server_id": f"8f3c-{i}",
-            "text": text,
-            "label.responses": [LABELS[i % len(LABELS)]],
-            "label.responses.users": ["u-1"],
-            "label.responses.status": ["submitted"],
-            "label.suggestion": LABELS[(i + 1) % len(LABELS)],
-            "label.suggestion.score": 0.5,
-            "label.suggestion.agent": "bert-v1",
-        }
-        for i, text in enumerate(TEXTS)
-    ]
-
-
-def _sft(shape: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for i, (prompt, answer) in enumerate(SFT):
-        if shape == "chat":
-            row: dict[str, Any] = {
-                "messages": [
-                    {"role": "user", "content": prompt},
-                    {"role": "assistant", "content": answer},
-                ]
-            }
-        elif shape == "prompt-completion":
-            row = {"prompt": prompt, "completion": answer}
-        elif shape == "alpaca":
-            row = {"instruction": prompt, "input": "", "output": answer}
-        else:
-            row = {
-                "conversations": [
-                    {"from": "human", "value": prompt},
-                    {"from": "gpt", "value": answer},
-                ]
-            }
-        row["id"] = f"s-{i}"
-        rows.append(row)
-    return rows
-
-
-def _conll() -> bytes:
-    out = ["-DOCSTART-\tO", ""]
-    for text, ents in NER:
-        tokens = text.split()
-        tags = ["O"] * len(tokens)
-        for surface, label in ents:
-            words = surface.split()
-            for k in range(len(tokens)):
-                if [t.rstrip(".") for t in tokens[k : k + len(words)]] == words:
-                    tags[k] = f"B-{label}"
-                    for j in range(1, len(words)):
-                        tags[k + j] = f"I-{label}"
-        out += [f"{tok}\t{tag}" for tok, tag in zip(tokens, tags, strict=True)] + [""]
-    return "\n".join(out).encode("utf-8")
-
-
-def _delimited(sep: str) -> bytes:
-    rows = _classified()
-    lines = [sep.join(rows[0])]
-    for row in rows:
-        lines.append(sep.join(f'"{v}"' if sep == "," and "," in v else v for v in row.values()))
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-@dataclass(frozen=True)
-class Case:
-    """One import format: its valid content, file layout, task and options."""
-
-    fmt: str
-    template: str
-    labels: list[str] | None
-    suffix: str
-    layout: str  # "text" (bytes), "jsonl", "json" (rows re-serialised), "parquet", "hf"
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    raw: bytes = b""
-    labels_as: LabelsAs = LabelsAs.GOLD
-
-    def content(self) -> bytes:
-        if self.layout == "jsonl":
-            return _jsonl(self.rows)
-        if self.layout == "json":
-            return _json(self.rows)
-        return self.raw
-
-
-def _jsonl(rows: list[Any]) -> bytes:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
-
-
-def _json(rows: list[Any]) -> bytes:
-    return json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
-
-
-CASES = {
-    c.fmt: c
-    for c in [
-        Case("csv", "classification", LABELS, ".csv", "text", raw=_delimited(",")),
-        Case("tsv", "classification", LABELS, ".tsv", "text", raw=_delimited("\t")),
-        Case("jsonl", "classification", LABELS, ".jsonl", "jsonl", _classified()),
-        Case("json", "classification", LABELS, ".json", "json", _classified()),
-        Case("parquet", "classification", LABELS, ".parquet", "parquet", _classified()),
-        Case("hf", "classification", LABELS, "", "hf", _classified()),
-        Case("label-studio", "ner", ENTITIES, ".json", "json", _label_studio()),
-        Case(
-            "prodigy",
-            "classification",
-            LABELS,
-            ".jsonl",
-            "jsonl",
-            _prodigy(),
-            labels_as=LabelsAs.RESPONSE,
-        ),
-        Case("conll", "ner", ENTITIES, ".conll", "text", raw=_conll()),
-        Case("argilla", "classification", LABELS, ".jsonl", "jsonl", _argilla()),
-        Case("openai-chat", "sft", None, ".jsonl", "jsonl", _sft("chat")),
-        Case("trl-sft-chat", "sft", None, ".jsonl", "jsonl", _sft("chat")),
-        Case("trl-sft", "sft", None, ".jsonl", "jsonl", _sft("prompt-completion")),
-        Case("alpaca", "sft", None, ".jsonl", "jsonl", _sft("alpaca")),
-        Case("sharegpt", "sft", None, ".jsonl", "jsonl", _sft("sharegpt")),
-    ]
-}
-
-
-# --------------------------------------------------------------------------- mutations
-
-BAD_BYTES = [b"\xff", b"\xc3", b"\x80", b"\xed\xa0\x80", b"\xf0\x9f", b"\x00", b"\x00\x00"]
-SYNTAX_BYTES = [b'"', b"{", b"]", b",", b"\t", b"\n", b"\r", b"\\"]
-NEW_VALUES: list[Any] = [None, 0, -7, 2.5, True, "", "oncology", [], [1, "a"], {}, {"k": 1}]
-NEW_CELLS = ["", "7", "3.5", "null", "[1]", "oncology", '"', "\u00a0"]
-NEW_TAGS = ["X-DISEASE", "B-UNKNOWN", "I-", "B-", "7", "O O"]
-COLUMN_VALUES: list[Callable[[int], Any]] = [
-    lambda i: i,
-    lambda i: i + 0.5,
-    lambda i: None,
-    lambda i: i % 2 == 0,
-    lambda i: [f"x{i}"],
-    lambda i: {"k": i},
-    lambda i: "",
-]
-
-
-@dataclass
-class Mutated:
-    """A mutated input: bytes for a text file, or rows (or bytes) for a columnar one.
-
-    ``local`` says the fault sits in one row, so a refusal must name its line, row or task;
-    ``key`` is the key, column or cell changed: a refusal must then name a field (the one
-    at fault may differ, as when dropping ``data`` leaves no ``text``), unless it is about
-    the row's number of cells.
-    """
-
-    what: str
-    data: bytes | None = None
-    rows: list[dict[str, Any]] | None = None
-    local: bool = True
-    key: str | None = None
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every path into a JSON value (dict keys and list indices), the root excluded."""
-    if isinstance(value, dict | list):
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, child in items:
-            yield (*prefix, key)
-            yield from _paths(child, (*prefix, key))
-
-
-def _set(root: Any, path: tuple[Any, ...], value: Any, *, drop: bool = False) -> None:
-    for step in path[:-1]:
-        root = root[step]
-    if drop:
-        del root[path[-1]]
-    else:
-        root[path[-1]] = value
-
-
-def _key_of(path: tuple[Any, ...]) -> str | None:
-    names = [p for p in path if isinstance(p, str)]
-    return names[-1] if names else None
-
-
-def _parquet_bytes(rows: list[dict[str, Any]]) -> bytes:
-    buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows), buf)
-    return buf.getvalue()
-
-
-@st.composite
-def byte_mutations(draw: st.DrawFn, content: bytes, *, lines: bool = True) -> Mutated:
-    """Truncation, bad or syntax bytes inserted or overwritten, a line repeated or dropped."""
-    ops = ["truncate", "insert", "replace", "empty"] + (["repeat", "drop"] if lines else [])
-    op = draw(st.sampled_from(ops))
-    if op == "empty":
-        return Mutated("emptied", b"", local=False)
-    if op in ("repeat", "drop"):
-        parts = content.splitlines(keepends=True)
-        i = draw(st.integers(0, len(parts) - 1))
-        kept = parts[: i + 1] + parts[i:] if op == "repeat" else parts[:i] + parts[i + 1 :]
-        return Mutated(f"line {i + 1} {op}ed", b"".join(kept))
-    at = draw(st.integers(0, len(content) - 1))
-    if op == "truncate":
-        return Mutated(f"truncated at byte {at}", content[:at], local=lines and at > 0)
-    bad = draw(st.sampled_from(BAD_BYTES + (SYNTAX_BYTES if lines else [])))
-    end = at + (op == "replace")
-    return Mutated(f"{bad!r} {op}ed at byte {at}", content[:at] + bad + content[end:], local=lines)
-
-
-@st.composite
-def row_mutations(draw: st.DrawFn, rows: list[dict[str, Any]]) -> Mutated:
-    """A value somewhere in one row given another JSON type, or a key dropped."""
-    rows = json.loads(json.dumps(rows))
-    i = draw(st.integers(0, len(rows) - 1))
-    path = draw(st.sampled_from(list(_paths(rows[i]))))
-    if draw(st.booleans()) and isinstance(path[-1], str):
-        _set(rows[i], path, None, drop=True)
-        return Mutated(f"row {i}: {path} dropped", rows=rows, key=_key_of(path))
-    value = draw(st.sampled_from(NEW_VALUES))
-    _set(rows[i], path, value)
-    return Mutated(f"row {i}: {path} = {value!r}", rows=rows, key=_key_of(path))
-
-
-@st.composite
-def column_mutations(draw: st.DrawFn, rows: list[dict[str, Any]]) -> Mutated:
-    """A whole column given another Arrow type, dropped, or one cell nulled."""
-    rows = json.loads(json.dumps(rows))
-    column = draw(st.sampled_from(list(rows[0])))
-    op = draw(st.sampled_from(["retype", "drop", "null"]))
-    if op == "drop":
-        for row in rows:
-            del row[column]
-        return Mutated(f"column {column!r} dropped", rows=rows, local=False, key=column)
-    if op == "null":
-        i = draw(st.integers(0, len(rows) - 1))
-        rows[i][column] = None
-        return Mutated(f"row {i}: {column!r} = None", rows=rows, key=column)
-    make = draw(st.sampled_from(COLUMN_VALUES))
-    for i, row in enumerate(rows):
-        row[column] = make(i)
-    return Mutated(f"column {column!r} = {make(0)!r}, ...", rows=rows, local=False, key=column)
-
-
-@st.composite
-def cell_mutations(draw: st.DrawFn, content: bytes, sep: bytes) -> Mutated:
-    """csv/tsv: one cell replaced, or a column dropped from the header or from every line."""
-    lines = content.decode("utf-8").splitlines()
-    grid = [line.split(sep.decode()) for line in lines]
-    column = draw(st.integers(0, len(grid[0]) - 1))
-    name = grid[0][column]
-    op = draw(st.sampled_from(["cell", "drop-column", "drop-header"]))
-    if op == "cell":
-        r = draw(st.integers(1, len(grid) - 1))
-        grid[r][column] = draw(st.sampled_from(NEW_CELLS))
-        what = f"line {r + 1}, {name!r} = {grid[r][column]!r}"
-    else:
-        for row in grid[: 1 if op == "drop-header" else None]:
-            del row[column]
-        what = f"{op} {name!r}"
-    text = "\n".join(sep.decode().join(row) for row in grid) + "\n"
-    return Mutated(what, text.encode("utf-8"), local=op != "drop-column", key=name)
-
-
-@st.composite
-def tag_mutations(draw: st.DrawFn, content: bytes) -> Mutated:
-    """conll: one token's tag replaced by an unknown or malformed one, or removed."""
-    lines = content.decode("utf-8").split("\n")
-    tokens = [k for k, line in enumerate(lines) if "\t" in line and not line.startswith("-DOC")]
-    k = draw(st.sampled_from(tokens))
-    token = lines[k].split("\t")[0]
-    tag = draw(st.sampled_from([*NEW_TAGS, None]))
-    lines[k] = token if tag is None else f"{token}\t{tag}"
-    return Mutated(f"line {k + 1} tagged {tag!r}", "\n".join(lines).encode("utf-8"), key="tag")
-
-
-def mutations(case: Case) -> st.SearchStrategy[Mutated]:
-    """Every mutation that applies to ``case``'s layout."""
-    if case.layout in ("parquet", "hf"):
-        return st.one_of(
-            column_mutations(case.rows),
-            row_mutations(case.rows).filter(_arrow_ok),
-            byte_mutations(_parquet_bytes(case.rows), lines=False),
-        )
-    content = case.content()
-    found = [byte_mutations(content)]
-    if case.layout in ("jsonl", "json"):
-        found.append(row_mutations(case.rows))
-    elif case.fmt in ("csv", "tsv"):
-        found.append(cell_mutations(content, b"," if case.fmt == "csv" else b"\t"))
-    elif case.fmt == "conll":
-        found.append(tag_mutations(content))
-    return st.one_of(found)
-
-
-def _arrow_ok(m: Mutated) -> bool:
-    """Whether mutated rows still make an Arrow table (a column of mixed types does not)."""
-    try:
-        pa.Table.from_pylist(m.rows or [])
-    except (pa.ArrowException, TypeError, ValueError):
-        return False
-    return True
-
-
-def write_input(case: Case, m: Mutated, where: Path) -> Path:
-    """The mutated input on disk: a file, or a Hugging Face folder of one parquet part."""
-    if m.rows is not None:
-        data = _parquet_bytes(m.rows) if case.layout in ("parquet", "hf") else None
-        if data is None:
-            data = _jsonl(m.rows) if case.layout == "jsonl" else _json(m.rows)
-    else:
-        assert m.data is not None
-        data = m.data
-    if case.layout == "hf":
-        part = where / "train" / "part-00000.parquet"
-        part.parent.mkdir(parents=True)
-        part.write_bytes(data)
-        return where
-    path = where.with_suffix(case.suffix)
-    path.write_bytes(data)
-    return path
 
 
 # --------------------------------------------------------------------------- checks
@@ -527,6 +133,14 @@ def check_success(report: ImportReport, before: Counts, after: Counts, m: Mutate
     assert all(isinstance(w, str) and w for w in report.warnings), m.what
     for stored in after.texts[before.records :]:
         assert "\\u0000" not in stored and "\ufffd" not in stored, f"{m.what}: stored {stored}"
+        odd = [v for v in json.loads(stored)[0].values() if isinstance(v, str) and _odd(v)]
+        assert not odd or report.warnings, f"{m.what}: stored {odd} without a warning"
+
+
+def _odd(text: str) -> bool:
+    """An empty text: imported (beside a non-empty one) only with a warning counting them.
+    A number-only text is only warned about when its whole column is numbers."""
+    return not text.strip()
 
 
 # --------------------------------------------------------------------------- the tests
@@ -637,17 +251,17 @@ def test_a_nul_in_a_conll_token_is_refused_naming_line_and_field(
 
 
 def _cli_inputs() -> list[tuple[str, Mutated]]:
-    ls = json.loads(json.dumps(_label_studio()))
+    ls = json.loads(json.dumps(label_studio_tasks()))
     ls[1]["annotations"][0]["result"] = {"start": "x"}
-    argilla = _argilla()
+    argilla = argilla_rows()
     argilla[2]["label.responses"] = 7
     return [
-        ("csv", Mutated("bad byte", _delimited(",").replace(b"Migraine", b"Mi\xffgraine"))),
-        ("jsonl", Mutated("truncated", _jsonl(_classified())[:-30])),
+        ("csv", Mutated("bad byte", delimited_bytes(",").replace(b"Migraine", b"Mi\xffgraine"))),
+        ("jsonl", Mutated("truncated", jsonl_bytes(classified_rows())[:-30])),
         ("label-studio", Mutated("result not a list", rows=ls)),
         ("argilla", Mutated("responses a number", rows=argilla)),
-        ("parquet", Mutated("truncated", _parquet_bytes(_classified())[:-9], local=False)),
-        ("conll", Mutated("unknown tag", _conll().replace(b"B-DRUG", b"B-GENE"))),
+        ("parquet", Mutated("truncated", parquet_bytes(classified_rows())[:-9], local=False)),
+        ("conll", Mutated("unknown tag", conll_bytes().replace(b"B-DRUG", b"B-GENE"))),
     ]
 
 
@@ -674,10 +288,10 @@ def test_an_argilla_response_column_that_is_not_a_list_is_refused(
     projects: dict[str, Project], workdir: Path, column: str
 ) -> None:
     """Was passed over in silence (the answers) or a raw TypeError (``len()`` of the users)."""
-    rows = _argilla()
+    rows = argilla_rows()
     rows[1][column] = 7
     path = workdir / f"{column}.jsonl"
-    path.write_bytes(_jsonl(rows))
+    path.write_bytes(jsonl_bytes(rows))
     project = projects["argilla"]
     before = counts(project)
     with pytest.raises(InputError, match="expected a list with one entry per annotator") as err:
@@ -691,10 +305,10 @@ def test_a_label_studio_span_whose_labels_are_not_a_list_is_refused(
     projects: dict[str, Project], workdir: Path, labels: Any
 ) -> None:
     """Was a raw TypeError from the spans kind iterating an integer."""
-    tasks = _label_studio()
+    tasks = label_studio_tasks()
     tasks[2]["annotations"][0]["result"][0]["value"]["labels"] = labels
     path = workdir / f"ls-labels-{type(labels).__name__}.json"
-    path.write_bytes(_json(tasks))
+    path.write_bytes(json_bytes(tasks))
     project = projects["label-studio"]
     before = counts(project)
     with pytest.raises(InputError, match="task index 2 .*does not have the shape") as err:
@@ -709,7 +323,7 @@ def test_a_parquet_footer_with_a_column_name_not_utf8_is_refused(
 ) -> None:
     """Was a raw UnicodeDecodeError from ``pq.ParquetFile`` (a flipped byte in the footer),
     when measuring the file, detecting its format and reading it."""
-    data = _parquet_bytes(_classified())
+    data = parquet_bytes(classified_rows())
     path = workdir / f"bad-footer-{fmt}.parquet"
     path.write_bytes(data.replace(b"label", b"lab\xffl"))
     project = projects["parquet"]
@@ -718,3 +332,48 @@ def test_a_parquet_footer_with_a_column_name_not_utf8_is_refused(
         project.import_records(path, ImportOptions(fmt=fmt))
     assert err.value.file == str(path.resolve())
     assert counts(project) == before
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "openai-chat", "label-studio", "json"])
+def test_a_lone_surrogate_escape_in_a_text_is_refused_naming_line_and_field(
+    projects: dict[str, Project], workdir: Path, fmt: str
+) -> None:
+    """Was a raw UnicodeEncodeError from hashing or storing the record: JSON's ``"\\ud83e"``
+    escape without its pair decodes to a lone surrogate that UTF-8 cannot encode."""
+    case = CASES[fmt]
+    rows = json.loads(json.dumps(case.rows))
+    if fmt in ("jsonl", "json"):
+        rows[1]["text"] = "Migraine \ud83e aura."
+    elif fmt == "openai-chat":
+        rows[1]["messages"][0]["content"] = "Define \ud83e."
+    else:
+        rows[1]["data"]["text"] = "No finding \ud83e today."
+    path = workdir / f"surrogate-{fmt}{case.suffix}"
+    path.write_bytes(jsonl_bytes(rows) if case.layout == "jsonl" else json_bytes(rows))
+    assert b"\\ud83e" in path.read_bytes()
+    project = projects[fmt]
+    before = counts(project)
+    with pytest.raises(InputError, match="lone surrogate") as err:
+        project.import_records(path, ImportOptions(fmt=fmt, labels_as=case.labels_as))
+    field = {"openai-chat": "messages", "label-studio": "data"}.get(fmt, "text")
+    line = {"jsonl": 2, "json": 8, "openai-chat": 2, "label-studio": 46}[fmt]
+    assert (err.value.line, err.value.field) == (line, field)
+    assert (fmt != "label-studio") or "task index 1 (id 101)" in str(err.value)
+    assert counts(project) == before
+
+
+def test_a_lone_surrogate_row_is_skipped_and_written_back_with_skip_invalid(
+    tmp_path: Path,
+) -> None:
+    """The rejects file keeps the row as it was (the escape), instead of failing to write."""
+    rows = classified_rows()
+    rows[2]["text"] = "Gastric \udc8a ulcer."
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(jsonl_bytes(rows))
+    rejects = tmp_path / "rejects.jsonl"
+    with Project.init(tmp_path / "p", template="classification", labels=LABELS) as project:
+        report = project.import_records(path, ImportOptions(skip_invalid=rejects))
+        assert (report.n_inserted, report.n_rejected) == (3, 1)
+    (entry,) = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert (entry["line"], entry["field"]) == (3, "text")
+    assert entry["row"]["text"] == "Gastric \udc8a ulcer."

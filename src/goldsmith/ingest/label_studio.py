@@ -30,7 +30,7 @@ from goldsmith.errors import InputError, SchemaError
 from goldsmith.ingest.interop import QuestionMatcher, as_score, merge_meta
 from goldsmith.ingest.mapping import FoundLabel, ImportItem, Row, RowMapper, is_empty
 from goldsmith.ingest.options import ImportOptions
-from goldsmith.ingest.readers import ReadContext, iter_json_array
+from goldsmith.ingest.readers import ReadContext, iter_json_array, surrogate_error
 from goldsmith.kinds._utf16 import Utf16Offsets
 from goldsmith.schema import QUESTION_KINDS, Question, ResponseStatus, Task
 
@@ -149,6 +149,9 @@ class LabelStudioConverter:
                 file=self.file,
                 line=line,
             )
+        bad = surrogate_error(row, self.file, line)
+        if bad is not None:
+            raise bad
         data = row.get("data")
         if not isinstance(data, dict):
             raise InputError(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,33 @@ def decoded_lines(
 
 # --------------------------------------------------------------------------- json
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_HINT = (
+    "holds a lone surrogate (a JSON escape \\ud800-\\udfff without its pair, such as half "
+    "of an emoji) that no text can store; fix the escape or export the file again"
+)
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+def surrogate_error(value: Any, file: str, line: int) -> InputError | None:
+    """The refusal for a decoded JSON value holding a lone surrogate (which UTF-8, and so the
+    store, cannot encode), naming the top-level key it sits under; None when it holds none."""
+    if not _has_surrogate(value):
+        return None
+    field = None
+    if isinstance(value, dict):
+        field = next((str(k) for k, v in value.items() if _has_surrogate([k, v])), None)
+    return InputError(SURROGATE_HINT, file=file, line=line, field=field)
+
 
 def read_jsonl(path: Path, ctx: ReadContext) -> Iterator[tuple[int, Row]]:
     """One JSON object per line; blank lines are skipped."""
@@ -145,6 +173,11 @@ def read_jsonl(path: Path, ctx: ReadContext) -> Iterator[tuple[int, Row]]:
                 row,
             )
             continue
+        if "\\ud" in line or "\\uD" in line:  # only an escape can make a lone surrogate
+            bad = surrogate_error(row, ctx.file, number)
+            if bad is not None:
+                ctx.reject(bad, row)
+                continue
         yield number, row
 
 
@@ -238,5 +271,9 @@ def read_json(path: Path, ctx: ReadContext) -> Iterator[tuple[int, Row]]:
                 ),
                 item,
             )
+            continue
+        bad = surrogate_error(item, ctx.file, line)
+        if bad is not None:
+            ctx.reject(bad, item)
             continue
         yield line, item

@@ -27,7 +27,8 @@ class RejectSink:
     def __enter__(self) -> RejectSink:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._out = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+            # backslashreplace: a lone surrogate (from a JSON escape) is written back as one
+            self._out = open(self.path, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
         return self
 
     def __exit__(
