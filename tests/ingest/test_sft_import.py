@@ -81,6 +81,27 @@ def test_a_classification_export_comes_back_without_its_system_prompt(
     assert sorted(contents(target), key=repr) == sorted(contents(source), key=repr)
 
 
+@pytest.mark.parametrize("fmt", ["openai-chat", "trl-sft", "trl-sft-chat", "alpaca", "sharegpt"])
+def test_a_multilabel_export_comes_back(
+    make_project: Callable[..., Project], tmp_path: Path, fmt: str
+) -> None:
+    """The answer of a multi-label question is written as ``{"labels": [...]}``; it is read
+    back as those labels (it was split on commas and refused)."""
+    labels = ["billing", "refund", "bug"]
+    source = make_project("multilabel", labels)
+    rows = [
+        {"text": "Charged twice, want my money back 💸", "labels": ["billing", "refund"]},
+        {"text": "The app crashes on start.", "labels": ["bug"]},
+        {"text": "Nothing to report.", "labels": []},
+    ]
+    source.import_records(dump_jsonl(tmp_path / "in.jsonl", rows))
+    assert len(contents(source)) == 3
+    path = exported(source, fmt, tmp_path / fmt)
+    target = make_project("multilabel", labels)
+    target.import_records(path, ImportOptions(fmt=fmt))
+    assert sorted(contents(target), key=repr) == sorted(contents(source), key=repr)
+
+
 def chat_project(root: Path) -> Project:
     """An SFT task whose record is a chat transcript and whose question is the reply."""
     data = template_task("chat", "sft", None)

@@ -42,8 +42,17 @@ class MultiLabelQuestion(LabelsKind):
     def from_cell(
         self, raw: Any, *, label: Callable[[Any], str], label_map: Mapping[str, str]
     ) -> list[str]:
-        """A list, JSON text of one, or labels separated by commas or semicolons."""
+        """A list, JSON text of one, ``{"labels": [...]}`` (the training files' answer form,
+        :meth:`sft_answer`), or labels separated by commas or semicolons."""
         items = json_list(raw)
+        if isinstance(items, str) and items.lstrip().startswith("{"):
+            try:
+                answer = json.loads(items)
+            except json.JSONDecodeError as exc:
+                raise SchemaError(f"malformed JSON answer: {exc.msg}") from exc
+            if not (isinstance(answer, dict) and isinstance(answer.get("labels"), list)):
+                raise SchemaError('a JSON answer must be {"labels": [...]}')
+            items = answer["labels"]
         if isinstance(items, str):
             items = [p for p in items.replace(";", ",").split(",") if p.strip()]
         elif not isinstance(items, list):
