@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from _ci import import_or_skip, skip_or_fail
+from _progress import Recorder
 from goldsmith.errors import InputError, RegistryError
 from goldsmith.ingest.options import ImportOptions, LabelsAs
 from goldsmith.ingest.pipeline import import_file
@@ -382,20 +383,6 @@ def test_skip_invalid_with_nothing_to_reject(project: Project, tmp_path: Path) -
 
 
 # --------------------------------------------------------------------------- progress
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, Any]] = []
-
-    def start(self, description: str, total: int | None = None) -> None:
-        self.events.append(("start", total))
-
-    def advance(self, n: int = 1) -> None:
-        self.events.append(("advance", n))
-
-    def finish(self) -> None:
-        self.events.append(("finish", None))
 
 
 def test_progress_reports_bytes_per_batch(project: Project, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from _progress import Recorder
 from goldsmith.errors import ConfigError
 from goldsmith.llm.batch import answer_many, prelabel_records
 from goldsmith.llm.cache import LLMCache, canonical_json
@@ -410,20 +411,7 @@ def test_concurrency_is_bounded(tmp_path: Path) -> None:
 
 
 def test_answer_many_keeps_input_order_and_reports_progress(server: OpenAIServer) -> None:
-    class Count:
-        def __init__(self) -> None:
-            self.events: list[tuple[str, Any]] = []
-
-        def start(self, description: str, total: int | None = None) -> None:
-            self.events.append(("start", total))
-
-        def advance(self, n: int = 1) -> None:
-            self.events.append(("advance", n))
-
-        def finish(self) -> None:
-            self.events.append(("finish", None))
-
-    progress = Count()
+    progress = Recorder()
     requests = [build_request(TASK, "", r) for r in RECORDS]
     with LLMClient(config(server, concurrency=4)) as client:
         result = answer_many(client, requests, progress=progress)

@@ -16,6 +16,7 @@ from safetensors.numpy import save_file
 from tokenizers import Tokenizer, models, pre_tokenizers
 
 from _ci import import_or_skip, skip_or_fail
+from _progress import Recorder
 from goldsmith.errors import ConfigError, InputError, MissingExtraError, RegistryError
 from goldsmith.models import embed as embed_module
 from goldsmith.models.embed import (
@@ -255,20 +256,6 @@ class CountingModel2Vec(Model2VecEmbedder):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(len(texts))
         return super().encode(texts)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, object]] = []
-
-    def start(self, description: str, total: int | None = None) -> None:
-        self.events.append(("start", total))
-
-    def advance(self, n: int = 1) -> None:
-        self.events.append(("advance", n))
-
-    def finish(self) -> None:
-        self.events.append(("finish", None))
 
 
 WORDS = ["red", "blue", "car", "sky"]
