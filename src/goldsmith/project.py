@@ -19,6 +19,7 @@ from goldsmith.active.scores import SHORTLIST
 from goldsmith.annotation.front import AnnotationFront
 from goldsmith.errors import ConfigError
 from goldsmith.export.options import ExportOptions, ExportReport
+from goldsmith.ingest import staging as _staging
 from goldsmith.ingest.options import ImportOptions, ImportReport
 from goldsmith.llm.cache import DEFAULT_CACHE
 from goldsmith.overview import project_status
@@ -114,6 +115,7 @@ class Project(AccessFront, AnnotationFront, WeakFront, QualityFront, TrainFront)
         """Open the project in ``root``, applying pending store migrations."""
         cfg = _config.load_config(Path(root), db_url=db_url)
         store = Store(cfg.db_url)
+        _staging.recover(store)  # an import whose process died: take it back, with a warning
         overlap = cfg.task.settings.overlap
         with store.read() as tx:
             stale = tx.get_meta("overlap") != overlap

@@ -3,6 +3,8 @@
 Modules, one concept each:
 
 * ``pipeline``  -- :func:`~goldsmith.ingest.pipeline.import_file`, all or nothing;
+* ``staging``   -- an import's chunks hidden until published, taken back on failure or
+  after a crash, one import at a time;
 * ``formats``   -- the format registry and :func:`~goldsmith.ingest.formats.detect_format`;
 * ``readers``   -- the read context, decoded lines and the JSON readers;
 * ``delimited`` -- csv and tsv (an Arrow fast path with an exact :mod:`csv` fallback);

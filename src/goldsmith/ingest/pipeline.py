@@ -4,8 +4,12 @@ Rows stream from a reader through a converter in batches of ``options.batch_size
 batch is hashed (:func:`goldsmith.schema.content_hash`), exact duplicates are dropped (those
 already stored, earlier rows of this file included, and repeats within the batch), the rest
 are inserted, and their labels are stored as gold final labels, responses or suggestions.
-Everything runs in one write transaction: an error leaves the store as it was, without even
-an ``imports`` row.
+
+Each batch is its own short write transaction, so annotators submitting through ``serve``
+wait for one batch at most. The records stay hidden until the last transaction publishes the
+import (:mod:`goldsmith.ingest.staging`): readers see all of it or none of it. An error takes
+back what was written, so the store is left as it was, without even an ``imports`` row; a
+process killed mid-import is cleaned up by the next open of the project.
 
 Questionable input is refused or counted, never passed over in silence: a file with no rows
 is refused; disagreeing gold answers of one record are refused unless
@@ -17,7 +21,9 @@ number-only or partly empty text fields) become ``report.warnings``.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from enum import Enum
@@ -25,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from goldsmith.errors import ConfigError, InputError
+from goldsmith.ingest import staging
 from goldsmith.ingest.conflicts import GoldVotes
 from goldsmith.ingest.formats import FormatRegistry, default_formats, detect_format
 from goldsmith.ingest.mapping import ImportItem, Row
@@ -110,65 +117,100 @@ def import_file(
     convert = fmt.convert(task, options, source)
     total = fmt.measure(path)
     progress.start(f"importing {path.name}", total)
+    import_id: int | None = None
     try:
-        with RejectSink(options.skip_invalid) as rejects, store.write() as tx:
-            ctx = ReadContext(file=source, options=options, reject=rejects.reject)
-            writer = _Writer(tx, options, source, agent=f"import:{path.name}")
-            writer.votes = GoldVotes(policy, source)
-            writer.redactor = _redactor(options)
-            writer.span_fields = _span_fields(task)
-            import_id = tx.start_import(source, fmt.name, _options_json(options))
-            writer.import_id = import_id
-            batch: list[ImportItem] = []
-            size = max(1, options.batch_size)
-            done = 0
-            for line, row in _guarded(fmt.read(path, ctx), source):
-                try:
-                    batch.append(convert(line, row))
-                except InputError as exc:
-                    rejects.reject(exc, row)
-                    continue
-                if len(batch) >= size:
-                    writer.write(batch)
-                    batch = []
-                    if ctx.pos > done:  # a reader may recount after switching strategy
-                        progress.advance(ctx.pos - done)
-                        done = ctx.pos
-            writer.write(batch)
-            if ctx.pos > done:
-                progress.advance(ctx.pos - done)
-            if writer.n_items + rejects.count == 0:
-                raise InputError(_nothing_read(path), file=source)
-            writer.votes.check()
-            report = ImportReport(
-                import_id=import_id,
-                source=source,
-                fmt=fmt.name,
-                n_read=writer.n_items + rejects.count,
-                n_inserted=writer.n_inserted,
-                n_duplicates=writer.n_duplicates,
-                n_duplicate_labels=writer.n_duplicate_labels,
-                n_rejected=rejects.count,
-                n_labels=writer.n_labels,
-                rejected_path=options.skip_invalid if rejects.count else None,
-                pii=dict(writer.pii),
-                n_conflicts=writer.votes.n_conflicts,
-                n_conflict_labels=writer.votes.n_lost,
-                conflict_policy=policy.value if options.labels_as == LabelsAs.GOLD else None,
-                n_duplicate_ids=writer.n_duplicate_ids,
-                duplicate_ids=list(writer.duplicate_ids),
-                warnings=_warnings(writer, convert),
+        with store.write() as tx:
+            import_id = staging.claim(tx, source, fmt.name, _options_json(options))
+        with RejectSink(options.skip_invalid) as rejects:
+            report = _write_all(
+                store, task, import_id, path, fmt, convert, options, policy, rejects, progress
             )
-            tx.finish_import(
-                import_id,
-                n_read=report.n_read,
-                n_inserted=report.n_inserted,
-                n_duplicates=report.n_duplicates,
-                n_rejected=report.n_rejected,
-            )
+    except BaseException:
+        if import_id is not None:
+            _take_back(store, import_id)
+        raise
     finally:
         progress.finish()
     return report
+
+
+def _write_all(
+    store: Store,
+    task: Task,
+    import_id: int,
+    path: Path,
+    fmt: Any,
+    convert: Any,
+    options: ImportOptions,
+    policy: OnConflict,
+    rejects: RejectSink,
+    progress: Progress,
+) -> ImportReport:
+    """Read, convert and write every batch in its own short transaction (hidden until
+    published), then publish the import in one more: the only moment its records appear."""
+    source = str(path.resolve())
+    ctx = ReadContext(file=source, options=options, reject=rejects.reject)
+    writer = _Writer(store, options, source, agent=f"import:{path.name}")
+    writer.import_id = import_id
+    writer.votes = GoldVotes(policy, source)
+    writer.redactor = _redactor(options)
+    writer.span_fields = _span_fields(task)
+    batch: list[ImportItem] = []
+    size = max(1, options.batch_size)
+    done = 0
+    for line, row in _guarded(fmt.read(path, ctx), source):
+        try:
+            batch.append(convert(line, row))
+        except InputError as exc:
+            rejects.reject(exc, row)
+            continue
+        if len(batch) >= size:
+            writer.write(batch)
+            batch = []
+            if ctx.pos > done:  # a reader may recount after switching strategy
+                progress.advance(ctx.pos - done)
+                done = ctx.pos
+    writer.write(batch)
+    if ctx.pos > done:
+        progress.advance(ctx.pos - done)
+    if writer.n_items + rejects.count == 0:
+        raise InputError(_nothing_read(path), file=source)
+    writer.votes.check()
+    report = ImportReport(
+        import_id=import_id,
+        source=source,
+        fmt=fmt.name,
+        n_read=writer.n_items + rejects.count,
+        n_inserted=writer.n_inserted,
+        n_duplicates=writer.n_duplicates,
+        n_duplicate_labels=writer.n_duplicate_labels,
+        n_rejected=rejects.count,
+        n_labels=writer.n_labels,
+        rejected_path=options.skip_invalid if rejects.count else None,
+        pii=dict(writer.pii),
+        n_conflicts=writer.votes.n_conflicts,
+        n_conflict_labels=writer.votes.n_lost,
+        conflict_policy=policy.value if options.labels_as == LabelsAs.GOLD else None,
+        n_duplicate_ids=writer.n_duplicate_ids,
+        duplicate_ids=list(writer.duplicate_ids),
+        warnings=_warnings(writer, convert),
+    )
+    with store.write() as tx:
+        tx.finish_import(
+            import_id,
+            n_read=report.n_read,
+            n_inserted=report.n_inserted,
+            n_duplicates=report.n_duplicates,
+            n_rejected=report.n_rejected,
+        )
+    return report
+
+
+def _take_back(store: Store, import_id: int) -> None:
+    """Delete what a failed import wrote; if even that fails (the store went away), the
+    next open of the project does it (:func:`goldsmith.ingest.staging.recover`)."""
+    with contextlib.suppress(Exception):  # the import's own error is the one to report
+        staging.discard(store, import_id)
 
 
 def read_items(
@@ -306,9 +348,9 @@ def _options_json(options: ImportOptions) -> dict[str, Any]:
 
 @dataclass
 class _Writer:
-    """Writes batches of items and their labels inside one transaction, counting."""
+    """Writes batches of items and their labels, a transaction per batch, counting."""
 
-    tx: StoreTx
+    store: Store
     options: ImportOptions
     source: str
     agent: str
@@ -328,6 +370,8 @@ class _Writer:
     pii: dict[str, int] = field(default_factory=dict)
 
     def write(self, items: list[ImportItem]) -> None:
+        """Write one batch in its own short transaction (the records stay hidden until the
+        import is published); redaction and hashing run before it, outside the lock."""
         if not items:
             return
         self.n_items += len(items)
@@ -335,7 +379,13 @@ class _Writer:
             for item in items:
                 self._redact(item)
         hashes = [content_hash(it.fields) for it in items]
-        existing = self.tx.existing_hashes(hashes)
+        assert self.import_id is not None
+        with self.store.write() as tx:
+            self._store(tx, items, hashes)
+            tx.touch_import(self.import_id, time.time())
+
+    def _store(self, tx: StoreTx, items: list[ImportItem], hashes: list[str]) -> None:
+        existing = tx.existing_hashes(hashes)
         seen: set[str] = set()
         records: list[Record] = []
         kept: list[ImportItem] = []
@@ -356,17 +406,17 @@ class _Writer:
                 )
             )
             kept.append(item)
-        self._check_ids(records)
-        ids = self.tx.insert_records(records, import_id=self.import_id)
+        self._check_ids(tx, records)
+        ids = tx.insert_records(records, import_id=self.import_id)
         self.n_inserted += len(ids)
-        self._labels(kept, ids)
+        self._labels(tx, kept, ids)
 
-    def _check_ids(self, records: list[Record]) -> None:
+    def _check_ids(self, tx: StoreTx, records: list[Record]) -> None:
         """Count records whose external id repeats one in the store, this import included."""
         ext = [r.external_id for r in records if r.external_id is not None]
         if not ext:
             return
-        taken = self.tx.existing_external_ids(list(set(ext)))
+        taken = tx.existing_external_ids(list(set(ext)))
         for ext_id in ext:
             if ext_id in taken:
                 self.n_duplicate_ids += 1
@@ -379,13 +429,13 @@ class _Writer:
         assert self.redactor is not None
         redact_item(self.redactor, item, self.span_fields, self.pii)
 
-    def _guideline_version(self) -> int | None:
+    def _guideline_version(self, tx: StoreTx) -> int | None:
         if not self._guideline_read:
-            self._guideline = self.tx.latest_guideline_version()
+            self._guideline = tx.latest_guideline_version()
             self._guideline_read = True
         return self._guideline
 
-    def _labels(self, items: list[ImportItem], ids: list[int]) -> None:
+    def _labels(self, tx: StoreTx, items: list[ImportItem], ids: list[int]) -> None:
         mode = self.options.labels_as
         gold: dict[tuple[int, str], list[Any]] = {}
         decided: dict[tuple[int, str], list[Any]] = {}  # answers the file marks as reviewed
@@ -423,7 +473,7 @@ class _Writer:
                             user=user,
                             values={},
                             status=lab.status,
-                            guideline_version=self._guideline_version(),
+                            guideline_version=self._guideline_version(tx),
                         )
                     if not blank:
                         resp.values[lab.question] = lab.value
@@ -437,9 +487,9 @@ class _Writer:
             for v in [decided.get((rid, q)) or values]
         ]
         # records in this batch are new, so their labels are plain inserts
-        self.n_labels += self.tx.set_final_labels(finals, replace=False)
-        self.n_labels += self.tx.upsert_responses(responses.values())
-        self.n_labels += self.tx.add_suggestions(suggestions)
+        self.n_labels += tx.set_final_labels(finals, replace=False)
+        self.n_labels += tx.upsert_responses(responses.values())
+        self.n_labels += tx.add_suggestions(suggestions)
 
 
 def _where(item: ImportItem) -> str:

@@ -37,7 +37,6 @@ from goldsmith.store.queue import QueueTx
 from goldsmith.store.tables import (
     final_labels,
     guidelines,
-    imports,
     records,
     responses,
     suggestions,
@@ -138,35 +137,14 @@ def _suggestion(row: Any) -> Suggestion:
 class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
     """Operations inside one transaction, grouped by table; users, keys and sessions come
     from :class:`AccessTx`, the annotation queue from :class:`QueueTx`, labeling-function
-    votes from :class:`VotesTx`."""
+    votes from :class:`VotesTx`, imports from :class:`~goldsmith.store.imports.ImportsTx`.
+
+    Reads that list or count records see published records only: an import still writing
+    stays hidden (:meth:`ImportsTx._live`). Reads by id do not filter.
+    """
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-
-    # ------------------------------------------------------------------ imports
-
-    def start_import(self, source: str, fmt: str, options: dict[str, Any]) -> int:
-        row = self._conn.execute(
-            imports.insert()
-            .values(
-                source=source,
-                format=fmt,
-                options=options,
-                n_read=0,
-                n_inserted=0,
-                n_duplicates=0,
-                n_rejected=0,
-            )
-            .returning(imports.c.id)
-        ).one()
-        return int(row.id)
-
-    def finish_import(self, import_id: int, **counts: int) -> None:
-        self._conn.execute(update(imports).where(imports.c.id == import_id).values(**counts))
-
-    def list_imports(self) -> list[dict[str, Any]]:
-        rows = self._conn.execute(select(imports).order_by(imports.c.id)).mappings()
-        return [dict(r) for r in rows]
 
     # ------------------------------------------------------------------ records
 
@@ -195,7 +173,8 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
         return found
 
     def list_records(self, *, offset: int = 0, limit: int = 100) -> list[Record]:
-        q = select(records).order_by(records.c.id).offset(offset).limit(limit)
+        q = select(records).where(self._live()).order_by(records.c.id)
+        q = q.offset(offset).limit(limit)
         return [_record(r) for r in self._conn.execute(q)]
 
     def insert_records(self, batch: Sequence[Record], *, import_id: int | None = None) -> list[int]:
@@ -260,11 +239,14 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
         return list(range(int(last) + 1, int(last) + 1 + n))
 
     def count_records_between(self, after_id: int, up_to_id: int) -> int:
-        q = select(func.count()).where(records.c.id > after_id, records.c.id <= up_to_id)
+        q = select(func.count()).where(
+            records.c.id > after_id, records.c.id <= up_to_id, self._live()
+        )
         return int(self._conn.execute(q).scalar_one())
 
     def count_records(self) -> int:
-        return int(self._conn.execute(select(func.count()).select_from(records)).scalar_one())
+        q = select(func.count()).select_from(records).where(self._live())
+        return int(self._conn.execute(q).scalar_one())
 
     def get_records(self, ids: Sequence[int]) -> list[Record]:
         """Records by id, in the order asked; a missing id is an error."""
@@ -304,7 +286,7 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
         pagination: bounded memory)."""
         last = after_id
         while True:
-            q = select(records).where(records.c.id > last)
+            q = select(records).where(records.c.id > last, self._live())
             if up_to_id is not None:
                 q = q.where(records.c.id <= up_to_id)
             q = q.order_by(records.c.id).limit(batch_size)
@@ -440,7 +422,7 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
     def records_with_responses(self, *, status: ResponseStatus) -> Iterator[int]:
         q = (
             select(responses.c.record_id)
-            .where(responses.c.status == str(status))
+            .where(responses.c.status == str(status), self._live_ref(responses.c.record_id))
             .distinct()
             .order_by(responses.c.record_id)
         )
@@ -515,7 +497,7 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
         """Records that have final labels passing the filters, with those labels, by id."""
         last = 0
         fl = final_labels
-        cond = [fl.c.confidence >= min_confidence]
+        cond = [fl.c.confidence >= min_confidence, self._live_ref(fl.c.record_id)]
         if provenance is not None:
             cond.append(fl.c.provenance.in_([str(p) for p in provenance]))
         while True:
@@ -576,7 +558,7 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
             q = (
                 select(fl.c.record_id, fl.c.value, records.c.dup_group)
                 .join(records, records.c.id == fl.c.record_id)
-                .where(and_(fl.c.record_id > last, *cond))
+                .where(and_(fl.c.record_id > last, self._live(), *cond))
                 .order_by(fl.c.record_id)
                 .limit(batch_size)
             )
@@ -607,13 +589,15 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
     def status_counts(self) -> dict[str, int]:
         """Records by workflow status: labeled (has a final label), annotated, pending."""
         total = self.count_records()
+        live = self._live_ref(final_labels.c.record_id)
         labeled = self._conn.execute(
-            select(func.count(func.distinct(final_labels.c.record_id)))
+            select(func.count(func.distinct(final_labels.c.record_id))).where(live)
         ).scalar_one()
         annotated_q = (
             select(func.count(func.distinct(responses.c.record_id)))
             .where(responses.c.status == str(ResponseStatus.SUBMITTED))
             .where(~responses.c.record_id.in_(select(final_labels.c.record_id)))
+            .where(self._live_ref(responses.c.record_id))
         )
         annotated = self._conn.execute(annotated_q).scalar_one()
         return {
@@ -628,17 +612,19 @@ class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
         q = (
             select(final_labels.c.value, func.count())
             .where(final_labels.c.question == question)
+            .where(self._live_ref(final_labels.c.record_id))
             .group_by(final_labels.c.value)
         )
         return {_key(v): int(n) for v, n in self._conn.execute(q)}
 
     def provenance_counts(self) -> dict[str, int]:
         q = select(final_labels.c.provenance, func.count(func.distinct(final_labels.c.record_id)))
-        q = q.group_by(final_labels.c.provenance)
+        q = q.where(self._live_ref(final_labels.c.record_id)).group_by(final_labels.c.provenance)
         return {str(p): int(n) for p, n in self._conn.execute(q)}
 
     def suggestion_counts(self) -> dict[str, int]:
-        q = select(suggestions.c.kind, func.count()).group_by(suggestions.c.kind)
+        q = select(suggestions.c.kind, func.count()).where(self._live_ref(suggestions.c.record_id))
+        q = q.group_by(suggestions.c.kind)
         return {str(k): int(n) for k, n in self._conn.execute(q)}
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from goldsmith.errors import ArgumentError, NotFoundError, StoreError
+from goldsmith.store.imports import ImportsTx
 from goldsmith.store.tables import embeddings, records
 
 CHUNK = 900  # bound for IN (...) lists: well under SQLite's variable limit
@@ -24,7 +25,7 @@ WRITE_CHUNK = 5000  # rows per executemany
 F32 = np.dtype("<f4")
 
 
-class EmbeddingsTx:
+class EmbeddingsTx(ImportsTx):
     _conn: Connection
 
     def put_embeddings(
@@ -99,7 +100,7 @@ class EmbeddingsTx:
             has = exists().where(
                 and_(embeddings.c.record_id == records.c.id, embeddings.c.model_id == model_id)
             )
-            q = select(records.c.id).where(~has).order_by(records.c.id)
+            q = select(records.c.id).where(~has, self._live()).order_by(records.c.id)
             return [int(i) for i in self._conn.execute(q).scalars()]
         wanted = sorted({int(i) for i in record_ids})
         stored: set[int] = set()

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from goldsmith.errors import NotFoundError
+from goldsmith.store.imports import ImportsTx
 from goldsmith.store.tables import (
     feedback,
     final_labels,
@@ -42,7 +43,7 @@ def _review(row: Any) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-class QualityTx:
+class QualityTx(ImportsTx):
     _conn: Connection
 
     # ------------------------------------------------------------------ rounds
@@ -140,7 +141,7 @@ class QualityTx:
                 & (final_labels.c.question == question)
                 & (final_labels.c.provenance == "gold"),
             )
-            .where(responses.c.status == "submitted")
+            .where(responses.c.status == "submitted", self._live_ref(responses.c.record_id))
         )
         if user is not None:
             q = q.where(responses.c.user == user)

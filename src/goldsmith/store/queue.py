@@ -69,9 +69,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from goldsmith.errors import ConflictError, NotFoundError, PermissionDeniedError
 from goldsmith.schema import Response, ResponseStatus
 from goldsmith.store.hotpath import Prepared
+from goldsmith.store.imports import WRITING, ImportsTx
 from goldsmith.store.tables import (
     guidelines,
     honeypots,
+    imports,
     leases,
     meta,
     records,
@@ -165,10 +167,16 @@ class _Statements:
             .scalar_subquery()
         )
         honeypot = select(honeypots.c.record_id).where(honeypots.c.record_id == records.c.id)
+        unpublished = (  # an import still writing: its records wait for its publication
+            select(imports.c.id)
+            .where(imports.c.id == records.c.import_id, imports.c.status == WRITING)
+            .exists()
+        )
         is_open = (
             records.c.queue_done == false(),
             ~answered,
             ~honeypot.exists(),  # honeypots are served by their own draw, to everyone
+            ~unpublished,
             records.c.n_submitted + others < bindparam("overlap"),
         )
         next_open = (
@@ -263,7 +271,7 @@ def _prepared(dialect: str) -> _Prepared:
     return _Prepared(dialect)
 
 
-class QueueTx:
+class QueueTx(ImportsTx):
     _conn: Connection
 
     @property
@@ -491,7 +499,8 @@ class QueueTx:
 
     def done_record_array(self) -> npt.NDArray[np.int64]:
         """Ids of the records with all the responses they need, ascending (int64)."""
-        q = select(records.c.id).where(records.c.queue_done.is_(True)).order_by(records.c.id)
+        done = records.c.queue_done.is_(True)
+        q = select(records.c.id).where(done, self._live()).order_by(records.c.id)
         return np.fromiter(self._conn.execute(q).scalars(), dtype=np.int64, count=-1)
 
     def close_records(self, record_ids: Sequence[int]) -> None:
@@ -535,14 +544,17 @@ class QueueTx:
 
     def queue_counts(self) -> dict[str, int]:
         total, done = self._conn.execute(
-            select(func.count(), func.count().filter(records.c.queue_done == True))  # noqa: E712
+            select(
+                func.count(),
+                func.count().filter(records.c.queue_done == True),  # noqa: E712
+            ).where(self._live())
         ).one()
         return {"total": int(total), "complete": int(done)}
 
     def user_counts(self, user: str) -> dict[str, int]:
         q = (
             select(responses.c.status, func.count())
-            .where(responses.c.user == user)
+            .where(responses.c.user == user, self._live_ref(responses.c.record_id))
             .group_by(responses.c.status)
         )
         out = {str(s): 0 for s in ResponseStatus}
@@ -558,7 +570,7 @@ class QueueTx:
         limit: int = 1000,
         offset: int = 0,
     ) -> list[Response]:
-        q = select(responses)
+        q = select(responses).where(self._live_ref(responses.c.record_id))
         if user is not None:
             q = q.where(responses.c.user == user)
         if status is not None:

@@ -38,6 +38,10 @@ imports = Table(
     Column("n_duplicates", Integer, nullable=False, default=0),
     Column("n_rejected", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # writing -> published: a writing import's records are hidden from every read
+    Column("status", String(16), nullable=False, server_default="published"),
+    Column("owner", Text, nullable=True),  # "host:pid" of the writing process
+    Column("heartbeat", Float, nullable=True),  # unix seconds of its last chunk
 )
 
 records = Table(
@@ -61,6 +65,7 @@ records = Table(
     Index("ix_records_content_hash", "content_hash", unique=True),
     Index("ix_records_external_id", "external_id"),
     Index("ix_records_queue", "queue_done", "queue_rank", "id"),
+    Index("ix_records_import", "import_id"),
     sqlite_autoincrement=True,
 )
 

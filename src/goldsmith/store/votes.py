@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, delete, func, select, update
 
+from goldsmith.store.imports import ImportsTx
 from goldsmith.store.tables import (
     final_labels,
     lf_runs,
@@ -39,7 +40,7 @@ class LFRun:
     position: int
 
 
-class VotesTx:
+class VotesTx(ImportsTx):
     _conn: Connection
 
     def lf_runs(self) -> dict[str, LFRun]:
@@ -166,9 +167,9 @@ class VotesTx:
 
         Read in keyset pages straight into int64 arrays (8 bytes a record, not a Python int
         in a list)."""
-        parts, last = [], 0
+        parts, last, live = [], 0, self._live()
         while True:
-            q = select(records.c.id).where(records.c.id > last).order_by(records.c.id)
+            q = select(records.c.id).where(records.c.id > last, live).order_by(records.c.id)
             found = np.fromiter(
                 self._conn.execute(q.limit(page)).scalars(), dtype=np.int64, count=-1
             )
@@ -187,7 +188,9 @@ class VotesTx:
         at most ``page`` rows (keyset on the suggestion id; a missing score is NaN)."""
         last = 0
         base = select(suggestions.c.id, suggestions.c.record_id, suggestions.c.score).where(
-            suggestions.c.question == question, suggestions.c.agent.startswith(agent_prefix)
+            suggestions.c.question == question,
+            suggestions.c.agent.startswith(agent_prefix),
+            self._live_ref(suggestions.c.record_id),
         )
         while True:
             q = base.where(suggestions.c.id > last).order_by(suggestions.c.id).limit(page)
@@ -204,14 +207,24 @@ class VotesTx:
                 return
 
     def max_record_id(self) -> int:
-        return int(
-            self._conn.execute(select(func.coalesce(func.max(records.c.id), 0))).scalar_one()
-        )
+        """The highest id up to which every record is published: an incremental pass over
+        ``(last, max_record_id()]`` never steps over the records of an import still writing."""
+        top = select(func.coalesce(func.max(records.c.id), 0))
+        highest = int(self._conn.execute(top).scalar_one())
+        hidden = self._hidden_imports()
+        if hidden:
+            first = select(func.min(records.c.id)).where(records.c.import_id.in_(hidden))
+            lowest_hidden = self._conn.execute(first).scalar_one_or_none()
+            if lowest_hidden is not None:
+                highest = min(highest, int(lowest_hidden) - 1)
+        return highest
 
     def final_values(self, question: str, provenances: list[str]) -> list[tuple[int, object]]:
         """``(record id, value)`` of final labels of ``question`` with those provenances."""
         q = select(final_labels.c.record_id, final_labels.c.value).where(
-            final_labels.c.question == question, final_labels.c.provenance.in_(provenances)
+            final_labels.c.question == question,
+            final_labels.c.provenance.in_(provenances),
+            self._live_ref(final_labels.c.record_id),
         )
         return [(int(r), v) for r, v in self._conn.execute(q)]
 
