@@ -121,7 +121,7 @@ def import_file(
     try:
         with store.write() as tx:
             import_id = staging.claim(tx, source, fmt.name, _options_json(options))
-        with RejectSink(options.skip_invalid) as rejects:
+        with RejectSink(options.skip_invalid) as rejects, store.bulk():
             report = _write_all(
                 store, task, import_id, path, fmt, convert, options, policy, rejects, progress
             )

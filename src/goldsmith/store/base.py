@@ -53,6 +53,8 @@ class Store:
     def __init__(self, url: str, *, schema: str | None = None, migrate: bool = True) -> None:
         self.url = url
         self.engine: Engine = _engine.make_engine(url, schema=schema)
+        self._sqlite = self.engine.dialect.name == "sqlite"
+        self._bulk = 0
         if migrate:
             try:
                 _engine.migrate(self.engine)
@@ -65,11 +67,27 @@ class Store:
         return self.engine.dialect.name
 
     @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """A long job written in many short transactions (an import). On SQLite the WAL is
+        not checkpointed after each of its commits, which would copy and sync the pages again
+        and again (it made a 1M-row import 1.7x slower); one passive checkpoint, which never
+        waits for readers, follows the job."""
+        self._bulk += 1
+        try:
+            yield
+        finally:
+            self._bulk -= 1
+            if self._sqlite and not self._bulk:
+                _engine.checkpoint(self.engine)
+
+    @contextmanager
     def write(self) -> Iterator[StoreTx]:
         """One write transaction; everything in it commits together or not at all."""
         opts = {_engine.IMMEDIATE: True}
         try:
             with self.engine.connect().execution_options(**opts) as conn, conn.begin():
+                if self._sqlite:
+                    _engine.set_autocheckpoint(conn, 0 if self._bulk else None)
                 yield StoreTx(conn)
         except sqlite3.DatabaseError as exc:  # from the driver itself (store/hotpath.py)
             _engine.raise_if_damaged(self.url, exc)

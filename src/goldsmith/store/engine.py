@@ -219,6 +219,25 @@ def _postgres_engine(url: str, schema: str | None) -> Engine:
     return engine
 
 
+WAL_AUTOCHECKPOINT = 1000  # SQLite's default, in pages
+
+
+def set_autocheckpoint(conn: Any, pages: int | None) -> None:
+    """Set a SQLite connection's WAL auto-checkpoint (None: the default), only when it
+    changes (remembered on the driver connection, which the pool reuses)."""
+    want = WAL_AUTOCHECKPOINT if pages is None else pages
+    info = conn.connection.info
+    if info.get("wal_autocheckpoint", WAL_AUTOCHECKPOINT) != want:
+        conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={int(want)}")
+        info["wal_autocheckpoint"] = want
+
+
+def checkpoint(engine: Engine) -> None:
+    """A passive WAL checkpoint: copies what no reader still needs, never waits."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
+
+
 def _alembic_config() -> _config.Config:
     cfg = _config.Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
