@@ -19,10 +19,13 @@ One row per (kind, format)::
     kind format records_in records_out labels_equal annotators spans_identical external_ids verdict
 
 ``labels_equal`` compares the final value of the question record by record, matched by the
-record's text fields; ``spans_identical`` compares spans as (start, end, label(s)) with the
+record's text fields (the gold import must also count no conflict: the annotators disagree
+on purpose); ``spans_identical`` compares spans as (start, end, label(s)) with the
 text they cover. ``annotators``: for a format that carries annotators (Label Studio's
 ``completed_by``, Prodigy's ``_annotator_id``), the annotators found on a second import with
-``labels_as=response`` out of those that answered in the source project; ``-`` for a format
+``labels_as=response`` out of those that answered in the source project, and in brackets the
+responses that came back identical (record, annotator, status and values) out of the
+source's, any response by someone else counting as a difference; ``-`` for a format
 that has no place for them. ``external_ids``: records whose external id came back, or
 ``- (no id in format)`` where the exported file holds no ids (the training formats, CoNLL).
 A format with no importer prints ``one-way (no importer)``; an
@@ -46,6 +49,7 @@ from goldsmith.errors import GoldsmithError
 from goldsmith.export.formats import EXPORTERS
 from goldsmith.ingest.formats import default_formats
 from goldsmith.ingest.options import LabelsAs
+from goldsmith.schema import ResponseStatus
 
 LABELS = ["PER", "ORG", "LOC"]
 CLASSES = ["alpha", "beta", "gamma"]
@@ -190,9 +194,23 @@ def _new_project(root: Path, kind: Kind) -> Project:
     return Project.open(root)
 
 
+def _other(question: Any, value: Any) -> Any:
+    """A different answer than ``value`` where the kind allows one (the second annotator)."""
+    if question.marks_spans:
+        return value[:1]
+    if question.ranks_candidates:
+        return list(reversed(value))
+    if isinstance(value, list):  # multilabel
+        return [c for c in CLASSES if c not in value]
+    if value in CLASSES:
+        return CLASSES[(CLASSES.index(value) + 1) % len(CLASSES)]
+    return f"{value} (second opinion)"
+
+
 def build_source(root: Path, kind: Kind, n: int, seed: int = 0) -> Project:
     """A project of ``n`` records with gold final labels; every tenth record also has two
-    annotators' submitted responses (the second disagrees where the kind allows)."""
+    annotators' submitted responses (the second disagrees where the kind allows), and every
+    tenth from the fifth a skip (a discarded response) by the second."""
     rng = random.Random(seed)
     project = _new_project(root, kind)
     rows = [kind.make(rng, i) for i in range(n)]
@@ -207,10 +225,15 @@ def build_source(root: Path, kind: Kind, n: int, seed: int = 0) -> Project:
             for rid, (_, v) in zip(report.ids, rows, strict=True)
         )
     project.add_responses(
-        Response(rid, user, {qname: v})
+        Response(rid, user, {qname: answer})
         for k, (rid, (_, v)) in enumerate(zip(report.ids, rows, strict=True))
         if k % 10 == 0
-        for user in ANNOTATORS
+        for user, answer in zip(ANNOTATORS, (v, _other(question, v)), strict=True)
+    )
+    project.add_responses(
+        Response(rid, ANNOTATORS[1], {}, status=ResponseStatus.DISCARDED)
+        for k, rid in enumerate(report.ids)
+        if k % 10 == 5
     )
     return project
 
@@ -250,6 +273,16 @@ def _n_records(project: Project) -> int:
 
 def _users(project: Project) -> set[str]:
     return {r.user for r in project.responses(limit=100_000)}
+
+
+def _responses(project: Project) -> dict[tuple[str, str], tuple[str, str]]:
+    """(record text fields as a key, annotator) -> (status, values as JSON)."""
+    with project.store.read() as tx:
+        keys = {r.id: _key(r.fields) for batch in tx.iter_records() for r in batch}
+    return {
+        (keys[r.record_id], r.user): (str(r.status), json.dumps(r.values, sort_keys=True))
+        for r in project.responses(limit=100_000)
+    }
 
 
 def _is_spans(value: Any) -> bool:
@@ -324,7 +357,7 @@ def round_trip(base: Path, kind: Kind, source: Project, fmt: str) -> list[str]:
     path = report.files["train"]
     with _new_project(work / "gold", kind) as dst:
         try:
-            dst.import_records(path, _import_options(fmt, LabelsAs.GOLD))
+            imported = dst.import_records(path, _import_options(fmt, LabelsAs.GOLD))
         except GoldsmithError as exc:
             message = str(exc).replace(str(work) + "/", "")
             return [
@@ -338,6 +371,8 @@ def round_trip(base: Path, kind: Kind, source: Project, fmt: str) -> list[str]:
             ]
         n_out = _n_records(dst)
         labels, spans, diffs = compare(_labeled(source), _labeled(dst))
+        if imported.n_conflicts:
+            diffs.append(f"{imported.n_conflicts} conflict(s) counted on the gold import")
         src_ids, dst_ids = _external_ids(source), _external_ids(dst)
         kept = sum(1 for k, ext in src_ids.items() if k in dst_ids and dst_ids[k] == ext)
         ids = f"{kept}/{len(src_ids)}"
@@ -349,20 +384,24 @@ def round_trip(base: Path, kind: Kind, source: Project, fmt: str) -> list[str]:
                 ids = "- (no id in format)"
     annotators = "-"
     if fmt in CARRIES_ANNOTATORS:
+        got: dict[tuple[str, str], tuple[str, str]] = {}
         with _new_project(work / "resp", kind) as dst:
             try:
                 dst.import_records(path, _import_options(fmt, LabelsAs.RESPONSE))
-                found = _users(dst) & set(ANNOTATORS)
+                found, got = _users(dst), _responses(dst)
             except GoldsmithError:
                 found = set()
-        want = _users(source)
-        annotators = f"{len(found)}/{len(want)}"
+        want, expected = _users(source), _responses(source)
+        same = sum(1 for k, v in expected.items() if got.get(k) == v)
+        annotators = f"{len(found & want)}/{len(want)} ({same}/{len(expected)})"
         if found != want:
             in_file = [u for u in sorted(want) if u in path.read_text(encoding="utf-8")]
             diffs.append(
                 f"annotators {sorted(want)} -> {sorted(found)}"
                 + ("" if in_file else " (the export does not write them)")
             )
+        elif same < len(expected) or len(got) != len(expected):
+            diffs.append(f"responses identical {same}/{len(expected)}, {len(got)} came back")
     if n_out != n_in:
         diffs.insert(0, f"records {n_in} -> {n_out}")
     verdict = "ok" if not diffs else "DIFF: " + "; ".join(diffs)

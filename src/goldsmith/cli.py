@@ -463,6 +463,13 @@ def export(
             "--force", help="Remove files in --out that no goldsmith export wrote (else refuse)."
         ),
     ] = False,
+    responses: Annotated[
+        bool,
+        typer.Option(
+            help="label-studio, prodigy: also write each annotator's responses beside the "
+            "final label (--no-responses: final labels only)."
+        ),
+    ] = True,
     db: DbOpt = None,
 ) -> None:
     """Export final labels with stratified, leak-free splits and a dataset card.
@@ -488,11 +495,14 @@ def export(
             max_tokens=max_tokens,
             command=_command_line(),
             force=force,
+            responses=responses,
         )
         with _project.Project.open(project, db_url=db) as proj:
             report = proj.export(options, progress=RichProgress())
     for name, path in report.files.items():
         console.print(f"{name}: {report.counts.get(name, 0)} example(s) -> {path}")
+    if report.responses:
+        console.print(f"annotators' responses written beside the final labels: {report.responses}")
     if report.card:
         console.print(f"dataset card: {report.card}")
     for path in report.companions:

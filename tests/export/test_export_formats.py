@@ -363,8 +363,10 @@ def test_label_studio_tasks(seeded: Seed, tmp_path: Path, template: str) -> None
             for v in value
         ]
         assert len({r["id"] for r in result}) == len(result)
-    assert annotation["ground_truth"] is False  # record 1 is human-labeled
-    assert tasks[0]["annotations"][0]["ground_truth"] is True  # record 0 is gold
+    # the final label is the task's ground truth whatever its provenance (record 1 is
+    # human-labeled, record 0 gold); it names no annotator, and the provenance is in meta
+    assert annotation["ground_truth"] is True and "completed_by" not in annotation
+    assert task["meta"]["provenance"] == "human" and tasks[0]["meta"]["provenance"] == "gold"
 
 
 @pytest.mark.parametrize("template", ["classification", "multilabel", "ner"])

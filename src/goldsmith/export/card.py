@@ -39,6 +39,7 @@ class CardInfo:
     guideline_version: int | None = None
     system_prompt: str | None = None
     task_category: str | None = None
+    responses: int = 0  # annotators' responses written beside the final labels
 
 
 def _q(text: str) -> str:
@@ -163,6 +164,16 @@ def body(info: CardInfo) -> str:
         *([f"- {s}" for s in info.sources] or ["- (no source files recorded)"]),
         "",
     ]
+    if info.responses:
+        lines += [
+            "## Annotators' responses",
+            "",
+            f"Besides each record's final label, the files hold {info.responses} response(s) "
+            "(submitted, and skipped ones marked as such) of the annotators to the exported "
+            "records, each naming its annotator. Export with `--no-responses` for the final "
+            "labels only.",
+            "",
+        ]
     if info.system_prompt:
         lines += ["## System prompt", "", "```", info.system_prompt, "```", ""]
     if info.question.ranks_candidates:

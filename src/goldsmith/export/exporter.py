@@ -9,17 +9,22 @@ dataset in memory. Most formats are JSON Lines with one or more rows per record;
         yield {"text": record.fields["text"], "y": labels[ctx.question.name].value}
 
     register_exporter(jsonl_exporter("my-jsonl", rows, kinds={"label"}))
+
+A format that also writes the annotators' answers (Label Studio, Prodigy) says so with
+``responses=True``: its row function then takes a fourth argument, the record's submitted and
+skipped (discarded) responses in the order they came, and the export hands them over unless
+``ExportOptions.responses`` is off (then it gets none).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol
+from typing import IO, Any, Literal, Protocol, cast
 
-from goldsmith.schema import FinalLabel, Question, Record, Task
+from goldsmith.schema import FinalLabel, Question, Record, Response, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +63,25 @@ class Sink(Protocol):
         ...
 
 
+class ResponseSink(Sink, Protocol):
+    """The sink of a format that also writes annotators' responses (``Exporter.responses``)."""
+
+    def write(
+        self,
+        record: Record,
+        labels: Mapping[str, FinalLabel],
+        responses: Sequence[Response] = (),
+    ) -> int:
+        """Write one record with its responses; return how many examples it gave."""
+        ...
+
+
 SinkFactory = Callable[[Path, ExportContext], Sink]
 RowFunction = Callable[[ExportContext, Record, Mapping[str, FinalLabel]], Iterable[dict[str, Any]]]
+ResponseRowFunction = Callable[
+    [ExportContext, Record, Mapping[str, FinalLabel], Sequence[Response]],
+    Iterable[dict[str, Any]],
+]
 Accepts = Callable[[Question], bool]
 Companions = Callable[[Path, ExportContext], list[Path]]
 
@@ -94,6 +116,11 @@ class Exporter:
     task_category
         The dataset card's ``task_categories`` entry for files of this format (e.g.
         ``text-generation`` for the training formats); None: the question's own.
+    responses
+        The format also writes each annotator's responses beside the final label (Label
+        Studio, Prodigy): its sinks are :class:`ResponseSink` and their ``write`` takes the
+        record's submitted and discarded responses (none when ``ExportOptions.responses`` is
+        off). The training formats write final labels only.
     """
 
     name: str
@@ -105,6 +132,7 @@ class Exporter:
     accepts: Accepts | None = None
     companions: Companions | None = None
     task_category: str | None = None
+    responses: bool = False
 
     def fits(self, question: Question) -> bool:
         """Whether this format can express answers to ``question``."""
@@ -113,17 +141,41 @@ class Exporter:
         return self.accepts is None or self.accepts(question)
 
 
+def _taking_responses(
+    rows: RowFunction | ResponseRowFunction, responses: bool
+) -> ResponseRowFunction:
+    """``rows`` as a function of (context, record, labels, responses)."""
+    if responses:
+        return cast(ResponseRowFunction, rows)
+    plain = cast(RowFunction, rows)
+
+    def without(
+        ctx: ExportContext,
+        record: Record,
+        labels: Mapping[str, FinalLabel],
+        _responses: Sequence[Response],
+    ) -> Iterable[dict[str, Any]]:
+        return plain(ctx, record, labels)
+
+    return without
+
+
 class JsonlSink:
     """Writes the rows of a row function as JSON Lines (UTF-8, one object per line)."""
 
-    def __init__(self, path: Path, ctx: ExportContext, rows: RowFunction) -> None:
+    def __init__(self, path: Path, ctx: ExportContext, rows: ResponseRowFunction) -> None:
         self._ctx = ctx
         self._rows = rows
         self._file: IO[str] = path.open("w", encoding="utf-8", newline="\n")
 
-    def write(self, record: Record, labels: Mapping[str, FinalLabel]) -> int:
+    def write(
+        self,
+        record: Record,
+        labels: Mapping[str, FinalLabel],
+        responses: Sequence[Response] = (),
+    ) -> int:
         n = 0
-        for row in self._rows(self._ctx, record, labels):
+        for row in self._rows(self._ctx, record, labels, responses):
             self._file.write(json.dumps(row, ensure_ascii=False))
             self._file.write("\n")
             n += 1
@@ -136,16 +188,21 @@ class JsonlSink:
 class JsonArraySink:
     """Writes the rows of a row function as one JSON array, streamed item by item."""
 
-    def __init__(self, path: Path, ctx: ExportContext, rows: RowFunction) -> None:
+    def __init__(self, path: Path, ctx: ExportContext, rows: ResponseRowFunction) -> None:
         self._ctx = ctx
         self._rows = rows
         self._file: IO[str] = path.open("w", encoding="utf-8", newline="\n")
         self._file.write("[")
         self._first = True
 
-    def write(self, record: Record, labels: Mapping[str, FinalLabel]) -> int:
+    def write(
+        self,
+        record: Record,
+        labels: Mapping[str, FinalLabel],
+        responses: Sequence[Response] = (),
+    ) -> int:
         n = 0
-        for row in self._rows(self._ctx, record, labels):
+        for row in self._rows(self._ctx, record, labels, responses):
             self._file.write("\n" if self._first else ",\n")
             self._file.write(json.dumps(row, ensure_ascii=False))
             self._first = False
@@ -163,13 +220,14 @@ TEXT_GENERATION = "text-generation"
 
 def jsonl_exporter(
     name: str,
-    rows: RowFunction,
+    rows: RowFunction | ResponseRowFunction,
     *,
     kinds: Iterable[str] | None = None,
     validator: str | None = None,
     description: str = "",
     accepts: Accepts | None = None,
     task_category: str | None = None,
+    responses: bool = False,
 ) -> Exporter:
     """An :class:`Exporter` writing ``rows(ctx, record, labels)`` as JSON Lines.
 
@@ -187,35 +245,45 @@ def jsonl_exporter(
         One line for listings.
     accepts
         What a question must offer for the format to fit it (see :class:`Exporter`).
+    task_category
+        The dataset card's task category of the files (see :class:`Exporter`).
+    responses
+        True: ``rows(ctx, record, labels, responses)`` also gets the record's responses
+        (see :class:`Exporter`).
     """
 
+    both = _taking_responses(rows, responses)
+
     def writer(path: Path, ctx: ExportContext) -> Sink:
-        return JsonlSink(path, ctx, rows)
+        return JsonlSink(path, ctx, both)
 
     return Exporter(
         name, writer, "jsonl", _names(kinds), validator, description, accepts,
-        task_category=task_category,
+        task_category=task_category, responses=responses,
     )  # fmt: skip
 
 
 def json_array_exporter(
     name: str,
-    rows: RowFunction,
+    rows: RowFunction | ResponseRowFunction,
     *,
     kinds: Iterable[str] | None = None,
     validator: str | None = None,
     description: str = "",
     accepts: Accepts | None = None,
     task_category: str | None = None,
+    responses: bool = False,
 ) -> Exporter:
     """Like :func:`jsonl_exporter`, but the file is one JSON array (extension ``json``)."""
 
+    both = _taking_responses(rows, responses)
+
     def writer(path: Path, ctx: ExportContext) -> Sink:
-        return JsonArraySink(path, ctx, rows)
+        return JsonArraySink(path, ctx, both)
 
     return Exporter(
         name, writer, "json", _names(kinds), validator, description, accepts,
-        task_category=task_category,
+        task_category=task_category, responses=responses,
     )  # fmt: skip
 
 

@@ -2,11 +2,16 @@
 
 ``label-studio``
     A JSON array of tasks ``{"id": record id, "data": {fields}, "meta": {...},
-    "annotations": [{"result": [...]}]}``, the shape Label Studio imports and exports, with
+    "annotations": [{"result": [...]}, ...]}``, the shape Label Studio imports and exports, with
     ``label_config.xml`` beside it (:mod:`goldsmith.export.label_config`) so the project can
     be recreated and label-studio-sdk's ``Converter`` reads the export. ``meta`` holds the record's
-    metadata, ``record_id``, ``id`` (the external id), provenance and confidence; the
-    annotation is ``ground_truth`` when the label is gold. Every question with a final value
+    metadata, ``record_id``, ``id`` (the external id), provenance and confidence. The first
+    annotation holds the final labels and is ``ground_truth: true``, with no ``completed_by``
+    (no annotator gave it; Label Studio gives it to whoever imports the file). Then comes one
+    annotation per annotator's response (unless ``ExportOptions.responses`` is off), with
+    ``completed_by: {"email": user}`` (Label Studio matches annotators by email),
+    ``ground_truth: false``, ``was_cancelled`` for a skip (a discarded response) and
+    ``lead_time`` for the seconds spent. Every question with a value
     becomes result items, as its kind renders them: ``choices`` (label, multilabel),
     ``labels`` with start/end/text (spans; a span_multilabel span lists all its labels),
     ``textarea`` (text) and ``rating``. ``from_name`` is the question name, ``to_name`` the
@@ -18,7 +23,13 @@
     ``label`` (label), ``options`` and ``accept`` (multilabel) or ``spans`` (spans). A spans
     line carries ``tokens`` (``text``, ``start``, ``end``, ``id``, ``ws``) and each span its
     ``token_start`` / ``token_end`` (inclusive), as Prodigy's manual NER view needs: tokens
-    are words and single punctuation marks, also cut at every span boundary.
+    are words and single punctuation marks, also cut at every span boundary. The first line of
+    a record holds its final label and names no annotator. Then, as in a multi-annotator
+    Prodigy dataset, comes one line per annotator's response (unless
+    ``ExportOptions.responses`` is off) with ``_annotator_id`` and ``_session_id`` in Prodigy's
+    named-session form ``<dataset>-<session>``: the dataset is the task's name, which ``meta``
+    names as ``prodigy_dataset`` so the importer reads the annotator back without it. A skip
+    (a discarded response) is an ``"answer": "ignore"`` line with the text only.
 ``conll``
     Token per line, ``token<TAB>tag`` with BIO tags, a blank line after each record. Tokens are
     the whitespace-separated pieces of the spans field; a token overlapping a span is tagged
@@ -29,7 +40,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
@@ -47,9 +58,10 @@ from goldsmith.export.label_config import write_label_config
 from goldsmith.kinds._utf16 import Utf16Offsets
 from goldsmith.schema import (
     FinalLabel,
-    Provenance,
     Question,
     Record,
+    Response,
+    ResponseStatus,
 )
 
 TOKEN = re.compile(r"\S+")
@@ -89,42 +101,93 @@ def label_studio_result(
     return results
 
 
-def label_studio_rows(
-    ctx: ExportContext, record: Record, labels: Mapping[str, FinalLabel]
-) -> Iterator[dict[str, Any]]:
-    """One Label Studio task with one annotation holding every question's result."""
+def _ls_results(ctx: ExportContext, record: Record, values: Mapping[str, Any]) -> list[Any]:
+    """The result items of every task question that ``values`` answers."""
     result: list[dict[str, Any]] = []
     for q in ctx.task.questions:
-        if q.name in labels:
-            result += label_studio_result(ctx, record, q, labels[q.name].value)
+        if q.name in values:
+            result += label_studio_result(ctx, record, q, values[q.name])
+    return result
+
+
+def _ls_annotation(ctx: ExportContext, record: Record, response: Response) -> dict[str, Any]:
+    """One annotator's response as a Label Studio annotation by ``completed_by``."""
+    annotation: dict[str, Any] = {
+        "result": _ls_results(ctx, record, response.values),
+        "completed_by": {"email": response.user},
+        "ground_truth": False,  # Label Studio's import default is true
+        "was_cancelled": response.status == ResponseStatus.DISCARDED,
+    }
+    if response.time_spent is not None:
+        annotation["lead_time"] = response.time_spent
+    return annotation
+
+
+def label_studio_rows(
+    ctx: ExportContext,
+    record: Record,
+    labels: Mapping[str, FinalLabel],
+    responses: Sequence[Response] = (),
+) -> Iterator[dict[str, Any]]:
+    """One Label Studio task: the final labels as its ground-truth annotation, then one
+    annotation per response."""
     main = labels.get(ctx.question.name)
+    final = {
+        "result": _ls_results(ctx, record, {name: lab.value for name, lab in labels.items()}),
+        "ground_truth": True,
+        "was_cancelled": False,
+    }
     yield {
         "id": record.id,
         "data": dict(record.fields),
         "meta": _meta(record, main),
-        "annotations": [
-            {
-                "result": result,
-                "ground_truth": main is not None and main.provenance == Provenance.GOLD,
-                "was_cancelled": False,
-            }
-        ],
+        "annotations": [final, *(_ls_annotation(ctx, record, r) for r in responses)],
     }
 
 
+def prodigy_session(ctx: ExportContext, user: str) -> str:
+    """A named Prodigy session: ``<dataset>-<session>``, the dataset being the task's name.
+
+    >>> from goldsmith.config import template_task
+    >>> from goldsmith.schema import Task
+    >>> task = Task.model_validate(template_task("reviews", "classification", ["a", "b"]))
+    >>> prodigy_session(ExportContext(task, task.questions[0], None), "ann1")
+    'reviews-ann1'
+    """
+    return f"{ctx.task.name}-{user}"
+
+
 def prodigy_rows(
-    ctx: ExportContext, record: Record, labels: Mapping[str, FinalLabel]
+    ctx: ExportContext,
+    record: Record,
+    labels: Mapping[str, FinalLabel],
+    responses: Sequence[Response] = (),
 ) -> Iterator[dict[str, Any]]:
-    """One accepted Prodigy task for the exported question."""
+    """The accepted Prodigy task of the final label, then one line per response to the
+    exported question (a skip: an ``ignore`` line)."""
     q = ctx.question
     label = labels.get(q.name)
     if label is None:
         return
     text = "" if q.marks_spans else prompts.user_text(ctx.task, q, record)
-    task = q.prodigy_task(label.value, record, text)
-    if q.marks_spans:
-        task = with_tokens(task, record.id)
-    yield {**task, "answer": "accept", "meta": _meta(record, label)}
+    meta = _meta(record, label)
+    if responses:
+        meta["prodigy_dataset"] = ctx.task.name
+    yield {**_prodigy_task(q, record, label.value, text), "answer": "accept", "meta": meta}
+    for response in responses:
+        session = {"_annotator_id": prodigy_session(ctx, response.user)}
+        session["_session_id"] = session["_annotator_id"]
+        if response.status == ResponseStatus.DISCARDED:  # a skip: the text only
+            shown = str(record.fields.get(q.target_field("")) or "") if q.marks_spans else text
+            yield {"text": shown, "answer": "ignore", "meta": meta, **session}
+        elif q.name in response.values:
+            task = _prodigy_task(q, record, response.values[q.name], text)
+            yield {**task, "answer": "accept", "meta": meta, **session}
+
+
+def _prodigy_task(q: Question, record: Record, value: Any, text: str) -> dict[str, Any]:
+    task = q.prodigy_task(value, record, text)
+    return with_tokens(task, record.id) if q.marks_spans else task
 
 
 def prodigy_tokens(text: str, cuts: set[int]) -> list[dict[str, Any]]:
@@ -235,8 +298,9 @@ def interop_exporters() -> list[Exporter]:
                 "label-studio",
                 label_studio_rows,
                 accepts=_label_studio,
-                description="Label Studio JSON: tasks with data and annotations, and "
-                "label_config.xml",
+                description="Label Studio JSON: tasks with data, the final labels as the "
+                "ground-truth annotation and one annotation per annotator, and label_config.xml",
+                responses=True,
             ),
             companions=write_label_config,
         ),
@@ -244,7 +308,9 @@ def interop_exporters() -> list[Exporter]:
             "prodigy",
             prodigy_rows,
             accepts=_prodigy,
-            description="Prodigy JSONL: text with label, accept or spans",
+            description="Prodigy JSONL: text with label, accept or spans; the final label, "
+            "then one line per annotator",
+            responses=True,
         ),
         Exporter(
             "conll",

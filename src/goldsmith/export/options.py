@@ -26,6 +26,10 @@ class ExportOptions:
     the best candidate with each worse one, ``"all"`` gives every ordered pair.
     ``force`` lets the export remove files in ``out`` that no goldsmith export wrote
     (without it such files make the export refuse; see :mod:`goldsmith.export.folder`).
+    ``responses``: the formats that have a place for annotators (``label-studio``,
+    ``prodigy``) also write each annotator's submitted and skipped (discarded) responses to
+    the exported records, beside the final label; False writes the final labels only. The
+    training and tabular formats always write final labels only.
     """
 
     fmt: str
@@ -40,6 +44,7 @@ class ExportOptions:
     command: str = ""  # the command line recorded in the dataset card
     preference_pairs: Literal["best", "all"] = "best"  # ranking -> pairs: best vs each, or all
     force: bool = False  # remove files in ``out`` that no goldsmith export wrote
+    responses: bool = True  # label-studio / prodigy: annotators' responses too
 
 
 @dataclass(slots=True)
@@ -57,3 +62,4 @@ class ExportReport:
     leakage: dict[str, Any] = field(default_factory=dict)  # near duplicates across splits
     companions: list[Path] = field(default_factory=list)  # files beside the splits (configs)
     removed: list[Path] = field(default_factory=list)  # stale or foreign files removed from out
+    responses: int = 0  # annotators' responses written beside the final labels

@@ -13,15 +13,19 @@ record. Files are written under temporary names and renamed when every split is 
 The export owns its folder (:mod:`goldsmith.export.folder`): it refuses a folder holding files
 no goldsmith export wrote (unless ``options.force``), and once written it removes the files of
 the previous export that it did not write again, and records its own in a manifest.
+
+A format with a place for annotators (``Exporter.responses``: Label Studio, Prodigy) also gets
+each record's submitted and discarded responses, read batch by batch in the same snapshot,
+unless ``options.responses`` is off. Drafts are work in progress and never leave the store.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -29,18 +33,27 @@ from goldsmith.dedup.leakage import leakage_report
 from goldsmith.errors import ExportError
 from goldsmith.export import prompts
 from goldsmith.export.card import CardInfo, write_card
-from goldsmith.export.exporter import ExportContext, Exporter, Sink
+from goldsmith.export.exporter import ExportContext, Exporter, ResponseSink, Sink
 from goldsmith.export.folder import check_folder, finish_folder
 from goldsmith.export.formats import EXPORTERS, ExporterRegistry
 from goldsmith.export.options import ExportOptions, ExportReport
 from goldsmith.export.plan import SplitPlan, plan_splits, stratum
 from goldsmith.export.validate import validate_file
 from goldsmith.progress import SILENT, Progress
-from goldsmith.schema import FinalLabel, Provenance, Question, Record, Task
+from goldsmith.schema import (
+    FinalLabel,
+    Provenance,
+    Question,
+    Record,
+    Response,
+    ResponseStatus,
+    Task,
+)
 from goldsmith.store import Store, StoreTx
 
 MAX_SOURCES = 1000  # distinct source files listed in the card
 READ_BATCH = 10_000  # records per iter_labeled batch: texts of one batch at most in memory
+EXPORTED_STATUSES = (ResponseStatus.SUBMITTED, ResponseStatus.DISCARDED)  # not drafts
 
 
 def export(
@@ -117,6 +130,7 @@ def export(
             sources=_source_lines(sources, imported),
             guideline_version=guideline,
             system_prompt=ctx.system_prompt,
+            responses=report.responses,
         ),
     )
     if exporter.companions is not None:
@@ -236,9 +250,12 @@ def _write(
     partial = {name: out / f"{name}.{exporter.extension}.partial" for name in names}
     sinks: dict[str, Sink] = {}
     progress.start(f"Writing {options.fmt}", total=len(plan))
+    with_responses = exporter.responses and options.responses
     try:
         for batch in _batches(tx, options):
-            where = plan.splits_of([r.id or 0 for r, _ in batch])
+            ids = [r.id or 0 for r, _ in batch]
+            where = plan.splits_of(ids)
+            answers = _responses(tx, ids) if with_responses else {}
             for (record, labels), k in zip(batch, where.tolist(), strict=True):
                 if k < 0:  # passes the filters, but has no label for the exported question
                     report.skipped += 1
@@ -246,7 +263,13 @@ def _write(
                 name = names[k]
                 if name not in sinks:
                     sinks[name] = exporter.writer(partial[name], ctx)
-                report.examples[name] += sinks[name].write(record, labels)
+                if exporter.responses:
+                    given = answers.get(record.id or 0, ())
+                    report.responses += len(given)
+                    written = cast(ResponseSink, sinks[name]).write(record, labels, given)
+                else:
+                    written = sinks[name].write(record, labels)
+                report.examples[name] += written
                 label = labels[ctx.question.name]
                 label_counts[name].update(ctx.question.counted_labels(label.value))
                 provenance[str(label.provenance)] += 1
@@ -271,6 +294,15 @@ def _write(
     report.label_counts = {n: dict(sorted(c.items())) for n, c in label_counts.items()}
     report.provenance_counts = dict(sorted(provenance.items()))
     return sources
+
+
+def _responses(tx: StoreTx, record_ids: list[int]) -> dict[int, Sequence[Response]]:
+    """The submitted and discarded responses of ``record_ids``, by record, in arrival order."""
+    out: dict[int, list[Response]] = {}
+    for response in tx.responses_for(record_ids):
+        if response.status in EXPORTED_STATUSES:
+            out.setdefault(response.record_id, []).append(response)
+    return dict(out)
 
 
 def _source_lines(sources: Counter[str | None], imported: dict[str, str]) -> list[str]:

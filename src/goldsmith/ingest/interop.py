@@ -92,8 +92,8 @@ class QuestionMatcher:
 def merge_meta(item: ImportItem, meta: Any) -> None:
     """Add a task's ``meta`` to the item's metadata; ``meta.id`` is the external id.
 
-    The keys goldsmith's own exports add (``record_id``, ``provenance``, ``confidence``)
-    describe the exporting store and are dropped.
+    The keys goldsmith's own exports add (``record_id``, ``provenance``, ``confidence``,
+    ``prodigy_dataset``) describe the exporting store and are dropped.
     """
     if not isinstance(meta, dict):
         return

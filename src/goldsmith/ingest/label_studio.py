@@ -12,6 +12,11 @@ suggestions by its ``model_version`` with its ``score``.
   with whatever it holds.
 * ``ground_truth`` annotations come first and are ``decided``: imported as gold, they win
   over the task's other annotations.
+* goldsmith's own export (its ``meta.record_id`` is the task ``id``) holds the final labels
+  as a ``ground_truth`` annotation that names no annotator (no ``completed_by``), beside one
+  annotation per annotator. That one is the final label, not anyone's answer: imported as
+  gold (or as suggestions) only it is read, and imported as responses it is left out, so
+  only the annotators' responses come back.
 * Span offsets count UTF-16 code units, as JavaScript does: an emoji before a span counts
   two. They are turned into code points, and a span whose ``value.text`` differs from the
   text it points at is refused.
@@ -29,7 +34,7 @@ from typing import Any
 from goldsmith.errors import InputError, SchemaError
 from goldsmith.ingest.interop import QuestionMatcher, as_score, merge_meta
 from goldsmith.ingest.mapping import FoundLabel, ImportItem, Row, RowMapper, is_empty
-from goldsmith.ingest.options import ImportOptions
+from goldsmith.ingest.options import ImportOptions, LabelsAs
 from goldsmith.ingest.readers import ReadContext, iter_json_array, surrogate_error
 from goldsmith.kinds._utf16 import Utf16Offsets
 from goldsmith.schema import QUESTION_KINDS, Question, ResponseStatus, Task
@@ -57,6 +62,11 @@ def _ls_user(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("email") or value.get("id")
     return None if is_empty(value) else str(value)
+
+
+def _final_label(ann: Row) -> bool:
+    """Whether an annotation of goldsmith's own export is its final label (not an answer)."""
+    return bool(ann.get("ground_truth")) and _ls_user(ann.get("completed_by")) is None
 
 
 def _named(what: str, index: int, obj: Any) -> str:
@@ -131,6 +141,7 @@ class LabelStudioConverter:
         kinds = tuple(k for typ in _SPAN_TYPES for k in _LS_KINDS[typ])
         self.span_target = self.matcher.fallback(kinds)
         self.any_question = task.questions[0].name  # carries an answer-less skip
+        self.as_responses = options.labels_as == LabelsAs.RESPONSE
 
     def __call__(self, line: int, row: Any) -> ImportItem:
         self.index += 1
@@ -165,6 +176,12 @@ class LabelStudioConverter:
             item.external_id = str(row["id"])  # goldsmith's own task id is not an external id
         found = _objects(row.get("annotations"))
         found.sort(key=lambda pair: not pair[1].get("ground_truth"))  # stable: ground truth first
+        if own_export:  # the final label for gold or suggestions, the annotators' answers else
+            finals = [(k, ann) for k, ann in found if _final_label(ann)]
+            if self.as_responses:
+                found = [(k, ann) for k, ann in found if not _final_label(ann)]
+            elif finals:
+                found = finals
         for k, ann in found:
             self._annotation(line, _named("annotation", k, ann), ann, item)
         for k, pred in _objects(row.get("predictions")):  # some exports list prediction ids

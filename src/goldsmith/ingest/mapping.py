@@ -23,8 +23,9 @@ _PLAIN = (str, int, bool, type(None))
 # Columns of goldsmith's own tabular export (next to ``id`` and ``external_id``) that describe
 # the exporting store, not the record: dropped when such a file is imported back.
 OWN_EXPORT_COLUMNS = ("id", "provenance", "confidence")
-# Keys goldsmith's Label Studio and Prodigy exports add to ``meta`` (``id`` is the external id).
-OWN_EXPORT_META = ("record_id", "provenance", "confidence")
+# Keys goldsmith's Label Studio and Prodigy exports add to ``meta`` (``id`` is the external id;
+# ``prodigy_dataset`` names the dataset in the Prodigy annotator ids).
+OWN_EXPORT_META = ("record_id", "provenance", "confidence", "prodigy_dataset")
 
 
 @dataclass(slots=True)

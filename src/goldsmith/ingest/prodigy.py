@@ -3,9 +3,17 @@
 ``text`` (or ``text_field``) is the text; ``meta`` joins the metadata (``meta.id`` is the
 external id unless the line has an ``id``). With ``answer`` ``accept``, the ``accept`` list
 (choice), ``label`` (binary textcat) and ``spans`` are labels by ``_annotator_id`` (else
-``_session_id``); ``"spans": []`` is an answer too ("no entity here"). ``reject`` and
-``ignore`` bring no label. Lines without ``answer`` are unannotated input whose labels are
-pre-annotations (suggestions). Keys the task has no question for are ignored.
+``_session_id``); ``"spans": []`` is an answer too ("no entity here"). ``ignore`` (a skip)
+is a discarded response with no answer, and ``reject`` brings no label. Lines without
+``answer`` are unannotated input whose labels are pre-annotations (suggestions). Keys the task
+has no question for are ignored.
+
+goldsmith's own export (``meta.record_id``) writes each record's final label first, on a line
+that names no annotator, then one line per annotator whose ``_annotator_id`` is
+``<dataset>-<user>``, the dataset named by ``meta.prodigy_dataset``. The annotator is read
+back as ``<user>``. The final-label line is the final label, not anyone's answer: imported as
+gold (or as suggestions) only it is read, and imported as responses it is left out, so only
+the annotators' responses come back.
 
 A multi-annotator dataset holds one line per annotator for the same text. Those lines are
 one record with one response per annotator: :func:`read_prodigy` gathers them onto the first
@@ -26,9 +34,9 @@ from typing import Any
 from goldsmith.errors import InputError, SchemaError
 from goldsmith.ingest.interop import QuestionMatcher, merge_meta
 from goldsmith.ingest.mapping import FoundLabel, ImportItem, Row, RowMapper, is_empty
-from goldsmith.ingest.options import ImportOptions
+from goldsmith.ingest.options import ImportOptions, LabelsAs
 from goldsmith.ingest.readers import ReadContext, decoded_lines, read_jsonl
-from goldsmith.schema import QUESTION_KINDS, Task
+from goldsmith.schema import QUESTION_KINDS, ResponseStatus, Task
 
 # Prodigy's answers: an ``accept`` list or a ``label`` (record choices), and ``spans`` with
 # one label each.
@@ -133,6 +141,16 @@ def _emit(pending: _Pending) -> tuple[int, Row]:
     return pending.line, {**pending.row, MORE: pending.more}
 
 
+def _own_dataset(row: Row) -> str | None:
+    """The Prodigy dataset a goldsmith export names (``meta.prodigy_dataset``), else None;
+    ``""`` for goldsmith's own export that names none."""
+    meta = row.get("meta")
+    if not isinstance(meta, dict) or "record_id" not in meta:
+        return None
+    dataset = meta.get("prodigy_dataset")
+    return dataset if isinstance(dataset, str) else ""
+
+
 class ProdigyConverter:
     """One record of a Prodigy JSONL export: its line and other annotators' (module docs)."""
 
@@ -140,20 +158,40 @@ class ProdigyConverter:
         self.file = file
         self.mapper = RowMapper(task, options, file, labels=False)
         self.matcher = QuestionMatcher(task, options)
+        self.as_responses = options.labels_as == LabelsAs.RESPONSE
+        self.any_question = task.questions[0].name  # carries an answer-less skip
 
     def __call__(self, line: int, row: Row) -> ImportItem:
         exclude = _PRODIGY_KEYS | {k for k in row if k.startswith("_")}
         item = self.mapper.item(line, row, exclude=exclude)
+        dataset = _own_dataset(row)
         merge_meta(item, row.get("meta"))
-        self._answer(line, row, item)
+        lines: list[tuple[int, Row]] = [(line, row)]
         for more in row.get(MORE) or []:
             if isinstance(more, list) and len(more) == 2 and isinstance(more[1], dict):
-                self._answer(int(more[0]), more[1], item)
+                lines.append((int(more[0]), more[1]))
+        finals = dataset is not None and any(_annotator(r) is None for _, r in lines)
+        for number, answered in lines:
+            user = _annotator(answered)
+            final = dataset is not None and user is None  # goldsmith's final-label line
+            if final and self.as_responses:
+                continue  # nobody's answer
+            if finals and not final and not self.as_responses:
+                continue  # as gold or suggestions, the final label is what counts
+            if dataset and user is not None and user.startswith(f"{dataset}-"):
+                user = user[len(dataset) + 1 :]
+            self._answer(number, answered, item, user, decided=final)
         return item
 
-    def _answer(self, line: int, row: Row, item: ImportItem) -> None:
-        """Add the labels of one line (an answer or a pre-annotation) to ``item``."""
+    def _answer(
+        self, line: int, row: Row, item: ImportItem, user: str | None, *, decided: bool
+    ) -> None:
+        """Add the labels of one line (an answer or a pre-annotation) by ``user`` to ``item``."""
         answer = row.get("answer")
+        if answer == "ignore":  # a skip: a discarded response with no answer
+            skip = ResponseStatus.DISCARDED
+            item.labels.append(FoundLabel(self.any_question, None, user=user, status=skip))
+            return
         if answer is not None and answer != "accept":
             return
         found: dict[str, tuple[tuple[str, ...], Any]] = {}
@@ -172,7 +210,6 @@ class ProdigyConverter:
             matched = self.matcher.match((name, kinds) for name, (kinds, _) in found.items())
         except SchemaError as exc:
             raise InputError(str(exc), file=self.file, line=line) from exc
-        user = _annotator(row)
         for name, q in matched.items():
             if q is None:
                 continue
@@ -197,4 +234,4 @@ class ProdigyConverter:
             if answer is None:
                 item.labels.append(FoundLabel(q.name, canonical, predicted=True))
             else:
-                item.labels.append(FoundLabel(q.name, canonical, user=user))
+                item.labels.append(FoundLabel(q.name, canonical, user=user, decided=decided))
