@@ -42,9 +42,11 @@ import numpy as np
 
 from goldsmith.kinds.multilabel import MultiLabelQuestion
 from goldsmith.kinds.spans import SpansQuestion
+from goldsmith.models.embed import make_embedder
 from goldsmith.quality.by_kind.scores import annotator_scores
 from goldsmith.quality.by_kind.sets import SetRule
 from goldsmith.quality.by_kind.spans import SpanRule
+from goldsmith.quality.label_issues_kinds import multilabel_issues, multilabel_proba, span_issues
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CUAD = SHARED / "data/legal/cuad/master_clauses.csv"
@@ -67,6 +69,7 @@ TEAMS = {  # per annotator; "skewed" as the single-label bench, "even" a team of
 }
 TEAM = dict(TEAMS["skewed"])
 NAMES = [f"ann{j + 1}" for j in range(5)]
+TEXTS: list[str] = []  # NCBI sentence texts, in load_ncbi's order
 
 
 def assign(n: int, rng: np.random.Generator, overlap: int = 3, gold: float = 0.05) -> Any:
@@ -176,6 +179,7 @@ def load_ncbi(
         if start is not None:
             spans.add((offsets[start][0], offsets[-1][1], "Disease"))
         out.append((offsets, spans))
+        TEXTS.append(" ".join(word for word, _ in tokens))
         tokens = []
         if limit and len(out) >= limit:
             break
@@ -271,6 +275,87 @@ def _micro(pred: list[set[Any]], truth: list[set[Any]]) -> float:
     return 2 * tp / size if size else 1.0
 
 
+# --------------------------------------------------------------------------- planted errors
+
+
+def cuad_texts() -> list[str]:
+    """Each contract's clause excerpts, joined (the category columns without "-Answer")."""
+    with CUAD.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    cols = [c for c in rows[0] if not c.endswith("-Answer") and c != "Filename"]
+    return [" ".join(r[c] for c in cols if r[c] and r[c] != "[]")[:4000] for r in rows]
+
+
+def multilabel_planted(
+    cats: list[str], truth: list[list[str]], X: np.ndarray, seed: int
+) -> dict[str, float]:
+    """10 % of contracts get one label added or removed; precision and recall of the flags."""
+    rng = np.random.default_rng(seed)
+    given = [list(t) for t in truth]
+    planted = rng.choice(len(truth), size=len(truth) // 10, replace=False)
+    for i in planted.tolist():
+        c = cats[int(rng.integers(len(cats)))]
+        given[i] = sorted(set(given[i]) ^ {c})
+    index = {c: j for j, c in enumerate(cats)}
+    Y = np.zeros((len(truth), len(cats)), dtype=np.int64)
+    for i, g in enumerate(given):
+        Y[i, [index[c] for c in g]] = 1
+    P = multilabel_proba(X, Y, seed=seed)
+    issues = multilabel_issues([[index[c] for c in g] for g in given], P, cats)
+    return _pr(issues.indices, planted, len(truth))
+
+
+def spans_planted(sentences: Any, seed: int, n: int = 3000) -> dict[str, float]:
+    """10 % of sentences get one span dropped, shifted by a word or added; precision and
+    recall of the flagged sentences."""
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(sentences), size=min(n, len(sentences)), replace=False)
+    texts, given, planted = [], [], []
+    for row, i in enumerate(pick.tolist()):
+        offsets, spans = sentences[i]
+        units = set(spans)
+        if rng.random() < 0.1:
+            planted.append(row)
+            units = _noisy_once(offsets, units, rng)
+        texts.append(TEXTS[i])
+        given.append(sorted(units))
+    issues = span_issues(texts, given, ["Disease"], seed=seed)
+    return _pr(issues.indices, np.array(planted), len(texts))
+
+
+def _noisy_once(
+    offsets: list[tuple[int, int]], units: set[Any], rng: np.random.Generator
+) -> set[Any]:
+    kind = rng.integers(3) if units else 2
+    units = set(units)
+    if kind == 0:  # drop one
+        units.discard(sorted(units)[int(rng.integers(len(units)))])
+    elif kind == 1:  # move one end by a word
+        s, e, lab = sorted(units)[int(rng.integers(len(units)))]
+        ends = [b for _, b in offsets]
+        k = ends.index(e)
+        units.discard((s, e, lab))
+        moved = ends[k + 1] if k + 1 < len(ends) else ends[max(k - 1, 0)]
+        units.add((s, moved, lab))
+    else:  # a spurious one-word span
+        a, b = offsets[int(rng.integers(len(offsets)))]
+        units.add((a, b, "Disease"))
+    return {u for u in units if u[0] < u[1]}
+
+
+def _pr(flagged: np.ndarray, planted: np.ndarray, n: int) -> dict[str, float]:
+    f, p = set(flagged.tolist()), set(planted.tolist())
+    hit = len(f & p)
+    top = set(flagged[: len(p)].tolist())
+    return {
+        "precision": hit / len(f) if f else 0.0,
+        "recall": hit / len(p) if p else 0.0,
+        "top_precision": len(top & p) / len(p) if p else 0.0,
+        "chance": len(p) / n,
+        "flagged": len(f),
+    }
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -327,6 +412,19 @@ def main(argv: list[str] | None = None) -> int:
             sp,
             ["weighted_f1", "overlap_majority_f1", "exact_majority_f1"],
             ["best_single_f1"],
+        )
+    print("\n# planted errors (10 % of records, one error each; median over seeds)")
+    embedder = make_embedder(f"model2vec:{SHARED / 'models/m2v-minilm-l6'}")
+    X = np.asarray(embedder.encode(cuad_texts()), dtype=np.float64)
+    for name, runs in (
+        ("multi-label, CUAD", [multilabel_planted(cats, truth, X, s) for s in seeds]),
+        ("spans, NCBI (3,000 sentences)", [spans_planted(sentences, s) for s in seeds]),
+    ):
+        m = medians(runs)
+        print(
+            f"  {name}: precision {m['precision']:.3f}, recall {m['recall']:.3f} "
+            f"({m['flagged']:.0f} flagged); precision of the top {m['chance']:.0%}: "
+            f"{m['top_precision']:.3f} (chance {m['chance']:.3f})"
         )
     return 0 if ok else 1
 

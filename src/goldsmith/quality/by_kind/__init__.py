@@ -20,41 +20,7 @@ span set or an order that nobody gave as a whole): such a value is never accepte
 gold score (with an interval) and skill estimate, or "not enough data" with the reason.
 """
 
-from __future__ import annotations
-
-from typing import Any
-
-from goldsmith.errors import SchemaError
 from goldsmith.quality.by_kind.base import Answers, Consensus, KindRule
+from goldsmith.quality.by_kind.rules import RULES, rule_for
 
-__all__ = ["Answers", "Consensus", "KindRule", "rule_for"]
-
-
-def rule_for(question: Any, **options: Any) -> KindRule:
-    """The consensus-and-score rule of ``question`` (any question kind)."""
-    family = getattr(question, "agreement", "")
-    if family == "nominal":
-        from goldsmith.quality.by_kind.labels import LabelRule
-
-        return LabelRule(question, **options)
-    if family == "sets":
-        from goldsmith.quality.by_kind.sets import SetRule
-
-        return SetRule(question, **options)
-    if family == "spans":
-        from goldsmith.quality.by_kind.spans import SpanRule
-
-        return SpanRule(question, **options)
-    if family == "text":
-        from goldsmith.quality.by_kind.text import TextRule
-
-        return TextRule(question, **options)
-    if family == "interval":
-        from goldsmith.quality.by_kind.ratings import RatingRule
-
-        return RatingRule(question, **options)
-    if family == "ranking":
-        from goldsmith.quality.by_kind.rankings import RankingRule
-
-        return RankingRule(question, **options)
-    raise SchemaError(f"question {getattr(question, 'name', question)!r} has no consensus rule")
+__all__ = ["RULES", "Answers", "Consensus", "KindRule", "rule_for"]

@@ -106,6 +106,7 @@ class SpanRule(KindRule):
                 size[user] += len(mine) + len(ref)
         return {u: (2 * tp[u] / size[u] if size[u] else 1.0) for u in size}
 
+
 def span_f1(mine: set[Unit], ref: set[Unit]) -> float:
     if not mine and not ref:
         return 1.0
