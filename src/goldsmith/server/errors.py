@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 
 from goldsmith.errors import (
@@ -17,6 +17,7 @@ from goldsmith.errors import (
     PermissionDeniedError,
     RateLimitedError,
     SchemaError,
+    StoreError,
 )
 from goldsmith.server.auth import CsrfError
 
@@ -30,9 +31,11 @@ _CODES: list[tuple[type[Exception], int, str]] = [
     (ConflictError, 409, "conflict"),
     (SchemaError, 422, "invalid"),
     (InputError, 422, "invalid"),
+    (StoreError, 503, "store_unavailable"),  # the server's store, not the request, is at fault
     (GoldsmithError, 400, "bad_request"),
 ]
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+STORE_RETRY_AFTER_S = 5
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -53,6 +56,8 @@ async def _goldsmith_error(request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(int(exc.retry_after) + 1)
     if isinstance(exc, AuthenticationError):
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, StoreError):
+        headers["Retry-After"] = str(STORE_RETRY_AFTER_S)
     return JSONResponse(error_body(code, str(exc)), status_code=status, headers=headers)
 
 
@@ -84,3 +89,15 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _store_rejected)
     app.add_exception_handler(DataError, _store_rejected)
+    app.add_exception_handler(OperationalError, _store_unavailable)
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database could not run the statement (locked past the busy timeout, the server
+    gone): a 503 the client may retry, never a traceback."""
+    first = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return JSONResponse(
+        error_body("store_unavailable", f"the store cannot answer right now ({first}); retry"),
+        status_code=503,
+        headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+    )
