@@ -194,3 +194,69 @@ def test_exact_match_scores_get_a_wilson_interval() -> None:
     row = annotator_scores(rule_for(LABEL), answers, gold=gold)[0]
     assert row["gold_score"] == 0.8
     assert (round(row["gold_low"], 3), round(row["gold_high"], 3)) == (0.49, 0.943)
+
+
+def test_an_llm_judge_picks_through_the_openai_protocol_with_cache_and_budget(
+    tmp_path: Any,
+) -> None:
+    import json
+
+    from goldsmith.llm.client import LLMClient, LLMConfig
+    from goldsmith.quality.by_kind.judge import LLMJudge
+    from goldsmith.schema import Record, Task
+    from openai_server import OpenAIServer, Reply
+
+    seen: list[dict[str, Any]] = []
+
+    def policy(body: dict[str, Any], _i: int) -> Reply:
+        seen.append(body)
+        user = body["messages"][-1]["content"]
+        best = "2" if "twice daily with food" in user.split("2.")[-1] else "1"
+        return Reply(json.dumps({"best": best}))
+
+    task = Task.model_validate(
+        {
+            "name": "sft",
+            "fields": [{"name": "prompt", "kind": "text"}],
+            "questions": [{"name": "answer", "kind": "text"}],
+            "settings": {"redact_before_llm": False},
+        }
+    )
+    records = {1: Record(id=1, fields={"prompt": "Dose of drug X? 💊"})}
+    answers = {1: {"a": "Stop it.", "b": "Take 5 mg twice daily with food.", "c": "Stop it now."}}
+    with OpenAIServer(policy) as server:
+        config = LLMConfig(model="test-model", base_url=server.url, api_key="k", confidence="none")
+        with LLMClient(config, cache=tmp_path / "cache.db") as client:
+            judge = LLMJudge(client, task, records)
+            rule = rule_for(TEXT, judge=judge)
+            medoid = rule_for(TEXT).consensus(answers)[1]
+            judged = rule.consensus(answers)[1]
+            again = rule.consensus(answers)[1]  # from the cache: no second call
+    assert medoid.value in ("Stop it.", "Stop it now.")  # the two similar ones
+    assert judged.value == "Take 5 mg twice daily with food." and judged.method == "llm_judge"
+    assert again.value == judged.value
+    assert len(seen) == 1
+    assert "Dose of drug X? 💊" in seen[0]["messages"][-1]["content"]
+    assert judge.calls.asked == 2 and judge.calls.answered == 2
+
+
+def test_a_spent_budget_leaves_the_medoid(tmp_path: Any) -> None:
+    from goldsmith.llm.client import LLMClient, LLMConfig, TokenBudget
+    from goldsmith.quality.by_kind.judge import LLMJudge
+    from goldsmith.schema import Record, Task
+
+    task = Task.model_validate(
+        {
+            "name": "sft",
+            "fields": [{"name": "prompt", "kind": "text"}],
+            "questions": [{"name": "answer", "kind": "text"}],
+            "settings": {"redact_before_llm": False},
+        }
+    )
+    spent = TokenBudget(10)
+    spent.spend(10)
+    config = LLMConfig(model="m", base_url="http://127.0.0.1:9/v1", api_key="k")
+    with LLMClient(config) as client:
+        judge = LLMJudge(client, task, {1: Record(id=1, fields={"prompt": "q"})}, budget=spent)
+        c = rule_for(TEXT, judge=judge).consensus({1: {"a": "x y", "b": "x y z", "c": "q"}})[1]
+    assert c.method == "medoid" and judge.calls.fallback == 1
