@@ -72,11 +72,22 @@ def test_multilabel_a_reliable_annotators_yes_outweighs_two_careless_nos() -> No
     assert right >= 0.95 * len(truth)
 
 
-def test_multilabel_a_set_nobody_gave_is_model_proposed() -> None:
+def test_multilabel_a_set_assembled_from_backed_labels_is_not_model_proposed() -> None:
+    """Nobody gave {a, b, c}, but each label has two of three votes: the annotators' answer,
+    assembled per label, and unsure (0.67 cubed), so it goes to review anyway."""
     answers = {1: {"x": ["a", "b"], "y": ["b", "c"], "z": ["a", "c"]}}
     c = rule_for(MULTI, method="majority").consensus(answers)[1]
     assert c.value == ["a", "b", "c"]
-    assert c.model_proposed
+    assert not c.model_proposed
+    assert c.confidence == pytest.approx((2 / 3) ** 3)
+
+
+def test_model_proposed_means_a_part_nobody_gave_or_a_part_everyone_gave_dropped() -> None:
+    from goldsmith.quality.by_kind.base import against_everyone
+
+    assert against_everyone({"a", "z"}, [{"a"}, {"a", "b"}])  # z: nobody
+    assert against_everyone({"b"}, [{"a"}, {"a", "b"}])  # a: everyone, dropped
+    assert not against_everyone({"a", "b"}, [{"a"}, {"a", "b"}])
 
 
 def test_spans_overlap_matching_picks_the_majority_boundary_and_reports_support() -> None:
@@ -106,8 +117,8 @@ def test_spans_disputed_boundaries_stay_out_and_lower_the_confidence() -> None:
     c = rule_for(SPANS, weighted=False).consensus(answers)[1]
     assert c.value == []
     assert c.support["spans"][0]["disputed"] is True
-    assert c.confidence == pytest.approx(1 / 3)
-    assert c.model_proposed is True  # everyone marked something; nobody gave "nothing"
+    assert c.confidence == pytest.approx(1 / 3)  # below 0.7: the record goes to review
+    assert c.model_proposed is False  # no span that everyone gave was dropped
 
 
 def test_span_multilabel_units_vote_per_label() -> None:

@@ -114,3 +114,21 @@ def gold_first(
         else:
             rest.append(rid)
     return done, rest
+
+
+def against_everyone(chosen: set[Any], given: list[set[Any]]) -> bool:
+    """Whether a value assembled from parts (labels of a set, spans) holds a part that no
+    annotator gave, or lacks a part that every annotator gave: then it is model-proposed.
+    Parts each backed by some annotators are the annotators' answer, even when nobody gave
+    the whole (with many labels, nobody's set is exactly right).
+
+    >>> against_everyone({"a", "b"}, [{"a"}, {"b"}])
+    False
+    >>> against_everyone({"a", "c"}, [{"a"}, {"a", "b"}])
+    True
+    >>> against_everyone(set(), [{"a"}, {"a", "b"}])
+    True
+    """
+    anyone = set().union(*given) if given else set()
+    everyone = set.intersection(*given) if given else set()
+    return bool(chosen - anyone) or bool(everyone - chosen)

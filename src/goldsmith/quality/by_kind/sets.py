@@ -30,7 +30,7 @@ from goldsmith.quality.by_kind.base import (
     Answers,
     Consensus,
     KindRule,
-    given_by_someone,
+    against_everyone,
     gold_first,
 )
 
@@ -91,7 +91,9 @@ class SetRule(KindRule):
                 float(np.prod(sure)),
                 method,
                 support,
-                model_proposed=not given_by_someone(chosen, answers[rid]),
+                model_proposed=against_everyone(
+                    set(chosen), [set(v or []) for v in answers[rid].values()]
+                ),
             )
         return out
 

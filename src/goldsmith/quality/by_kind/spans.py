@@ -38,7 +38,7 @@ from goldsmith.quality.by_kind.base import (
     Answers,
     Consensus,
     KindRule,
-    given_by_someone,
+    against_everyone,
     gold_first,
 )
 
@@ -73,7 +73,7 @@ class SpanRule(KindRule):
                 confidence,
                 "span_vote" if weighted else "span_majority",
                 {"spans": support},
-                model_proposed=not given_by_someone(value, answers[rid]),
+                model_proposed=against_everyone(picked, list(units[rid].values())),
             )
         return out
 
