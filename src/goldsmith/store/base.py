@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from goldsmith.errors import NotFoundError, StoreError
 from goldsmith.schema import (
@@ -31,6 +31,7 @@ from goldsmith.schema import (
 )
 from goldsmith.store import engine as _engine
 from goldsmith.store.access import AccessTx
+from goldsmith.store.browse import BrowseTx
 from goldsmith.store.embeddings import EmbeddingsTx
 from goldsmith.store.quality import QualityTx
 from goldsmith.store.queue import QueueTx
@@ -54,7 +55,6 @@ class Store:
         self.url = url
         self.engine: Engine = _engine.make_engine(url, schema=schema)
         self._sqlite = self.engine.dialect.name == "sqlite"
-        self._bulk = 0
         if migrate:
             try:
                 _engine.migrate(self.engine)
@@ -68,17 +68,23 @@ class Store:
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """A long job written in many short transactions (an import). On SQLite the WAL is
-        not checkpointed after each of its commits, which would copy and sync the pages again
-        and again (it made a 1M-row import 1.7x slower); one passive checkpoint, which never
-        waits for readers, follows the job."""
-        self._bulk += 1
+        """A long job written in many short transactions (an import): on SQLite one passive
+        checkpoint, which never waits for readers, follows it. No commit checkpoints by
+        itself (``wal_autocheckpoint=0``): copying the WAL back after each batch made a
+        1M-row import 1.4x slower, and after each of ``serve``'s submits, with an import's WAL
+        beside them, it took seconds."""
         try:
             yield
         finally:
-            self._bulk -= 1
-            if self._sqlite and not self._bulk:
+            if self._sqlite:
                 _engine.checkpoint(self.engine)
+
+    def checkpoint_every(self, seconds: float) -> Callable[[], None]:
+        """On SQLite, checkpoint the WAL every ``seconds`` in a background thread (a long-lived
+        process such as ``serve``); returns the function that stops it."""
+        if not self._sqlite:
+            return lambda: None
+        return _engine.Checkpointer(self.engine, seconds).stop
 
     @contextmanager
     def write(self) -> Iterator[StoreTx]:
@@ -86,8 +92,6 @@ class Store:
         opts = {_engine.IMMEDIATE: True}
         try:
             with self.engine.connect().execution_options(**opts) as conn, conn.begin():
-                if self._sqlite:
-                    _engine.set_autocheckpoint(conn, 0 if self._bulk else None)
                 yield StoreTx(conn)
         except sqlite3.DatabaseError as exc:  # from the driver itself (store/hotpath.py)
             _engine.raise_if_damaged(self.url, exc)
@@ -106,6 +110,9 @@ class Store:
         return _engine.current_revision(self.engine)
 
     def close(self) -> None:
+        if self._sqlite:
+            with suppress(SQLAlchemyError, sqlite3.Error, StoreError):  # closing anyway
+                _engine.checkpoint(self.engine)
         self.engine.dispose()
 
 
@@ -152,10 +159,11 @@ def _suggestion(row: Any) -> Suggestion:
     )
 
 
-class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
+class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx, BrowseTx):
     """Operations inside one transaction, grouped by table; users, keys and sessions come
     from :class:`AccessTx`, the annotation queue from :class:`QueueTx`, labeling-function
-    votes from :class:`VotesTx`, imports from :class:`~goldsmith.store.imports.ImportsTx`.
+    votes from :class:`VotesTx`, imports from :class:`~goldsmith.store.imports.ImportsTx`, the
+    records browser's listing from :class:`~goldsmith.store.browse.BrowseTx`.
 
     Reads that list or count records see published records only: an import still writing
     stays hidden (:meth:`ImportsTx._live`). Reads by id do not filter.

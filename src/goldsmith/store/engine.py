@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,6 +173,10 @@ def _sqlite_engine(url: str, path: Path | None) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # No checkpoint inside a commit: with a large WAL (an import writing beside `serve`)
+        # every small commit would copy it back, for seconds. The store checkpoints instead:
+        # after a bulk job, on close, and in `serve` every few seconds (Store.checkpoint_every).
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -219,23 +224,32 @@ def _postgres_engine(url: str, schema: str | None) -> Engine:
     return engine
 
 
-WAL_AUTOCHECKPOINT = 1000  # SQLite's default, in pages
-
-
-def set_autocheckpoint(conn: Any, pages: int | None) -> None:
-    """Set a SQLite connection's WAL auto-checkpoint (None: the default), only when it
-    changes (remembered on the driver connection, which the pool reuses)."""
-    want = WAL_AUTOCHECKPOINT if pages is None else pages
-    info = conn.connection.info
-    if info.get("wal_autocheckpoint", WAL_AUTOCHECKPOINT) != want:
-        conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={int(want)}")
-        info["wal_autocheckpoint"] = want
-
-
 def checkpoint(engine: Engine) -> None:
     """A passive WAL checkpoint: copies what no reader still needs, never waits."""
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
+
+
+class Checkpointer:
+    """A daemon thread that checkpoints a SQLite store every ``seconds`` (for ``serve``: its
+    commits never checkpoint themselves, see ``_on_connect``)."""
+
+    def __init__(self, engine: Engine, seconds: float) -> None:
+        self._engine, self._seconds = engine, seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._seconds):
+            try:
+                checkpoint(self._engine)
+            except SQLAlchemyError:  # busy or gone: the next round, or close, will do it
+                continue
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 def _alembic_config() -> _config.Config:
