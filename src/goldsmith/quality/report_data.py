@@ -8,10 +8,15 @@ The nested entries are typed dicts; a 95 % interval always sits beside its value
 and ``high``::
 
     {"value": 0.71, "low": 0.65, "high": 0.77, "n": 300}        # an Estimate
+
+A number that is not defined is ``None``, never NaN: :meth:`QAReportData.from_dict` turns a
+NaN or infinite number anywhere in the data into ``None`` (an estimate's ``reason`` then says
+"not a number"), so that nothing downstream prints "nan".
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Required, TypedDict
 
@@ -25,6 +30,7 @@ __all__ = [
     "PairAgreement",
     "QAReportData",
     "RoundPoint",
+    "SpanType",
 ]
 
 
@@ -55,6 +61,11 @@ class AnnotatorStats(TypedDict, total=False):
     ``gold_accuracy`` (with its Wilson interval ``gold_low``/``gold_high``) is measured on
     ``gold_n`` gold items; ``ds_accuracy`` is the Dawid-Skene estimate from all responses;
     ``paused`` says the annotator was paused (for example below the pause threshold).
+    Where a score is None, ``gold_reason`` or ``ds_reason`` says why ("no gold items
+    answered", "one annotator: Dawid-Skene needs two"); without one the report gives the
+    likely reason. For kinds other than single labels ``metric`` names the gold score
+    ("span F1") and ``ds_accuracy`` is the kind's skill estimate; :meth:`QAReportData.from_dict`
+    also reads them as ``gold_score``, ``skill`` and ``skill_reason``.
     """
 
     name: Required[str]
@@ -63,7 +74,10 @@ class AnnotatorStats(TypedDict, total=False):
     gold_accuracy: float | None
     gold_low: float | None
     gold_high: float | None
+    gold_reason: str | None
     ds_accuracy: float | None
+    ds_reason: str | None
+    metric: str | None
     paused: bool
 
 
@@ -91,6 +105,18 @@ class LabelIssue(TypedDict, total=False):
     quality: float | None
 
 
+class SpanType(TypedDict, total=False):
+    """One span type (label) of a span question: ``support`` consensus spans of this type,
+    ``agreement`` between annotators (a number or an :class:`Estimate`) and each annotator's
+    ``precision`` (and ``recall``) against the consensus spans (None: not enough data)."""
+
+    label: Required[str]
+    support: int | None
+    agreement: float | Estimate | None
+    precision: dict[str, float | None]
+    recall: dict[str, float | None]
+
+
 class RoundPoint(TypedDict, total=False):
     """One round on the trend lines."""
 
@@ -105,7 +131,42 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "confusions": ("kind", "labels", "matrix"),
     "label_issues": ("record_id", "text", "given"),
     "trends": ("round",),
+    "span_types": ("label",),
 }
+
+
+def _no_nan(value: Any) -> Any:
+    """``value`` with every NaN or infinite float, however deeply nested, as None; an
+    estimate dict that loses its value says why in ``reason``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list | tuple):
+        return [_no_nan(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _no_nan(v) for k, v in value.items()}
+    lost = isinstance(value.get("value"), float) and out.get("value") is None
+    if lost and not out.get("reason"):
+        out["reason"] = "not a number"
+    return out
+
+
+_ANNOTATOR_ALIASES = (
+    ("gold_accuracy", "gold_score"),
+    ("ds_accuracy", "skill"),
+    ("ds_reason", "skill_reason"),
+)
+
+
+def _annotator(row: Any) -> Any:
+    """An annotator row with the per-kind score names read as the report's own."""
+    if not isinstance(row, dict):
+        return row
+    out = dict(row)
+    for ours, theirs in _ANNOTATOR_ALIASES:
+        if out.get(ours) is None and out.get(theirs) is not None:
+            out[ours] = out[theirs]
+    return out
 
 
 def _estimate(entry: Any) -> Any:
@@ -162,6 +223,9 @@ class QAReportData:
     trends : list of RoundPoint, optional
         One point per round, this one included; absent, it is built from this round and its
         chain of ``previous`` rounds.
+    span_types : list of SpanType, optional
+        Per span type of a span question: support, agreement and each annotator's precision
+        against the consensus spans.
     generated_at : str, optional
         A timestamp to print; left to the caller so that the same data gives the same file.
     """
@@ -186,20 +250,24 @@ class QAReportData:
     label_issues_total: int | None = None
     previous: QAReportData | None = None
     trends: list[RoundPoint] | None = None
+    span_types: list[SpanType] | None = None
     generated_at: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, strict: bool = False) -> QAReportData:
         """Build from a plain dict (as :meth:`to_dict` or JSON gives). Keys that are not
         fields are ignored (a stored report may carry more), or with ``strict`` an error
-        that names them. Intervals given as ``"ci": [low, high]`` become ``low``/``high``."""
+        that names them. Intervals given as ``"ci": [low, high]`` become ``low``/``high``;
+        NaN and infinite numbers become None."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown and strict:
             raise SchemaError(
                 f"QA report data has unknown fields {unknown}; known ones are {sorted(known)}"
             )
-        values = {k: v for k, v in data.items() if k in known}
+        values = {k: _no_nan(v) for k, v in data.items() if k in known and k != "previous"}
+        if "previous" in data:
+            values["previous"] = data["previous"]
         for key in ("agreement", "gold_accuracy"):
             values[key] = _estimate(values.get(key))
         if values.get("agreement_by_label"):
@@ -208,10 +276,17 @@ class QAReportData:
             }
         if values.get("pairwise"):
             values["pairwise"] = [_estimate(p) for p in values["pairwise"]]
+        if values.get("annotators"):
+            values["annotators"] = [_annotator(a) for a in values["annotators"]]
         if values.get("trends"):
             values["trends"] = [
                 {**p, **{k: _estimate(p.get(k)) for k in ("agreement", "gold_accuracy")}}
                 for p in values["trends"]
+            ]
+        if values.get("span_types"):
+            values["span_types"] = [
+                {**t, "agreement": _estimate(t.get("agreement"))} if isinstance(t, dict) else t
+                for t in values["span_types"]
             ]
         prev = values.get("previous")
         if isinstance(prev, dict):
