@@ -193,7 +193,7 @@ def test_a_lone_annotator_reads_not_enough_data_never_nan(tmp_path: Path) -> Non
     html = render_report(data)
     _no_nan(html)
     annotators = html.split('id="annotators"')[1].split("</section>")[0]
-    assert "not enough data: no gold items answered" in annotators
+    assert "not enough data: answered no gold record" in annotators
     assert "not enough data: only one annotator: Dawid-Skene needs two or more" in annotators
     assert "annotators.png" not in report_figures(data)  # no empty axes: it says why
     assert "Not enough data for a chart" in annotators
