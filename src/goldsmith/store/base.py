@@ -31,7 +31,6 @@ from goldsmith.schema import (
 )
 from goldsmith.store import engine as _engine
 from goldsmith.store.access import AccessTx
-from goldsmith.store.browse import BrowseTx
 from goldsmith.store.embeddings import EmbeddingsTx
 from goldsmith.store.quality import QualityTx
 from goldsmith.store.queue import QueueTx
@@ -159,11 +158,10 @@ def _suggestion(row: Any) -> Suggestion:
     )
 
 
-class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx, BrowseTx):
+class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
     """Operations inside one transaction, grouped by table; users, keys and sessions come
     from :class:`AccessTx`, the annotation queue from :class:`QueueTx`, labeling-function
-    votes from :class:`VotesTx`, imports from :class:`~goldsmith.store.imports.ImportsTx`, the
-    records browser's listing from :class:`~goldsmith.store.browse.BrowseTx`.
+    votes from :class:`VotesTx`, imports from :class:`~goldsmith.store.imports.ImportsTx`.
 
     Reads that list or count records see published records only: an import still writing
     stays hidden (:meth:`ImportsTx._live`). Reads by id do not filter.
