@@ -16,8 +16,10 @@ from typing import Any, Literal
 import numpy as np
 
 from goldsmith.errors import ConflictError, SchemaError
+from goldsmith.kinds.base import choice
 from goldsmith.models.embed import Embedder
 from goldsmith.models.vectors import embed_records
+from goldsmith.quality import kind_rounds as _kinds
 from goldsmith.quality import resolve
 from goldsmith.quality.agreement import METRIC_TITLES, agreement_report
 from goldsmith.quality.annotators import annotator_confusions, gold_accuracy
@@ -88,6 +90,9 @@ def round_report(
         info, ids = round_records(store, number)
         with store.read() as tx:  # the honeypots answered during the round count as gold
             ids = sorted(set(ids) | set(tx.honeypot_ids()))
+    q = task.question(question)
+    if not choice(q):  # multi-label, spans, text, rating, preference: by the kind's rule
+        return _kind_round_report(store, q, info, ids, n_boot=n_boot, seed=seed)
     data = collect_responses(store, task, ids, question=question)
     labels = list(data.labels)
     report: dict[str, Any] = {
@@ -138,7 +143,9 @@ def close_round(
         seed=seed,
     )
     counts = {"final_labels": 0, "reviews": 0}
-    if consensus is not None:
+    if isinstance(data, _kinds.KindAnswers):
+        counts = _kinds.write_kind_consensus(store, data, consensus, current["id"])
+    elif consensus is not None:
         counts = _write_consensus(store, data, consensus, current["id"])
     with store.read() as tx:
         previous = [r for r in tx.list_rounds() if r["number"] < current["number"]]
@@ -150,6 +157,43 @@ def close_round(
         tx.close_round(current["id"], report)
         tx.set_meta(GOLD_RATE_KEY, 0.0)
     return report, counts
+
+
+def _kind_round_report(
+    store: Store,
+    q: Any,
+    info: dict[str, Any],
+    ids: list[int] | None,
+    *,
+    n_boot: int,
+    seed: int,
+) -> tuple[dict[str, Any], Any, Any]:
+    """The report of a question that is not single-label (see :mod:`.kind_rounds`)."""
+    if ids is None:
+        with store.read() as tx:
+            ids = list(tx.records_with_responses(status=ResponseStatus.SUBMITTED))
+    data = _kinds.collect_answers(store, q, ids)
+    triples = [(rid, u, v) for rid, a in data.answers.items() for u, v in a.items()]
+    report: dict[str, Any] = {
+        "round": info.get("number"),
+        "guideline_version": info.get("guideline_version"),
+        "question": q.name,
+        "kind": q.kind,
+        "labels": list(q.categories() or []),
+        "n_records": len(ids),
+        "n_responses": len(triples),
+        "n_annotators": len({u for _, u, _ in triples}),
+        "pause_threshold": None,
+    }
+    consensus: dict[int, Any] = {}
+    if triples:
+        result = agreement_report(triples, kind=q, labels=q.categories(), n_boot=n_boot, seed=seed)
+        report.update(_shape(result))
+        extra, consensus, _ = _kinds.kind_report(store, data, n_boot=n_boot, seed=seed)
+        report.update(extra)
+    with store.read() as tx:
+        report.update(_issues(tx, q.name))
+    return report, data, consensus
 
 
 def queue_label_issues(
@@ -167,6 +211,9 @@ def queue_label_issues(
     embeddings) go to cleanlab's confident learning (:func:`~goldsmith.quality.label_issues
     .find_issues`); the ``limit`` most likely errors become review items of kind ``issue``.
     """
+    asked = task.question(question)
+    if not choice(asked) and (asked.many_labels or asked.marks_spans):
+        return _kinds.queue_kind_issues(store, asked, embedder, limit=limit, seed=seed)
     q = label_question(task, question)
     index = {label: i for i, label in enumerate(q.labels)}
     provenances = [str(p) for p in (Provenance.HUMAN, Provenance.CONSENSUS, Provenance.GOLD)]
@@ -276,21 +323,32 @@ def _annotators(store: Store, data: Responses) -> list[dict[str, Any]]:
     ds = annotator_confusions(data.matrix, n_classes=len(data.labels), gold=data.gold)
     with store.read() as tx:
         paused = {name: tx.is_paused(name) for name in data.annotators}
+    shared = ((data.matrix >= 0).sum(axis=1) >= 2)[:, None] & (data.matrix >= 0)
     out = []
     for j, name in enumerate(data.annotators):
         n_gold = int(acc.n_answered[j])
-        out.append(
-            {
-                "name": name,
-                "n_responses": int((data.matrix[:, j] >= 0).sum()),
-                "gold_n": n_gold,
-                "gold_accuracy": float(acc.accuracy[j]) if n_gold else None,
-                "gold_low": float(acc.low[j]) if n_gold else None,
-                "gold_high": float(acc.high[j]) if n_gold else None,
-                "ds_accuracy": float(ds.accuracy[j]),
-                "paused": paused[name],
-            }
-        )
+        row = {
+            "name": name,
+            "n_responses": int((data.matrix[:, j] >= 0).sum()),
+            "gold_n": n_gold,
+            "gold_accuracy": float(acc.accuracy[j]) if n_gold else None,
+            "gold_low": float(acc.low[j]) if n_gold else None,
+            "gold_high": float(acc.high[j]) if n_gold else None,
+            "ds_accuracy": None,
+            "paused": paused[name],
+        }
+        if not n_gold:
+            row["gold_reason"] = "answered no gold record"
+        value = float(ds.accuracy[j])
+        if len(data.annotators) < 2:
+            row["ds_reason"] = "only one annotator: Dawid-Skene needs two or more"
+        elif not shared[:, j].any() and not n_gold:
+            row["ds_reason"] = "shares no record with another annotator and answered no gold"
+        elif not np.isfinite(value):
+            row["ds_reason"] = "not enough data to estimate"
+        else:
+            row["ds_accuracy"] = value
+        out.append(row)
     return out
 
 

@@ -7,7 +7,7 @@ client's cache, so a rerun costs nothing, and share one token budget: when it is
 judge answers None and the medoid stays the consensus. ``judge.calls`` counts what was
 asked, answered and left to the medoid.
 
->>> # TextRule(question, judge=LLMJudge(client, task, records, rubric="...")).consensus(...)
+Use: ``TextRule(question, judge=LLMJudge(client, task, records, rubric="...")).consensus(...)``.
 """
 
 from __future__ import annotations
