@@ -55,6 +55,7 @@ import sys
 import tempfile
 import time
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -74,6 +75,14 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
 SOURCE = HERE.parents[1] / "shared/data/healthcare/medical_abstracts/medical_tc_test.csv"
 LABELS = ("neoplasms", "digestive", "nervous", "cardiovascular", "general")
+
+
+def label_for(name: int | str) -> str:
+    """A label for a record as the API names it: an id, or (for annotators, since issue 19)
+    an opaque handle; any label will do for a load test."""
+    return LABELS[zlib.crc32(str(name).encode()) % len(LABELS)]
+
+
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_RATE, TARGET_P99_MS, TARGET_CLIENTS = 1000, 50.0, 50
 NEXT = "/api/v1/queue/next"
@@ -353,7 +362,7 @@ async def _cycles(
     while (t0 := clock()) < t_end:
         if anchor:
             rid += 1
-            body = json.dumps({"values": {"label": LABELS[rid % 5]}}).encode()
+            body = json.dumps({"values": {"label": label_for(rid)}}).encode()
             status, _ = await session.call("PUT", f"/insert/{rid}", body)
             t1 = t2 = clock()
             if status != 200:
@@ -372,7 +381,7 @@ async def _cycles(
                 await asyncio.sleep(0.05)
                 continue
             rid = item["record"]["id"]
-            body = json.dumps({"values": {"label": LABELS[rid % 5]}}).encode()
+            body = json.dumps({"values": {"label": label_for(rid)}}).encode()
             status, _ = await session.call("PUT", f"/api/v1/records/{rid}/response", body)
             t2 = clock()
             if status != 200:
@@ -403,7 +412,7 @@ async def _combined_cycles(session: Any, samples: Samples, t_measure: float, t_e
                 continue
             t0 = clock()
         rid = item["record"]["id"]
-        body = json.dumps({"values": {"label": LABELS[rid % 5]}}).encode()
+        body = json.dumps({"values": {"label": label_for(rid)}}).encode()
         status, data = await session.call("PUT", f"/api/v1/records/{rid}/response?next=true", body)
         t1 = clock()
         if status != 200:

@@ -64,6 +64,7 @@ from server_load import (  # bench/ is on sys.path when this script runs
     _dsn,
     add_records,
     free_port,
+    label_for,
     postgres_problem,
     texts,
 )
@@ -195,7 +196,7 @@ class Samples:
     cycles: list[tuple[float, float]] = field(default_factory=list)  # (start, seconds)
     nexts: list[float] = field(default_factory=list)
     submits: list[float] = field(default_factory=list)
-    acked: list[tuple[int, str]] = field(default_factory=list)  # every 200 submit, whole run
+    acked: list[tuple[int | str, str]] = field(default_factory=list)  # every 200 submit
     errors: Counter[str] = field(default_factory=Counter)
     dry: int = 0
 
@@ -219,8 +220,8 @@ async def annotator(
                 samples.dry += 1
                 await asyncio.sleep(0.05)
                 continue
-            rid = int(item["record"]["id"])
-            body = json.dumps({"values": {"label": LABELS[rid % 5]}}).encode()
+            rid = item["record"]["id"]  # an annotator's opaque handle (an id before issue 19)
+            body = json.dumps({"values": {"label": label_for(rid)}}).encode()
             status, _ = await session.call("PUT", f"/api/v1/records/{rid}/response", body)
             t2 = clock()
         except (OSError, EOFError, ValueError, RuntimeError, asyncio.IncompleteReadError) as exc:
@@ -263,8 +264,15 @@ async def drive(
 # --------------------------------------------------------------------------- one run
 
 
-def durability(team: Team, acked: list[tuple[int, str]]) -> dict[str, int]:
-    """Compare the acknowledged submits with what the database holds."""
+def durability(team: Team, acked: list[tuple[int | str, str]]) -> dict[str, int]:
+    """Compare the acknowledged submits with what the database holds (each annotator's
+    record handles turned back into record ids)."""
+    with Project.open(team.root) as project:
+        handles = {user: project.record_handles(user) for user in {u for _, u in acked}}
+    pairs = [
+        (name if isinstance(name, int) else handles[user].record_id(name) or 0, user)
+        for name, user in acked
+    ]
     engine = sa.create_engine(team.db_url, poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
@@ -280,7 +288,7 @@ def durability(team: Team, acked: list[tuple[int, str]]) -> dict[str, int]:
     finally:
         engine.dispose()
     stored = Counter((int(r), str(u)) for r, u in rows)
-    acks = Counter(acked)
+    acks = Counter(pairs)
     return {
         "acked": sum(acks.values()),
         "stored": len(rows),

@@ -334,7 +334,7 @@ FLOORS: dict[str, int] = {
     **dict.fromkeys(
         ["ingest", "weak", "active", "prelabel", "quality", "augment", "export", "train"], 2
     ),
-    **dict.fromkeys(["annotation", "access"], 2),
+    **dict.fromkeys(["annotation", "access", "browse"], 2),
     # 3: the workflow front and what it alone composes from several stages
     **dict.fromkeys(["simulation", "engines", "overview", "project"], 3),
 }

@@ -29,11 +29,21 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["demo", "--data", str(data), "--workdir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index("{") :])
-    # 20 % (578 of 2,888, stratified) held out before the import as the simulation's test slice
-    assert summary["import"] == {"read": 2310, "inserted": 2234, "duplicates": 76}
+    # 20 % (578 of 2,888, stratified) held out before the import as the simulation's test slice;
+    # 10 % of the rest imported as gold
+    imported = summary["import"]
+    assert {k: imported[k] for k in ("read", "inserted", "duplicates")} == {
+        "read": 2310,
+        "inserted": 2234,
+        "duplicates": 76,
+    }
+    n_gold = imported["gold"]
+    assert n_gold == pytest.approx(231, abs=5)
     annotation = summary["annotation"]
-    assert annotation["submitted"] == annotation["distinct_records"] == 2234  # each record once
     assert annotation["annotators"] == 3
+    # overlap 2: two answers per record, plus the gold checks answered on the way
+    assert annotation["submitted"] > 2 * (2234 - n_gold)
+    assert annotation["distinct_records"] <= 2234
     assert annotation["retrains"] >= 1  # the classifier retrained while the server ran
     weak = summary["weak_supervision"]
     assert weak["lfs"] == 4 and 0.3 < weak["coverage"] < 0.9 and weak["suggestions"] > 1000
@@ -41,8 +51,22 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     assert isinstance(hygiene["pii_findings"], dict) and hygiene["near_duplicate_records"] >= 0
     quality = summary["quality"]
     assert 0 < quality["label_issues"] <= 50
+    # real disagreement: alpha defined and well below 1
+    assert 0.5 < quality["agreement"]["value"] < 0.9
+    team = quality["annotators"]
+    assert set(team) == {"careful", "steady", "careless"}
+    for name, row in team.items():  # Dawid-Skene recovers each simulated annotator's accuracy
+        assert row["ds_accuracy"] == pytest.approx(row["true_accuracy"], abs=0.07), name
+        assert row["true_accuracy"] == pytest.approx(row["simulated_accuracy"], abs=0.07), name
+    assert [n for n, row in team.items() if row["paused"]] == ["careless"]  # the pause rule
+    assert team["careful"]["gold_accuracy"] > team["steady"]["gold_accuracy"] > 0.7
+    assert quality["review_items"] > quality["label_issues"]  # disagreements and gold failures
+    decision = quality["decision"]  # a reviewer decided one item, and it became feedback
+    assert decision is not None and decision["feedback"]
+    assert set(decision["feedback"]) <= set(team)
     html = Path(quality["report"]).read_text(encoding="utf-8")
     assert html.startswith("<!") and "<script" not in html.lower()
+    assert '<span class="paused">careless</span>' in html
     loop = summary["active_learning"]
     assert loop["labels"] == 2234 and loop["suggestions"] == 0  # every record is labeled now
     assert set(loop["aulc_vs_random"]) == {"random", "auto"}
@@ -51,8 +75,10 @@ def test_demo_end_to_end(data: Path, tmp_path: Path) -> None:
     assert 500 < loop["test_size"] <= 578  # the held-out slice, less rows also in the project
     assert (Path(loop["curves"]) / "curves.png").is_file()
     assert summary["records"]["labeled"] == 2234
-    assert summary["provenance"].get("human", 0) + summary["provenance"]["gold"] == 2234
-    assert summary["provenance"]["gold"] == pytest.approx(223, abs=5)
+    assert summary["provenance"]["gold"] == n_gold
+    assert summary["provenance"]["consensus"] == quality["final_labels"] - summary[
+        "provenance"
+    ].get("review", 0)
     assert sum(summary["provenance"].values()) == 2234
     chat = summary["exports"]["openai-chat"]
     assert chat["validated"] is True

@@ -70,9 +70,12 @@ def round_close(
     """Close the open round: consensus final labels, review items, the frozen report."""
     with clean_errors(), _project.Project.open(project, db_url=db) as proj:
         done = proj.close_round(method=method)  # type: ignore[arg-type]
+    left = done.get("unanswered", 0)
     console.print(
         f"round {done['round']} closed: {done['final_labels']} final labels resolved, "
-        f"{done['reviews']} items sent to review; report in {done['report']}"
+        f"{done['reviews']} items sent to review"
+        + (f", {left} records nobody answered left open in the queue" if left else "")
+        + f"; report in {done['report']}"
     )
 
 

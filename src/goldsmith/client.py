@@ -111,7 +111,9 @@ class Client:
         )["records"]
         return found
 
-    def record(self, record_id: int) -> dict[str, Any]:
+    def record(self, record_id: int | str) -> dict[str, Any]:
+        """One record as an item: by id (owners, reviewers) or by the handle an annotator
+        got from the queue (``item["record"]["id"]``)."""
         result: dict[str, Any] = self._call("GET", f"/records/{record_id}")
         return result
 
@@ -120,7 +122,7 @@ class Client:
         *,
         user: str | None = None,
         status: str | None = None,
-        record_id: int | None = None,
+        record_id: int | str | None = None,
         limit: int = 1000,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
@@ -140,12 +142,14 @@ class Client:
 
     def submit(
         self,
-        record_id: int,
+        record_id: int | str,
         values: Mapping[str, Any],
         *,
         status: str = "submitted",
         time_spent: float | None = None,
     ) -> dict[str, Any]:
+        """Answer a record leased to you: ``record_id`` is ``item["record"]["id"]`` as the
+        queue gave it (an opaque handle for annotators, an id for owners and reviewers)."""
         body: dict[str, Any] = {"values": dict(values), "status": status}
         if time_spent is not None:
             body["time_spent"] = time_spent
@@ -156,7 +160,7 @@ class Client:
 
     def submit_and_next(
         self,
-        record_id: int,
+        record_id: int | str,
         values: Mapping[str, Any],
         *,
         status: str = "submitted",
@@ -172,7 +176,7 @@ class Client:
         item: dict[str, Any] | None = result["next"]
         return item
 
-    def skip(self, record_id: int) -> dict[str, Any]:
+    def skip(self, record_id: int | str) -> dict[str, Any]:
         return self.submit(record_id, {}, status="discarded")
 
     # ---------------------------------------------------------------- users

@@ -1,13 +1,18 @@
 """``goldsmith demo``: the whole loop, as far as it has been built, on real data.
 
-Today, on the medical abstracts: create a project and set guidelines; import the abstracts
-with their corpus labels as suggestions of agent ``import`` (the answer key that the
-simulated annotators replay); scan them for PII and group near duplicates; apply keyword
-labeling functions and fit the label model (its labels become suggestions); embed the
-records and let the model in the loop order the queue; serve the project and let simulated
-annotators work the queue over the REST API with the SDK while the classifier retrains in
-the background; resolve final labels and promote a stratified 10 % to gold; flag suspected
-label errors with cleanlab and write the QA report; retrain, and simulate the default
+Today, on the medical abstracts: create a project (overlap 2, annotators paused below 0.7 on
+gold) and set guidelines; import a stratified 10 % of the abstracts as gold and the rest with
+their corpus labels as suggestions of agent ``import`` (the answer key); scan them for PII and
+group near duplicates; apply keyword labeling functions and fit the label model (its labels
+become suggestions); embed the records and let the model in the loop order the queue; open a
+round with gold checks mixed in, serve the project and let three simulated annotators of
+known, different accuracy (:data:`TEAM`: 0.95, 0.85 and a careless 0.6, their errors on
+confusable categories) work the queue over the REST API with the SDK while the classifier
+retrains in the background; close the round (Dawid-Skene consensus, review items, the careless
+one paused by the pause rule), let a reviewer decide the top review item (feedback to the
+annotators who got it wrong), compare the Dawid-Skene accuracy estimates with the simulated
+annotators' true accuracies; flag suspected label errors with cleanlab; retrain, and simulate
+the default
 strategy ``auto`` against random, scored on a held-out slice of the file that never enters the
 project (20 %, stratified, drawn before anything else), with 95 % intervals over 5 repeats,
 then again with weak labels from the LFs (a label model fitted inside the simulation on the
@@ -25,17 +30,18 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from goldsmith.client import Client
+from goldsmith.config import template_task, write_config
 from goldsmith.errors import ConfigError
 from goldsmith.export.options import ExportOptions
-from goldsmith.ingest.options import ImportOptions, LabelsAs
+from goldsmith.ingest.options import ImportOptions, LabelsAs, OnConflict
 from goldsmith.progress import SILENT, Progress
 from goldsmith.project import Project
-from goldsmith.schema import Role
+from goldsmith.schema import Role, normalise_text
 from goldsmith.server import ServerSettings, create_app
 from goldsmith.server.background import serving
 from goldsmith.simulation import SimulationRequest
@@ -73,8 +79,57 @@ KEYWORDS = {
 HELD_OUT = 0.2
 """Share of the demo file held out (stratified by label) as the simulation's test slice."""
 
+REVIEWER = "reviewer"
+"""The demo's reviewer, who decides one review item."""
+
 RETRAIN_EVERY = 500
 """Submitted answers between two background retrains while the demo annotators work."""
+
+SETTINGS = {"overlap": 2, "pause_below": 0.7, "pause_min_gold": 50}
+"""The demo task's ``[task.settings]``: two answers per record, and an annotator whose gold
+accuracy is below 0.7 once they have answered 50 gold checks is paused. Fewer checks would
+pause the 0.85 annotator by bad luck: after 5, about 3 runs in 10 would; after 50, about 1 in
+200, while the 0.6 one is paused in all but about 1 in 5,000."""
+
+GOLD_RATE = 0.1
+"""The share of leases that are gold checks during the demo's round."""
+
+CONFUSABLE = {
+    "neoplasms": "digestive",  # tumours of the digestive tract
+    "digestive": "neoplasms",
+    "nervous": "cardiovascular",  # stroke: a vascular event in the brain
+    "cardiovascular": "nervous",
+    "general": "cardiovascular",
+}
+"""For each category, the one a simulated annotator most often mistakes it for."""
+
+
+@dataclass(frozen=True)
+class SimulatedAnnotator:
+    """A demo annotator who gives the corpus label with probability ``accuracy``. A wrong
+    answer is the :data:`CONFUSABLE` category 70 % of the time, else another wrong one.
+    Answers are seeded by the annotator and the text: the same record, the same answer."""
+
+    name: str
+    accuracy: float
+
+    def answer(self, truth: str, text: str, *, seed: int) -> str:
+        """This annotator's answer to an abstract whose corpus label is ``truth``."""
+        rng = random.Random(f"{seed}/{self.name}/{text}")
+        if rng.random() < self.accuracy:
+            return truth
+        partner = CONFUSABLE[truth]
+        if rng.random() < 0.7:
+            return partner
+        return rng.choice([lab for lab in LABELS if lab not in (truth, partner)])
+
+
+TEAM = (
+    SimulatedAnnotator("careful", 0.95),
+    SimulatedAnnotator("steady", 0.85),
+    SimulatedAnnotator("careless", 0.6),
+)
+"""The demo's annotators; the careless one falls below the pause threshold on gold."""
 
 
 def demo_lfs() -> list[LF]:
@@ -98,26 +153,33 @@ def run_demo(
     started = time.perf_counter()
     project_dir = root / "clin"
     pool_csv, held_csv = hold_out(data, root, share=HELD_OUT, seed=seed)
-    with Project.init(project_dir, name="clin", labels=LABELS) as project:
+    rest_csv, gold_csv = hold_out(
+        pool_csv, root, share=gold_fraction, seed=seed, names=("to_label.csv", "gold.csv")
+    )
+    truth = answer_key(gold_csv, rest_csv)
+    with create_project(project_dir) as project:
         log(
-            f"[1/10] project created in {project_dir}; {HELD_OUT:.0%} of {data.name} held out "
-            f"as the test slice ({held_csv}), never imported"
+            f"[1/10] project created in {project_dir} (overlap {SETTINGS['overlap']}; "
+            f"annotators paused below {SETTINGS['pause_below']} on gold after "
+            f"{SETTINGS['pause_min_gold']} gold checks); {HELD_OUT:.0%} of "
+            f"{data.name} held out as the test slice ({held_csv}), never imported"
         )
         version = project.set_guidelines(GUIDELINES)
         log(f"[2/10] guidelines v{version} set")
-        report = project.import_records(
-            pool_csv,
-            ImportOptions(
-                text_field="medical_abstract",
-                label_field="condition_label",
-                labels_as=LabelsAs.SUGGESTION,
-            ),
+        columns = ImportOptions(text_field="medical_abstract", label_field="condition_label")
+        gold = project.import_records(
+            gold_csv,
+            replace(columns, labels_as=LabelsAs.GOLD, on_conflict=OnConflict.FIRST),
             progress=progress,
         )
+        report = project.import_records(
+            rest_csv, replace(columns, labels_as=LabelsAs.SUGGESTION), progress=progress
+        )
         log(
-            f"[3/10] imported {report.n_inserted} abstracts with their labels as suggestions "
-            f"({report.n_duplicates} exact duplicates skipped, carrying "
-            f"{report.n_duplicate_labels} labels that were not stored)"
+            f"[3/10] imported {gold.n_inserted} abstracts as gold ({gold_fraction:.0%}, "
+            f"stratified) and {report.n_inserted} with their labels as suggestions "
+            f"({gold.n_duplicates + report.n_duplicates} exact duplicates skipped, carrying "
+            f"{gold.n_duplicate_labels + report.n_duplicate_labels} labels that were not stored)"
         )
         pii = project.pii_scan()
         near = project.dedup(near=0.8)
@@ -150,25 +212,27 @@ def run_demo(
             f"[5/10] {embedded.n_records} abstracts embedded ({embedded.model_id}); "
             f"no labels yet, so the queue starts in {cold.strategy} order"
         )
-        keys = [project.create_api_key(_add(project, f"annotator-{i}")) for i in range(3)]
+        keys = {project.create_api_key(_add(project, a.name)): a for a in TEAM}
+        _add(project, REVIEWER, Role.REVIEWER)
+        opened = project.start_round(size=report.n_inserted, gold_rate=GOLD_RATE)
     annotation = annotate_over_rest(
-        project_dir, keys, progress=progress, retrain_every=RETRAIN_EVERY
+        project_dir, keys, truth, seed=seed, progress=progress, retrain_every=RETRAIN_EVERY
     )
     log(
-        f"[6/10] {annotation['annotators']} annotators submitted {annotation['submitted']} "
-        f"responses through the server in {annotation['seconds']} s "
-        f"({annotation['submits_per_second']} submits/s); the classifier retrained "
-        f"{annotation['retrains']} times in the background"
+        f"[6/10] round {opened['number']} over {report.n_inserted} abstracts with the "
+        f"{opened['honeypots']} gold ones mixed in as checks at {GOLD_RATE:.0%}: "
+        f"{annotation['annotators']} annotators submitted {annotation['submitted']} responses "
+        f"through the server in {annotation['seconds']} s ({annotation['submits_per_second']} "
+        f"submits/s); the classifier retrained {annotation['retrains']} times in the background"
     )
     with Project.open(project_dir) as project:
-        resolved = project.resolve_final_labels()
-        n_gold = project.mark_gold(gold_fraction, seed=seed)
+        closed = project.close_round()
+        qa = quality_summary(project, annotation["team"])
+        decision = review_top_item(project, truth)
         issues = project.label_issues(limit=50, seed=seed)
-        qa_html = project.write_qa_report(root / "qa.html")
-        log(
-            f"[7/10] {resolved} final labels resolved, {n_gold} promoted to gold; cleanlab "
-            f"flagged {len(issues)} suspected label errors for review; QA report in {qa_html}"
-        )
+        qa["review_items"] = len(project.reviews(limit=100_000))
+        qa["decision"] = decision
+        log(describe_quality(closed, qa, n_issues=len(issues)))
         loop = project.retrain(seed=seed)
         request = SimulationRequest(
             strategies=("random", "auto"),
@@ -234,15 +298,18 @@ def run_demo(
     return {
         "project": str(project_dir),
         "import": {
-            "read": report.n_read,
-            "inserted": report.n_inserted,
-            "duplicates": report.n_duplicates,
+            "read": gold.n_read + report.n_read,
+            "inserted": gold.n_inserted + report.n_inserted,
+            "duplicates": gold.n_duplicates + report.n_duplicates,
+            "gold": gold.n_inserted,
         },
         "hygiene": hygiene,
         "weak_supervision": weak,
         "quality": {
+            **qa,
+            "final_labels": closed["final_labels"],
             "label_issues": len(issues),
-            "report": str(qa_html),
+            "report": closed["report"],
         },
         "annotation": annotation,
         "active_learning": {
@@ -272,9 +339,16 @@ def run_demo(
     }
 
 
-def hold_out(data: Path, root: Path, *, share: float, seed: int) -> tuple[Path, Path]:
-    """Split the demo CSV by label into the project's part and a held-out test slice, written
-    as ``pool.csv`` and ``held_out.csv`` under ``root``."""
+def hold_out(
+    data: Path,
+    root: Path,
+    *,
+    share: float,
+    seed: int,
+    names: tuple[str, str] = ("pool.csv", "held_out.csv"),
+) -> tuple[Path, Path]:
+    """Split the demo CSV by label into the project's part and a held-out ``share``, written
+    under ``root`` as ``names`` (by default ``pool.csv`` and ``held_out.csv``)."""
     with data.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         fields = list(reader.fieldnames or [])
@@ -289,7 +363,7 @@ def hold_out(data: Path, root: Path, *, share: float, seed: int) -> tuple[Path, 
     for members in by_label.values():
         held.update(rng.sample(members, round(share * len(members))))
     root.mkdir(parents=True, exist_ok=True)
-    out = (root / "pool.csv", root / "held_out.csv")
+    out = (root / names[0], root / names[1])
     for path, keep in zip(out, (False, True), strict=True):
         with path.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=fields)
@@ -350,45 +424,168 @@ def train_and_evaluate(
     return result
 
 
-def _add(project: Project, name: str) -> str:
-    project.add_user(name, Role.ANNOTATOR)
+def _add(project: Project, name: str, role: Role = Role.ANNOTATOR) -> str:
+    project.add_user(name, role)
     return name
 
 
-def annotate_over_rest(
-    project_dir: Path, keys: list[str], *, progress: Progress = SILENT, retrain_every: int = 0
-) -> dict[str, Any]:
-    """Serve the project and let one simulated annotator per API key work the queue until it
-    is empty, each submitting the corpus label (the suggestion of agent ``import``)."""
-    lock = threading.Lock()
-    submitted: list[int] = []
-    errors: list[BaseException] = []
+def create_project(root: Path) -> Project:
+    """The demo project: the classification template over :data:`LABELS` with
+    :data:`SETTINGS` (overlap 2, the pause rule)."""
+    root.mkdir(parents=True, exist_ok=True)
+    task = template_task("clin", "classification", list(LABELS))
+    write_config(root, {**task, "settings": dict(SETTINGS)})
+    return Project.open(root)
 
-    def work(base_url: str, key: str) -> None:
+
+def answer_key(*files: Path) -> dict[str, str]:
+    """The corpus label of each abstract, by its normalised text (the first row wins, as
+    the import keeps the first of exact duplicates): what the simulated annotators know.
+    The file's labels are codes 1-5, positions in :data:`LABELS`, as the import reads them."""
+    key: dict[str, str] = {}
+    for path in files:
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                code = row["condition_label"].strip()
+                label = LABELS[int(code) - 1] if code.isdigit() else code
+                key.setdefault(normalise_text(row["medical_abstract"]), label)
+    return key
+
+
+def quality_summary(project: Project, team: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The closed round's agreement and, per simulated annotator, the true accuracy beside
+    the Dawid-Skene estimate, the gold accuracy and whether the pause rule paused them."""
+    report = project.qa_report()
+    scores = {a["name"]: a for a in project.annotator_scores(report)}
+    agreement = report.get("agreement") or {}
+    annotators = {}
+    for name, done in team.items():
+        row = scores.get(name, {})
+        annotators[name] = {
+            "simulated_accuracy": done["accuracy"],
+            "true_accuracy": done["correct"] / done["answered"] if done["answered"] else None,
+            "answered": done["answered"],
+            "ds_accuracy": row.get("ds_accuracy"),
+            "gold_accuracy": row.get("gold_accuracy"),
+            "gold_n": row.get("gold_n"),
+            "paused": bool(row.get("paused")),
+        }
+    measured = {k: agreement.get(k) for k in ("value", "low", "high")}
+    metric = report.get("agreement_metric")
+    return {"agreement": {"metric": metric, **measured}, "annotators": annotators}
+
+
+def review_top_item(project: Project, truth: dict[str, str]) -> dict[str, Any] | None:
+    """The demo reviewer decides the first open disagreement (else gold failure) that
+    someone answered wrongly: accept the proposal when it is the corpus label, else edit to
+    it; the annotators who answered otherwise get the comment as feedback. Returns what was
+    decided."""
+    for item in sorted(project.reviews(limit=200), key=lambda i: i["kind"] == "gold"):
+        text = next((v for v in item["fields"].values() if isinstance(v, str)), "")
+        right = truth.get(normalise_text(text))
+        answers = (item.get("detail") or {}).get("answers") or {}
+        if right is None or all(v == right for v in answers.values()):
+            continue
+        proposed = (item.get("detail") or {}).get("proposed")
+        action: Literal["accept", "edit"] = "accept" if proposed == right else "edit"
+        project.decide_review(
+            item["id"],
+            reviewer=REVIEWER,
+            action=action,
+            value=None if action == "accept" else right,
+            comment=f"The outcome measures are about {right} conditions (guidelines v1).",
+            confirm=True,
+        )
+        feedback = {name: len(project.feedback(name)) for name in answers}
+        return {
+            "kind": item["kind"],
+            "answers": answers,
+            "proposed": proposed,
+            "action": action,
+            "final": right,
+            "feedback": {name: n for name, n in feedback.items() if n},
+        }
+    return None
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None or x != x else f"{x:.3f}"  # x != x: NaN
+
+
+def describe_quality(closed: dict[str, Any], qa: dict[str, Any], *, n_issues: int) -> str:
+    """The QA step's lines: agreement, estimates against the truth, pauses, the review."""
+    agr = qa["agreement"]
+    value = "undefined" if agr["value"] is None else f"{agr['value']:.3f}"
+    ci = "" if agr["low"] is None else f" (95 % CI {agr['low']:.3f}-{agr['high']:.3f})"
+    lines = [
+        f"[7/10] round closed: {closed['final_labels']} consensus labels; {agr['metric']} "
+        f"{value}{ci}; Dawid-Skene accuracy estimates against each annotator's true accuracy:"
+    ]
+    for name, a in qa["annotators"].items():
+        lines.append(
+            f"       {name:<9} simulated {a['simulated_accuracy']:.2f}, true "
+            f"{_num(a['true_accuracy'])} on {a['answered']} answers, Dawid-Skene "
+            f"{_num(a['ds_accuracy'])}, gold {_num(a['gold_accuracy'])} on {a['gold_n'] or 0}"
+            + (" -> paused by the pause rule" if a["paused"] else "")
+        )
+    d = qa["decision"]
+    if d is not None:
+        fed = ", ".join(d["feedback"]) or "nobody"
+        said = ", ".join(f"{n} said {v}" for n, v in d["answers"].items())
+        lines.append(
+            f"       reviewer: {d['action']} on a {d['kind']} item ({said}) -> {d['final']}; "
+            f"the comment goes to {fed} as feedback"
+        )
+    lines.append(
+        f"       {qa['review_items']} review items open (cleanlab added {n_issues} suspected "
+        f"label errors); QA report in {closed['report']}"
+    )
+    return "\n".join(lines)
+
+
+def annotate_over_rest(
+    project_dir: Path,
+    team: dict[str, SimulatedAnnotator],
+    truth: dict[str, str],
+    *,
+    seed: int,
+    progress: Progress = SILENT,
+    retrain_every: int = 0,
+) -> dict[str, Any]:
+    """Serve the project and let each simulated annotator of ``team`` (by API key) work the
+    queue over REST until it has nothing left for them, or the pause rule pauses them; each
+    answer is :meth:`SimulatedAnnotator.answer` to the record's label in ``truth``."""
+    lock = threading.Lock()
+    submitted: list[str] = []
+    done = {a.name: {"accuracy": a.accuracy, "answered": 0, "correct": 0} for a in team.values()}
+    errors: list[BaseException] = []
+    with Project.open(project_dir) as project:
+        total = project.status()["records"]["total"]
+        question = project.task.questions[0].name
+
+    def work(base_url: str, key: str, annotator: SimulatedAnnotator) -> None:
         try:
             with Client(base_url, api_key=key) as client:
                 item = client.next()
-                while item is not None:  # accept the suggestion; the answer brings the next
-                    values = {
-                        s["question"]: s["value"]
-                        for s in item["suggestions"]
-                        if s["agent"].startswith("import")
-                    }
+                while item is not None:  # the answer brings the next; None once paused too
+                    text = str(item["record"]["fields"].get("text", ""))
+                    right = truth[normalise_text(text)]
+                    label = annotator.answer(right, text, seed=seed)
                     rid = item["record"]["id"]
-                    item = client.submit_and_next(rid, values, time_spent=0.0)
-                    with lock:
-                        submitted.append(rid)
+                    item = client.submit_and_next(rid, {question: label}, time_spent=0.0)
+                    with lock:  # the id is a per-annotator handle: count records by text
+                        submitted.append(normalise_text(text))
+                        done[annotator.name]["answered"] += 1
+                        done[annotator.name]["correct"] += label == right
                         progress.advance()
         except BaseException as exc:  # surfaced after the threads are joined
             errors.append(exc)
 
-    with Project.open(project_dir) as project:
-        total = project.status()["records"]["total"]
     app = create_app(ServerSettings(project_root=project_dir, retrain_every=retrain_every))
     started = time.perf_counter()
-    progress.start("annotating over REST", total=total)
+    progress.start("annotating over REST", total=2 * total)
     with serving(app) as base_url:
-        threads = [threading.Thread(target=work, args=(base_url, k)) for k in keys]
+        threads = [threading.Thread(target=work, args=(base_url, k, a)) for k, a in team.items()]
         for t in threads:
             t.start()
         for t in threads:
@@ -399,10 +596,11 @@ def annotate_over_rest(
         raise errors[0]
     seconds = time.perf_counter() - started
     return {
-        "annotators": len(keys),
+        "annotators": len(team),
         "submitted": len(submitted),
         "distinct_records": len(set(submitted)),
         "seconds": round(seconds, 2),
         "submits_per_second": round(len(submitted) / seconds, 1),
         "retrains": retrains,
+        "team": done,
     }

@@ -17,6 +17,8 @@ from goldsmith._lazy import lazy_module
 from goldsmith.access.front import AccessFront
 from goldsmith.active.scores import SHORTLIST
 from goldsmith.annotation.front import AnnotationFront
+from goldsmith.browse import jobs as _jobs
+from goldsmith.browse.front import BrowseFront
 from goldsmith.errors import ConfigError
 from goldsmith.export.options import ExportOptions, ExportReport
 from goldsmith.ingest import staging as _staging
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from goldsmith.augment.evaluate import AugmentEvalRow
     from goldsmith.dedup import store as _dedup
     from goldsmith.dedup.store import StoreDedupResult
+    from goldsmith.export import formats as _formats
     from goldsmith.export import run as _export
     from goldsmith.export import validate as _validate
     from goldsmith.ingest import pipeline as _ingest
@@ -72,6 +75,7 @@ else:  # the stages load when a method first needs them, so `status` starts at o
     _dedup = lazy_module("goldsmith.dedup.store")
     _engines = lazy_module("goldsmith.engines")
     _export = lazy_module("goldsmith.export.run")
+    _formats = lazy_module("goldsmith.export.formats")
     _validate = lazy_module("goldsmith.export.validate")
     _ingest = lazy_module("goldsmith.ingest.pipeline")
     _rows = lazy_module("goldsmith.ingest.rows")
@@ -82,7 +86,7 @@ else:  # the stages load when a method first needs them, so `status` starts at o
 PII_SALT_ENV = "GOLDSMITH_PII_SALT"
 
 
-class Project(AccessFront, AnnotationFront, WeakFront, QualityFront, TrainFront):
+class Project(AccessFront, AnnotationFront, WeakFront, QualityFront, TrainFront, BrowseFront):
     """A project folder: its task (``goldsmith.toml``) and its store."""
 
     def __init__(self, cfg: _config.ProjectConfig, store: Store) -> None:
@@ -394,6 +398,20 @@ class Project(AccessFront, AnnotationFront, WeakFront, QualityFront, TrainFront)
     def export(self, options: ExportOptions, *, progress: Progress = SILENT) -> ExportReport:
         """Write final labels in ``options.fmt`` with splits and a dataset card."""
         return _export.export(self.store, self.task, options, progress=progress)
+
+    def export_job(self, job_id: int, options: ExportOptions) -> ExportReport | None:
+        """Run an export as background job ``job_id`` (from :meth:`start_job`): its progress
+        and then its report, or the error that stopped it, go to the job (:meth:`job`)."""
+        return _jobs.run(
+            self.store,
+            job_id,
+            lambda progress: self.export(options, progress=progress),
+            ExportReport.summary,
+        )
+
+    def export_formats(self, question: str | None = None) -> list[str]:
+        """The export formats that fit ``question`` (default: the first)."""
+        return _formats.EXPORTERS.fitting(self.task.question(question))
 
     @staticmethod
     def validate(path: str | Path, fmt: str, *, max_tokens: int = 16_384) -> int:

@@ -33,6 +33,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from goldsmith import Project, Role
+from goldsmith.annotation.handles import RecordHandles
 from goldsmith.config import CONFIG_NAME, STORE_NAME, write_config
 from goldsmith.server import ServerSettings, create_app
 
@@ -161,6 +162,7 @@ class ApiEnv:
     app: Any = None
     _live: LiveServer | None = None
     _open: bool = False
+    _handles: dict[str, RecordHandles] = field(default_factory=dict)
 
     def start(self) -> ApiEnv:
         self.app = create_app(ServerSettings(project_root=self.root, **self.server))
@@ -211,13 +213,44 @@ class ApiEnv:
         return item
 
     def answer(
-        self, user: str, record_id: int, values: dict[str, Any], status: str = "submitted"
+        self, user: str, record: int | str, values: dict[str, Any], status: str = "submitted"
     ) -> httpx.Response:
+        """``user`` answers ``record``: a record id (named as ``user`` names it, see
+        :meth:`name`) or a name the API gave them."""
         body = {"values": values, "status": status}
-        return self.api("PUT", f"/records/{record_id}/response", user, json=body)
+        name = self.name(user, record) if isinstance(record, int) else record
+        return self.api("PUT", f"/records/{name}/response", user, json=body)
 
     def query(self, sql: str, **params: Any) -> list[sa.Row[Any]]:
         return self.db.query(self.root, sql, **params)
+
+    def handles(self, user: str) -> RecordHandles:
+        """``user``'s record handles, as the server makes them (read once per user)."""
+        if user not in self._handles:
+            with self.project() as p:
+                self._handles[user] = p.record_handles(user)
+        return self._handles[user]
+
+    def name(self, user: str | None, record_id: int) -> int | str:
+        """How ``user`` names record ``record_id`` in the API: its id for owners, reviewers
+        and the anonymous, the user's own opaque handle for annotators."""
+        if user is None or USERS.get(user) != Role.ANNOTATOR:
+            return record_id
+        return self.handles(user).handle(record_id)
+
+    def rid(self, user: str | None, name: int | str) -> int:
+        """The record id behind ``name`` as ``user`` got it from the API (see :meth:`name`)."""
+        if isinstance(name, int):
+            return name
+        assert user is not None
+        found = self.handles(user).record_id(name)
+        assert found is not None, f"{name!r} is not one of {user}'s record handles"
+        return found
+
+    def next_id(self, user: str) -> int | None:
+        """The id of the record ``GET /queue/next`` leases to ``user`` (None: nothing)."""
+        item = self.next(user)
+        return None if item is None else self.rid(user, item["record"]["id"])
 
     def project(self) -> Project:
         """A second, independent handle on the project (close it)."""

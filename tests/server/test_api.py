@@ -17,10 +17,11 @@ STAFF = {"owner", "reviewer"}
 
 def _expected(role: str | None, rule: str) -> int:
     """The status ``role`` gets for a route whose access ``rule`` is one of
-    ``any`` (200), ``staff`` (200 for owner and reviewer), ``owner`` (200 for owners only)."""
+    ``any`` (200), ``staff`` (200 for owner and reviewer), ``owner`` (200 for owners only),
+    ``nobody`` (403 for every role)."""
     if role is None:
         return 401
-    allowed = {"any": True, "staff": role in STAFF, "owner": role == "owner"}[rule]
+    allowed = {"any": True, "staff": role in STAFF, "owner": role == "owner", "nobody": False}[rule]
     return 200 if allowed else 403
 
 
@@ -30,9 +31,10 @@ def test_every_route_for_every_role(api_env: Any, api_error: Any, role: str | No
     me = NAME[role]
     env.ok("PUT", "/guidelines", "olive", json={"markdown": "# Rules\n\nBe careful."})
     leased = env.next(me)["record"]["id"] if me else env.record_ids[0]
-    other = env.record_ids[-1]  # nobody ever leases it in this test
+    other_id = env.record_ids[-1]  # nobody ever leases it in this test
+    other = env.name(me, other_id)  # as the caller names it: a handle for annotators
     draft = {"values": {"label": "onco"}, "status": "draft"}
-    suggestion = {"record_id": other, "question": "label", "value": "onco", "agent": "rules@1"}
+    suggestion = {"record_id": other_id, "question": "label", "value": "onco", "agent": "rules@1"}
     routes: list[tuple[str, str, dict[str, Any], str, int]] = [
         ("GET", "/me", {}, "any", 200),
         ("GET", "/task", {}, "any", 200),
@@ -54,7 +56,8 @@ def test_every_route_for_every_role(api_env: Any, api_error: Any, role: str | No
         ("GET", f"/records/{leased}", {}, "any", 200),
         ("GET", f"/records/{other}", {}, "staff", 200),
         ("PUT", f"/records/{leased}/response", {"json": draft}, "any", 200),
-        ("PUT", f"/records/{other}/response", {"json": draft}, "staff", 200),
+        # issue 19: owners and reviewers too answer only what the queue leased them
+        ("PUT", f"/records/{other}/response", {"json": draft}, "nobody", 200),
         ("POST", "/suggestions", {"json": {"suggestions": [suggestion]}}, "owner", 201),
         ("GET", "/responses", {}, "any", 200),
         ("GET", f"/responses?user={me or 'alice'}", {}, "any", 200),
@@ -63,6 +66,12 @@ def test_every_route_for_every_role(api_env: Any, api_error: Any, role: str | No
         ("POST", "/users", {"json": {"name": f"new-{role}", "role": "annotator"}}, "owner", 201),
         ("POST", f"/users/{me or 'alice'}/keys", {}, "any", 201),
         ("POST", "/users/bob/keys", {}, "owner", 201),
+        # the records browser (issue 20): staff read, owners act
+        ("GET", "/browse/records?q=record&limit=2", {}, "staff", 200),
+        ("GET", "/browse/count", {}, "staff", 200),
+        ("GET", f"/browse/records/{other_id}", {}, "staff", 200),
+        ("GET", "/browse/formats", {}, "staff", 200),
+        ("POST", "/browse/actions", {"json": {"action": "front", "ids": [other_id]}}, "owner", 200),
     ]
     wrong = []
     for method, path, kw, rule, ok_status in routes:
@@ -87,8 +96,7 @@ def test_every_route_for_every_role(api_env: Any, api_error: Any, role: str | No
     assert env.query("SELECT count(*) FROM records")[0][0] == (6 if owner else 5)
     assert env.query("SELECT count(*) FROM suggestions")[0][0] == (1 if owner else 0)
     drafts = {(r[0], r[1]) for r in env.query('SELECT record_id, "user" FROM responses')}
-    expected = {(leased, me), (other, me)} if role in STAFF else {(leased, me)} if me else set()
-    assert drafts == expected
+    assert drafts == ({(env.rid(me, leased), me)} if me else set())
 
 
 # ---------------------------------------------------------------- forbidden, one by one
@@ -114,20 +122,25 @@ def test_annotator_cannot_read_a_record_leased_to_someone_else(
     api_env: Any, api_error: Any
 ) -> None:
     env = api_env
-    rid = env.next("bob")["record"]["id"]
-    assert api_error(env.api("GET", f"/records/{rid}", "alice")) == (403, "forbidden")
+    handle = env.next("bob")["record"]["id"]
+    rid = env.rid("bob", handle)
+    mine = env.name("alice", rid)  # alice's own handle of bob's record
+    assert api_error(env.api("GET", f"/records/{mine}", "alice")) == (403, "forbidden")
     r = env.answer("alice", rid, {"label": "onco"})
     assert api_error(r) == (403, "forbidden")
+    # bob's handle means nothing to alice: no record, as for any made-up handle
+    assert api_error(env.api("GET", f"/records/{handle}", "alice")) == (404, "not_found")
+    assert api_error(env.answer("alice", handle, {"label": "onco"})) == (404, "not_found")
     assert env.query("SELECT id FROM responses") == []
     # bob, who holds the lease, and staff may read it
-    assert env.ok("GET", f"/records/{rid}", "bob")["record"]["id"] == rid
+    assert env.ok("GET", f"/records/{handle}", "bob")["record"]["id"] == handle
     assert env.ok("GET", f"/records/{rid}", "rita")["record"]["id"] == rid
 
 
 def test_blind_mode_annotators_never_see_other_values(make_api_env: Any) -> None:
     env = make_api_env(records=2, settings={"overlap": 2})
-    first = env.next("bob")["record"]["id"]
-    assert env.next("alice")["record"]["id"] == first
+    first = env.next_id("bob")
+    assert first is not None and env.next_id("alice") == first
     assert env.answer("bob", first, {"label": "neuro"}).status_code == 200
     assert env.answer("alice", first, {"label": "cardio"}).status_code == 200
     env.answer("carol", first, {"label": "onco"})  # refused either way; must not leak
@@ -135,7 +148,7 @@ def test_blind_mode_annotators_never_see_other_values(make_api_env: Any) -> None
         other = "bob" if user == "alice" else "alice"
         listing = env.ok("GET", "/responses", user)["responses"]
         assert [(r["user"], r["values"]["label"]) for r in listing] == [(user, mine)]
-        item = env.ok("GET", f"/records/{first}", user)
+        item = env.ok("GET", f"/records/{env.name(user, first)}", user)
         assert item["response"]["user"] == user and item["response"]["values"] == {"label": mine}
         prev = env.ok("GET", "/queue/previous", user)["item"]
         assert prev["response"]["values"] == {"label": mine}
@@ -372,11 +385,12 @@ def test_suggestions_are_checked_and_shown_with_the_item(api_env: Any, api_error
     }
     assert env.ok("POST", "/suggestions", "olive", json=body) == {"inserted": 2}
     item = env.next("alice")
-    assert item["record"]["id"] == rid
+    handle = item["record"]["id"]  # alice's name for the record: her handle, never its id
+    assert env.rid("alice", handle) == rid
     got = sorted(item["suggestions"], key=lambda s: s["agent"])
     assert got == [
         {
-            "record_id": rid,
+            "record_id": handle,
             "question": "label",
             "value": "onco",
             "agent": "llm@2",
@@ -384,7 +398,7 @@ def test_suggestions_are_checked_and_shown_with_the_item(api_env: Any, api_error
             "score": None,
         },
         {
-            "record_id": rid,
+            "record_id": handle,
             "question": "label",
             "value": "cardio",
             "agent": "tfidf@1",
@@ -415,18 +429,12 @@ def test_a_suggestion_for_a_missing_record_is_not_found(api_env: Any, api_error:
 
 def test_responses_filters_for_staff(make_api_env: Any) -> None:
     env = make_api_env(records=3, settings={"overlap": 2})
-    a1 = env.next("alice")["record"]["id"]
-    env.ok("PUT", f"/records/{a1}/response", "alice", json={"values": {"label": "onco"}})
-    b1 = env.next("bob")["record"]["id"]
-    assert b1 == a1
-    env.ok("PUT", f"/records/{b1}/response", "bob", json={"values": {}, "status": "discarded"})
-    a2 = env.next("alice")["record"]["id"]
-    env.ok(
-        "PUT",
-        f"/records/{a2}/response",
-        "alice",
-        json={"values": {"label": "neuro"}, "status": "draft"},
-    )
+    a1 = env.next_id("alice")
+    assert env.answer("alice", a1, {"label": "onco"}).status_code == 200
+    assert env.next_id("bob") == a1
+    assert env.answer("bob", a1, {}, status="discarded").status_code == 200
+    a2 = env.next_id("alice")
+    assert env.answer("alice", a2, {"label": "neuro"}, status="draft").status_code == 200
 
     def pairs(query: str) -> list[tuple[str, int, str]]:
         found = env.ok("GET", f"/responses{query}", "rita")["responses"]
@@ -509,8 +517,18 @@ def test_openapi_lists_every_route(api_env: Any) -> None:
         ("POST", "/api/v1/users/{name}/keys"),
         ("GET", "/api/v1/reviews"),
         ("POST", "/api/v1/reviews/{review_id}"),
+        ("POST", "/api/v1/reviews/{review_id}/undo"),
+        ("GET", "/api/v1/reviews/{review_id}/history"),
         ("GET", "/api/v1/feedback"),
         ("POST", "/api/v1/feedback/seen"),
         ("GET", "/api/v1/qa/annotators"),
         ("POST", "/api/v1/users/{name}/resume"),
+        ("GET", "/api/v1/browse/records"),
+        ("GET", "/api/v1/browse/count"),
+        ("GET", "/api/v1/browse/records/{record_id}"),
+        ("GET", "/api/v1/browse/formats"),
+        ("POST", "/api/v1/browse/actions"),
+        ("POST", "/api/v1/browse/export"),
+        ("GET", "/api/v1/jobs/{job_id}"),
+        ("GET", "/api/v1/jobs/{job_id}/files/{name}"),
     }

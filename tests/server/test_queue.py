@@ -13,9 +13,10 @@ import pytest
 
 
 def _ids(env: Any, user: str) -> int:
-    item = env.next(user)
-    assert item is not None, f"{user} got no item"
-    return int(item["record"]["id"])
+    """The id of the record leased to ``user`` next (annotators get a handle: turned back)."""
+    rid = env.next_id(user)
+    assert rid is not None, f"{user} got no item"
+    return int(rid)
 
 
 def _submitted(env: Any) -> dict[int, list[str]]:
@@ -37,10 +38,10 @@ def test_overlap_leases_a_record_to_at_most_n_annotators(make_api_env: Any) -> N
     env = make_api_env(records=3, settings={"overlap": 2})
     r1, r2, r3 = env.record_ids
     first = env.next("alice")
-    assert first["record"]["id"] == r1 and first["response"] is None
+    assert env.rid("alice", first["record"]["id"]) == r1 and first["response"] is None
     assert first["lease_expires_at"] > time.time() + 1700  # lease_seconds defaults to 1800
     again = env.next("alice")  # asking again with a live lease gives the same record
-    assert again["record"]["id"] == r1
+    assert again["record"]["id"] == first["record"]["id"]
     assert again["lease_expires_at"] >= first["lease_expires_at"]
     assert _ids(env, "bob") == r1
     assert _ids(env, "carol") == r2  # r1 already has two live leases
@@ -74,11 +75,11 @@ def test_never_serves_what_the_annotator_submitted_or_skipped(make_api_env: Any)
     env = make_api_env(records=4, settings={"overlap": 3})
     seen = []
     while (item := env.next("alice")) is not None:
-        rid = item["record"]["id"]
+        rid = env.rid("alice", item["record"]["id"])
         assert rid not in seen, f"record {rid} served twice"
         seen.append(rid)
         if len(seen) == 1:
-            skip = env.api("PUT", f"/records/{rid}/response", "alice", json={"status": "discarded"})
+            skip = env.answer("alice", rid, {}, status="discarded")
             assert skip.status_code == 200
         else:
             assert env.answer("alice", rid, {"label": "cardio"}).status_code == 200
@@ -97,14 +98,17 @@ def test_an_expired_lease_returns_the_record_to_the_queue(
     env = make_api_env(records=2, settings={"overlap": 1, "lease_seconds": 1})
     r1, r2 = env.record_ids
     item = env.next("alice")
-    assert item["record"]["id"] == r1
+    assert env.rid("alice", item["record"]["id"]) == r1
     assert item["lease_expires_at"] == pytest.approx(time.time() + 1, abs=0.5)
     assert _ids(env, "bob") == r2
     assert env.next("carol") is None  # both records leased, overlap 1
     time.sleep(1.3)
     assert _ids(env, "carol") == r1  # alice's lease ran out
     # alice lost the record: she may not read or answer it any more
-    assert api_error(env.api("GET", f"/records/{r1}", "alice")) == (403, "forbidden")
+    assert api_error(env.api("GET", f"/records/{env.name('alice', r1)}", "alice")) == (
+        403,
+        "forbidden",
+    )
     assert api_error(env.answer("alice", r1, {"label": "onco"})) == (403, "forbidden")
     assert env.answer("carol", r1, {"label": "onco"}).status_code == 200
     assert _submitted(env) == {r1: ["carol"]}
@@ -129,8 +133,13 @@ def test_a_stale_draft_can_still_fill_the_record_and_the_next_holder_gets_409(
 
 def test_a_submit_beyond_overlap_is_a_conflict(api_env: Any, api_error: Any) -> None:
     env = api_env  # overlap 1
-    r1 = _ids(env, "alice")
-    # staff may answer any record; the owner fills r1 while alice holds its lease
+    # the owner, annotating as herself, holds an expired lease with a draft on r1 (as a
+    # stale draft lets anyone at their record); alice gets r1 and the owner fills it
+    env.restart(lease_seconds=1)
+    r1 = _ids(env, "olive")
+    assert env.answer("olive", r1, {"label": "cardio"}, status="draft").status_code == 200
+    time.sleep(1.3)
+    assert _ids(env, "alice") == r1
     assert env.answer("olive", r1, {"label": "cardio"}).status_code == 200
     r = env.answer("alice", r1, {"label": "onco"})
     assert api_error(r) == (409, "conflict")
@@ -156,7 +165,7 @@ def test_drafts_keep_the_lease_and_never_count(api_env: Any, api_error: Any) -> 
     assert progress["complete"] == 0 and progress["mine"]["draft"] == 1
     assert (r1, "alice") in _leases(env)
     back = env.next("alice")  # the draft comes back with the same record
-    assert back["record"]["id"] == r1
+    assert env.rid("alice", back["record"]["id"]) == r1
     assert back["response"]["status"] == "draft" and back["response"]["values"] == {
         "label": "neuro"
     }
@@ -182,27 +191,30 @@ def test_backspace_walks_back_through_ones_own_answers(make_api_env: Any) -> Non
     assert _ids(env, "alice") == r4
 
     def previous(before: int | None) -> Any:
-        query = "" if before is None else f"?before={before}"
+        query = "" if before is None else f"?before={env.name('alice', before)}"
         return env.ok("GET", f"/queue/previous{query}", "alice")["item"]
 
-    assert previous(None)["record"]["id"] == r3
-    assert previous(r4)["record"]["id"] == r3  # r4 is not answered yet: the latest answer
+    def rid(item: Any) -> int:
+        return env.rid("alice", item["record"]["id"])
+
+    assert rid(previous(None)) == r3
+    assert rid(previous(r4)) == r3  # r4 is not answered yet: the latest answer
     back = previous(r3)
-    assert back["record"]["id"] == r2
+    assert rid(back) == r2
     assert back["response"] == {
-        "record_id": r2,
+        "record_id": env.name("alice", r2),
         "user": "alice",
         "values": {},
         "status": "discarded",
         "guideline_version": None,
         "time_spent": None,
     }
-    assert previous(r2)["record"]["id"] == r1
+    assert rid(previous(r2)) == r1
     assert previous(r1) is None
     # going back, alice may change her skip into an answer
     assert env.answer("alice", r2, {"label": "onco"}).status_code == 200
     assert _submitted(env)[r2] == ["alice"]
-    assert env.ok("GET", "/queue/previous", "bob")["item"]["record"]["id"] == r1
+    assert env.rid("bob", env.ok("GET", "/queue/previous", "bob")["item"]["record"]["id"]) == r1
 
 
 def test_previous_is_empty_before_any_answer(api_env: Any) -> None:
@@ -245,12 +257,13 @@ def test_answers_are_validated_against_the_questions(make_api_env: Any, api_erro
         {"values": {"label": "onco"}, "extra": 1},
         {"values": ["onco"]},
     ):
-        r = env.api("PUT", f"/records/{rid}/response", "alice", json=bad_body)
+        r = env.api("PUT", f"/records/{env.name('alice', rid)}/response", "alice", json=bad_body)
         assert api_error(r) == (422, "invalid"), bad_body
     # a draft may be partial; a submission needs only the required questions
     assert env.answer("alice", rid, {"note": "thinking"}, status="draft").status_code == 200
     body = {"values": {"label": "onco", "rating": "4"}, "time_spent": 3.5}
-    out = env.ok("PUT", f"/records/{rid}/response", "alice", json=body)["response"]
+    out = env.ok("PUT", f"/records/{env.name('alice', rid)}/response", "alice", json=body)
+    out = out["response"]
     assert out["values"] == {"label": "onco", "rating": 4} and out["time_spent"] == 3.5
     rows = env.query("SELECT status, time_spent FROM responses WHERE \"user\" = 'alice'")
     assert [(r[0], r[1]) for r in rows] == [("submitted", 3.5)]
@@ -310,7 +323,9 @@ def test_submit_with_next_answers_and_leases_in_one_call(make_api_env: Any) -> N
     # the lease is real: bob is not given the record alice now holds
     assert env.next("bob")["record"]["id"] not in (first, second)
     rows = env.query('SELECT record_id, "user" AS who FROM leases ORDER BY record_id')
-    assert [(r.record_id, r.who) for r in rows] == [(second, "alice"), (6 - first - second, "bob")]
+    mine = env.rid("alice", first), env.rid("alice", second)
+    want = [(mine[1], "alice"), (6 - sum(mine), "bob")]
+    assert sorted((r.record_id, r.who) for r in rows) == sorted(want)
     last = env.ok("PUT", f"/records/{second}/response?next=true", "alice", json=body)
     assert last["next"] is None  # the third record is leased to bob
     plain = env.ok("PUT", f"/records/{second}/response", "alice", json=body)

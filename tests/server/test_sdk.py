@@ -66,22 +66,27 @@ def test_annotators_next_submit_skip_and_responses(sdk_env: Any) -> None:
         ids = owner.add_records([{"fields": {"text": f"abstract {i}"}} for i in range(3)])
     alice, bob = _client(env, "alice"), _client(env, "bob")
     try:
-        item = alice.next()
-        assert item is not None and item["record"]["id"] == ids[0]
-        assert item["lease_expires_at"] is not None
-        out = alice.submit(ids[0], {"label": "cardio"}, time_spent=4.2)
+        item = alice.next()  # an annotator names records by opaque handles, never by id
+        assert item is not None and env.rid("alice", item["record"]["id"]) == ids[0]
+        assert item["lease_expires_at"] is not None and item["seq"] == 1
+        h0 = item["record"]["id"]
+        out = alice.submit(h0, {"label": "cardio"}, time_spent=4.2)
         assert out["status"] == "submitted" and out["time_spent"] == 4.2
-        assert alice.next()["record"]["id"] == ids[1]
-        assert alice.skip(ids[1])["status"] == "discarded"
-        assert alice.next()["record"]["id"] == ids[2]
-        assert alice.submit(ids[2], {}, status="draft")["status"] == "draft"
-        assert bob.next()["record"]["id"] == ids[0]
-        bob.submit(ids[0], {"label": "onco"})
+        h1 = alice.next()["record"]["id"]
+        assert env.rid("alice", h1) == ids[1]
+        assert alice.skip(h1)["status"] == "discarded"
+        item = alice.next()
+        h2 = item["record"]["id"]
+        assert env.rid("alice", h2) == ids[2] and item["seq"] == 3
+        assert alice.submit(h2, {}, status="draft")["status"] == "draft"
+        theirs = bob.next()["record"]["id"]
+        assert theirs != h0 and env.rid("bob", theirs) == ids[0]
+        bob.submit(theirs, {"label": "onco"})
         mine = alice.responses()
         assert [(r["record_id"], r["status"]) for r in mine] == [
-            (ids[0], "submitted"),
-            (ids[1], "discarded"),
-            (ids[2], "draft"),
+            (h0, "submitted"),
+            (h1, "discarded"),
+            (h2, "draft"),
         ]
         assert alice.responses(status="submitted")[0]["values"] == {"label": "cardio"}
         assert alice.progress()["mine"] == {"submitted": 1, "discarded": 1, "draft": 1}
@@ -116,9 +121,10 @@ def test_api_errors_carry_status_code_and_message(sdk_env: Any) -> None:
         with pytest.raises(ApiError) as err:
             alice.responses(user="bob")
         assert (err.value.status, err.value.code) == (403, "forbidden")
-        assert alice.next()["record"]["id"] == rid
+        handle = alice.next()["record"]["id"]
+        assert env.rid("alice", handle) == rid
         with pytest.raises(ApiError) as err:
-            alice.submit(rid, {"label": "dermato"})
+            alice.submit(handle, {"label": "dermato"})
         assert (err.value.status, err.value.code) == (422, "invalid")
         assert "label" in err.value.message
     with Client(env.url, api_key="gsk_wrong") as stranger:

@@ -26,6 +26,7 @@ from goldsmith.schema import (
 )
 from goldsmith.store import Store
 from goldsmith.store.base import StoreTx
+from goldsmith.store.browse import RecordFilter
 from goldsmith.store.tables import records
 
 OLD, NEW = 6, 9  # published records before; records of the import under test
@@ -47,6 +48,18 @@ def _labels(tx: StoreTx, ids: list[int]) -> None:
     tx.add_suggestions(
         [Suggestion(r, "label", "a", "llm:x", SuggestionKind.LLM, score=0.5) for r in ids]
     )
+
+
+def _walk(tx: StoreTx, flt: RecordFilter) -> list[int]:
+    """Every page of the browser's listing, 3 records examined per page (its scan bound)."""
+    ids: list[int] = []
+    after = None
+    while True:
+        page = tx.browse_page(flt, after=after, limit=2, scan=3)
+        ids += [r["id"] for r in page.rows]
+        if page.next is None:
+            return ids
+        after = page.next
 
 
 READS: dict[str, Callable[[StoreTx], Any]] = {
@@ -76,6 +89,10 @@ READS: dict[str, Callable[[StoreTx], Any]] = {
         ids.tolist() for ids, _ in tx.iter_suggestion_scores("label", agent_prefix="llm:")
     ],
     "list_imports": lambda tx: [i["id"] for i in tx.list_imports()],
+    "browse_page": lambda tx: [r["id"] for r in tx.browse_page(RecordFilter(), limit=100).rows],
+    "browse_pages_scanned": lambda tx: _walk(tx, RecordFilter(text="record")),
+    "browse_count": lambda tx: tx.browse_count(RecordFilter(status="labeled")),
+    "matching_ids": lambda tx: tx.matching_ids(RecordFilter(label="a", question="label")).tolist(),
 }
 
 

@@ -332,6 +332,7 @@ def test_four_workers_and_a_killed_one(team: Callable[..., Path]) -> None:
     root = team(records=records, overlap=overlap, users=users)
     with Project.open(root) as proj:
         keys = {u: proj.create_api_key(u) for u in users}
+        handles = {u: proj.record_handles(u) for u in users}  # annotators get handles, not ids
     log = Log()
     cut: Counter[str] = Counter()
     halfway = threading.Event()
@@ -350,10 +351,11 @@ def test_four_workers_and_a_killed_one(team: Callable[..., Path]) -> None:
                         item = r.json()["item"]
                         if item is None:
                             return
-                        rid = item["record"]["id"]
+                        name = item["record"]["id"]
+                        rid = handles[user].record_id(name) or 0
                         log.lease(rid, user)
                         body = {"values": {"label": LABELS[rid % 3]}}
-                        r = http.put(f"/api/v1/records/{rid}/response", json=body)
+                        r = http.put(f"/api/v1/records/{name}/response", json=body)
                     except httpx.TransportError as exc:  # the killed worker's connections
                         with log.lock:
                             cut[type(exc).__name__] += 1

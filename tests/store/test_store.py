@@ -34,7 +34,7 @@ from goldsmith.store.tables import metadata
 TABLES = {"imports", "records", "guidelines", "suggestions", "responses", "final_labels"}
 TABLES |= {"meta", "users", "api_keys", "sessions", "leases", "lf_runs", "lf_votes"}
 TABLES |= {"lf_spans", "embeddings", "rounds", "round_records", "honeypots", "reviews"}
-TABLES |= {"feedback"}
+TABLES |= {"feedback", "review_history", "record_events", "jobs"}
 
 
 def _record(text_: str, **meta: object) -> Record:

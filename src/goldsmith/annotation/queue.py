@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from goldsmith.errors import PermissionDeniedError, SchemaError
-from goldsmith.quality.honeypots import honeypot_draw, should_pause
+from goldsmith.quality.honeypots import gold_checked, honeypot_draw, should_pause
 from goldsmith.schema import Record, Response, ResponseStatus, Suggestion, Task
 from goldsmith.store import Store
 from goldsmith.store.base import StoreTx
@@ -23,40 +23,44 @@ BUSY_WAITS = (0.01, 0.02, 0.04, 0.08, 0.15, 0.25, 0.45)
 
 @dataclass(slots=True)
 class Item:
-    """What an annotator sees for one record: the record, suggestions and their own answer."""
+    """What an annotator sees for one record: the record, suggestions and their own answer.
+
+    ``seq`` is the record's number in this user's own sequence (1 for the first record they
+    touched; "#37 in your queue"): what the page shows instead of the database id.
+    """
 
     record: Record
     suggestions: list[Suggestion]
     response: Response | None
     lease_expires_at: float | None
+    seq: int = 0
 
 
 def _load_item(tx: StoreTx, record_id: int, user: str, now: float) -> Item:
     record, suggestions = tx.record_with_suggestions(record_id)
+    response = tx.response_of(user, record_id)
     return Item(
         record=record,
         suggestions=suggestions,
-        response=tx.response_of(user, record_id),
+        response=response,
         lease_expires_at=tx.lease_expiry(user, record_id, now),
+        seq=tx.sequence_number(user, record_id, answered=response is not None),
     )
 
 
 def _lease(tx: StoreTx, task: Task, user: str, now: float, *, checked: bool = False) -> int | None:
-    """The next record for ``user`` (a honeypot at the gold rate); a paused user gets none
-    (``checked``: the caller already made sure they are not paused)."""
+    """The next record for ``user`` (a honeypot at the gold rate, for annotators only); a
+    paused user gets none (``checked``: the caller already made sure they are not paused)."""
     if not checked and tx.is_paused(user):
         raise PermissionDeniedError(
             f"{user} is paused: the gold checks of your recent answers fell below the "
             "project's threshold; a reviewer can resume you after going over the feedback"
         )
     s = task.settings
-    return tx.lease_next(
-        user,
-        overlap=s.overlap,
-        ttl=s.lease_seconds,
-        now=now,
-        honeypot=honeypot_draw(tx.gold_rate()),
-    )
+    draw = honeypot_draw(tx.gold_rate())
+    if draw is not None and not gold_checked(tx.user_role(user)):
+        draw = None  # reviewers and owners annotating as themselves meet no gold checks
+    return tx.lease_next(user, overlap=s.overlap, ttl=s.lease_seconds, now=now, honeypot=draw)
 
 
 def next_item(store: Store, task: Task, user: str, *, now: float | None = None) -> Item | None:
@@ -156,6 +160,7 @@ def answer_and_next(
             response, overlap=s.overlap, assigned_since=now if assigned_only else None
         )
         checked_gold = status == ResponseStatus.SUBMITTED and tx.is_honeypot(record_id)
+        checked_gold = checked_gold and gold_checked(tx.user_role(user))
         if checked_gold and should_pause(task, tx.gold_answers(task.questions[0].name, user=user)):
             tx.set_paused(user, True)  # never resumed here: that is a reviewer's decision
         if not fetch_next:

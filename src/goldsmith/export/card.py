@@ -120,6 +120,14 @@ def body(info: CardInfo) -> str:
         "label, duplicates kept in one split.",
         "",
     ]
+    if opts.records is not None:
+        shown = json.dumps(opts.records.to_json(), ensure_ascii=False, sort_keys=True)
+        lines += [
+            "## Records",
+            "",
+            f"Only the records that this filter of the records browser matched: `{shown}`.",
+            "",
+        ]
     labels = sorted({lab for counts in info.label_counts.values() for lab in counts})
     if labels:
         unit = info.question.count_unit

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from goldsmith.schema import Provenance
+from goldsmith.store.browse import RecordFilter
 
 DEFAULT_PROVENANCE = (
     Provenance.GOLD,
@@ -29,7 +30,9 @@ class ExportOptions:
     ``responses``: the formats that have a place for annotators (``label-studio``,
     ``prodigy``) also write each annotator's submitted and skipped (discarded) responses to
     the exported records, beside the final label; False writes the final labels only. The
-    training and tabular formats always write final labels only.
+    training and tabular formats always write final labels only. ``records``: only the
+    records this filter of the records browser matches (None: every record); the other
+    filters still apply to them.
     """
 
     fmt: str
@@ -45,6 +48,7 @@ class ExportOptions:
     preference_pairs: Literal["best", "all"] = "best"  # ranking -> pairs: best vs each, or all
     force: bool = False  # remove files in ``out`` that no goldsmith export wrote
     responses: bool = True  # label-studio / prodigy: annotators' responses too
+    records: RecordFilter | None = None  # only the records this browser filter matches
 
 
 @dataclass(slots=True)
@@ -63,3 +67,19 @@ class ExportReport:
     companions: list[Path] = field(default_factory=list)  # files beside the splits (configs)
     removed: list[Path] = field(default_factory=list)  # stale or foreign files removed from out
     responses: int = 0  # annotators' responses written beside the final labels
+
+    def summary(self) -> dict[str, Any]:
+        """The report as JSON: file names relative to ``out``, counts per split."""
+        return {
+            "out": str(self.out),
+            "format": self.fmt,
+            "files": {name: path.name for name, path in self.files.items()},
+            "card": None if self.card is None else self.card.name,
+            "companions": [p.name for p in self.companions],
+            "counts": dict(self.counts),
+            "examples": dict(self.examples),
+            "provenance_counts": dict(self.provenance_counts),
+            "skipped": self.skipped,
+            "validated": self.validated,
+            "responses": self.responses,
+        }

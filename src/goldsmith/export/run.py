@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from goldsmith.dedup.leakage import leakage_report
 from goldsmith.errors import ExportError
@@ -54,6 +55,7 @@ from goldsmith.store import Store, StoreTx
 MAX_SOURCES = 1000  # distinct source files listed in the card
 READ_BATCH = 10_000  # records per iter_labeled batch: texts of one batch at most in memory
 EXPORTED_STATUSES = (ResponseStatus.SUBMITTED, ResponseStatus.DISCARDED)  # not drafts
+Chosen = npt.NDArray[np.int64] | None  # ids a records-browser filter chose (ascending)
 
 
 def export(
@@ -102,16 +104,18 @@ def export(
     out = Path(options.out)
     report = ExportReport(out=out, fmt=options.fmt)
     with store.read() as tx:
-        plan = _plan(tx, question, options, report, progress)
+        chosen = None if options.records is None else tx.matching_ids(options.records)
+        plan = _plan(tx, question, options, report, progress, chosen)
         if len(plan) == 0:
+            among = "" if chosen is None else f" among the {chosen.size} records of the filter"
             raise ExportError(
-                f"no record has a final label for {question.name!r} with provenance in "
+                f"no record{among} has a final label for {question.name!r} with provenance in "
                 f"{[str(p) for p in options.provenance]} and confidence >= "
                 f"{options.min_confidence:g}; label some records or widen the filters"
             )
         folder = check_folder(out, force=options.force)  # before anything is written
         out.mkdir(parents=True, exist_ok=True)
-        sources = _write(tx, exporter, ctx, plan, options, report, progress)
+        sources = _write(tx, exporter, ctx, plan, options, report, progress, chosen)
         imported = {str(i["source"]): str(i["format"]) for i in tx.list_imports()}
         guideline = tx.latest_guideline_version()
     report.card = write_card(
@@ -156,13 +160,28 @@ def _check_options(options: ExportOptions) -> None:
 
 
 def _batches(
-    tx: StoreTx, options: ExportOptions
+    tx: StoreTx, options: ExportOptions, chosen: Chosen = None
 ) -> Iterator[list[tuple[Record, dict[str, FinalLabel]]]]:
-    return tx.iter_labeled(
+    batches = tx.iter_labeled(
         provenance=list(options.provenance),
         min_confidence=options.min_confidence,
         batch_size=READ_BATCH,
     )
+    for batch in batches:
+        if chosen is not None:
+            keep = _among([r.id or 0 for r, _ in batch], chosen)
+            batch = [b for b, k in zip(batch, keep.tolist(), strict=True) if k]
+        if batch:
+            yield batch
+
+
+def _among(ids: Sequence[int], chosen: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Which of ``ids`` are in ``chosen`` (ascending)."""
+    arr = np.asarray(ids, dtype=np.int64)
+    at = np.searchsorted(chosen, arr)
+    found = at < chosen.size
+    found[found] = chosen[at[found]] == arr[found]
+    return found
 
 
 def _plan(
@@ -171,8 +190,10 @@ def _plan(
     options: ExportOptions,
     report: ExportReport,
     progress: Progress,
+    chosen: Chosen = None,
 ) -> SplitPlan:
-    """First pass: (record id, stratum, group) of each exportable record, then the splits."""
+    """First pass: (record id, stratum, group) of each exportable record, then the splits
+    (only the ``chosen`` records, when a filter chose them)."""
 
     groups: dict[int, int] = {}
 
@@ -183,6 +204,9 @@ def _plan(
             min_confidence=options.min_confidence,
             batch_size=READ_BATCH,
         ):
+            if chosen is not None:
+                keep = _among([k[0] for k in batch], chosen)
+                batch = [k for k, kept in zip(batch, keep.tolist(), strict=True) if kept]
             for record_id, value, group in batch:
                 if group is not None:
                     groups[record_id] = int(group)
@@ -193,7 +217,7 @@ def _plan(
     plan = plan_splits(keys(), options.split, seed=options.seed)
     progress.finish()
     if Provenance.SYNTHETIC in options.provenance:
-        plan = _synthetic_in_train(tx, question.name, plan)
+        plan = _synthetic_in_train(tx, question.name, plan, chosen)
     # only records in a near-duplicate group can leak: the report needs them alone, not a
     # Python list per exported record
     grouped = np.sort(np.fromiter(groups, dtype=np.int64, count=len(groups)))
@@ -207,7 +231,9 @@ def _plan(
     return plan
 
 
-def _synthetic_in_train(tx: StoreTx, question: str, plan: SplitPlan) -> SplitPlan:
+def _synthetic_in_train(
+    tx: StoreTx, question: str, plan: SplitPlan, chosen: Chosen = None
+) -> SplitPlan:
     """Synthetic records go to the training split, and only when their parent is there: a
     paraphrase of a test record in training would leak it. The others are not exported."""
     ids = [
@@ -215,6 +241,8 @@ def _synthetic_in_train(tx: StoreTx, question: str, plan: SplitPlan) -> SplitPla
         for batch in tx.iter_label_keys(question, provenance=[Provenance.SYNTHETIC])
         for rid, _, _ in batch
     ]
+    if chosen is not None:
+        ids = [r for r, kept in zip(ids, _among(ids, chosen).tolist(), strict=True) if kept]
     if not ids:
         return plan
     parents = tx.synthetic_parents(ids)
@@ -237,6 +265,7 @@ def _write(
     options: ExportOptions,
     report: ExportReport,
     progress: Progress,
+    chosen: Chosen = None,
 ) -> Counter[str | None]:
     """Second pass: stream records into their split's sink; return source-file counts."""
     out = Path(options.out)
@@ -252,7 +281,7 @@ def _write(
     progress.start(f"Writing {options.fmt}", total=len(plan))
     with_responses = exporter.responses and options.responses
     try:
-        for batch in _batches(tx, options):
+        for batch in _batches(tx, options, chosen):
             ids = [r.id or 0 for r, _ in batch]
             where = plan.splits_of(ids)
             answers = _responses(tx, ids) if with_responses else {}

@@ -142,11 +142,19 @@ class QualityFront:
     def reviews(
         self, *, status: str | None = "open", limit: int = 100, offset: int = 0
     ) -> list[dict[str, Any]]:
-        """Review items, highest priority first, each with its record's ``fields``."""
+        """Review items, highest priority first, each with its record's ``fields`` and its
+        ``history`` (earlier decisions and undos, oldest first)."""
         with self.store.read() as tx:
             items = tx.list_reviews(status=status, limit=limit, offset=offset)
-            fields = tx.record_texts([i["record_id"] for i in items])
-        return [{**i, "fields": fields.get(i["record_id"], {})} for i in items]
+            return _in_context(tx, items)
+
+    def review_history(self, review_id: int) -> list[dict[str, Any]]:
+        """Every decision and undo of review item ``review_id``, oldest first: ``action``,
+        ``actor``, ``at``, and the final label ``before`` and ``after`` (value, provenance,
+        confidence; None for no label)."""
+        with self.store.read() as tx:
+            tx.get_review(review_id)  # NotFoundError for an unknown item
+            return tx.review_history([review_id]).get(review_id, [])
 
     def annotator_scores(
         self, report: dict[str, Any] | None = None, *, n_boot: int = 200
@@ -172,8 +180,10 @@ class QualityFront:
         action: _review.Action,
         value: Any = None,
         comment: str | None = None,
+        confirm: bool = False,
     ) -> dict[str, Any]:
-        """Accept, edit or reject a review item; see :mod:`goldsmith.quality.review`."""
+        """Accept, edit or reject a review item (``confirm``: accept a model-proposed value);
+        see :mod:`goldsmith.quality.review`."""
         return _review.decide(
             self.store,
             self.task,
@@ -182,7 +192,15 @@ class QualityFront:
             action=action,
             value=value,
             comment=comment,
+            confirm=confirm,
         )
+
+    def undo_review(self, review_id: int, *, reviewer: str) -> dict[str, Any]:
+        """Take back the latest decision on a review item: the final label before it returns
+        and the item is open again; returns it as :meth:`reviews` lists it."""
+        _review.undo(self.store, self.task, review_id, reviewer=reviewer)
+        with self.store.read() as tx:
+            return _in_context(tx, [tx.get_review(review_id)])[0]
 
     def feedback(self, user: str, *, mark_seen: bool = False) -> list[dict[str, Any]]:
         """``user``'s unseen feedback from reviewers (``mark_seen``: then mark it seen)."""
@@ -201,3 +219,13 @@ class QualityFront:
         """Pause or resume an annotator (paused annotators get no records)."""
         with self.store.write() as tx:
             tx.set_paused(name, paused)
+
+
+def _in_context(tx: Any, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Review items with their record's ``fields`` and their ``history``."""
+    fields = tx.record_texts([i["record_id"] for i in items])
+    history = tx.review_history([i["id"] for i in items])
+    return [
+        {**i, "fields": fields.get(i["record_id"], {}), "history": history.get(i["id"], [])}
+        for i in items
+    ]

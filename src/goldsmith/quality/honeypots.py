@@ -6,6 +6,10 @@ learns which answers were checked, and nothing in the API marks them. After each
 answer the annotator's gold accuracy is recomputed; with ``settings.pause_below`` set, an
 annotator below it (after ``settings.pause_min_gold`` gold answers) is paused until a
 reviewer or owner resumes them.
+
+Only annotators are gold-checked. Reviewers and owners who annotate as themselves (through the
+same queue) are never served honeypots and never paused, and their answers never count in
+gold accuracy (:func:`gold_checked`).
 """
 
 from __future__ import annotations
@@ -15,9 +19,17 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from goldsmith.schema import Task
+from goldsmith.schema import Role, Task
 
 GOLD_RATE_KEY = "gold_rate"
+NOT_GOLD_CHECKED = frozenset({str(Role.OWNER), str(Role.REVIEWER)})
+"""Roles that never meet gold checks: they settle records in the review queue."""
+
+
+def gold_checked(role: str | None) -> bool:
+    """Whether a user of ``role`` meets gold checks (annotators, and names with no account,
+    as in library use and simulations)."""
+    return role not in NOT_GOLD_CHECKED
 
 
 def _same(a: Any, b: Any) -> bool:

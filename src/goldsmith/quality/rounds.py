@@ -11,6 +11,7 @@ failures for review, and freezes the report.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 import numpy as np
@@ -24,7 +25,7 @@ from goldsmith.quality import resolve
 from goldsmith.quality.agreement import METRIC_TITLES, agreement_report
 from goldsmith.quality.annotators import annotator_confusions, gold_accuracy
 from goldsmith.quality.collect import Responses, collect_responses, label_question
-from goldsmith.quality.honeypots import GOLD_RATE_KEY
+from goldsmith.quality.honeypots import GOLD_RATE_KEY, gold_checked
 from goldsmith.quality.label_issues import find_issues, out_of_fold_proba
 from goldsmith.quality.report_data import QAReportData
 from goldsmith.schema import FinalLabel, Provenance, ResponseStatus, Task
@@ -110,7 +111,7 @@ def round_report(
     consensus = None
     if data.annotators:
         consensus = _consensus(data, method)
-        report["annotators"] = _annotators(store, data)
+        report["annotators"] = _staff_unscored(store, _annotators(store, data))
         report["confusions"] = _confusions(data)
     with store.read() as tx:
         report["label_distribution"] = _distribution(tx, data.question.name, labels)
@@ -352,6 +353,15 @@ def _annotators(store: Store, data: Responses) -> list[dict[str, Any]]:
     return out
 
 
+def _staff_unscored(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reviewers and owners who annotated as themselves keep their answers in the report,
+    but never a gold score (see :func:`~goldsmith.quality.honeypots.gold_checked`)."""
+    with store.read() as tx:
+        staff = {r["name"] for r in rows if not gold_checked(tx.user_role(r["name"]))}
+    unscored = {"gold_n": 0, "gold_accuracy": None, "gold_low": None, "gold_high": None}
+    return [{**r, **unscored} if r["name"] in staff else r for r in rows]
+
+
 def _confusions(data: Responses) -> list[dict[str, Any]]:
     k = len(data.labels)
     pooled = np.zeros((k, k), dtype=np.int64)
@@ -430,6 +440,7 @@ def _write_consensus(
     finals: list[FinalLabel] = []
     reviews: list[dict[str, Any]] = []
     answered = (data.matrix >= 0).sum(axis=1)
+    unanswered = 0
     for i, rid in enumerate(data.record_ids):
         method = str(consensus.method[i])
         label = int(consensus.label[i])
@@ -455,6 +466,9 @@ def _write_consensus(
                         )
                     )
             continue
+        if method == "none":  # nobody answered: it stays open in the queue, no tie to review
+            unanswered += 1
+            continue
         if label < 0:  # a tie: a reviewer decides
             reviews.append(_review(rid, data, "disagreement", 1.0, round_id, answers, None))
             continue
@@ -467,7 +481,7 @@ def _write_consensus(
     with store.write() as tx:
         tx.set_final_labels(finals)
         n_reviews = tx.add_reviews(reviews)
-    return {"final_labels": len(finals), "reviews": n_reviews}
+    return {"final_labels": len(finals), "reviews": n_reviews, "unanswered": unanswered}
 
 
 def _review(
@@ -481,6 +495,8 @@ def _review(
     **extra: Any,
 ) -> dict[str, Any]:
     detail: dict[str, Any] = {"answers": answers, "proposed": proposed, **extra}
+    if kind != "gold":  # a gold answer is known, never a model's guess
+        detail["model_proposed"] = _model_proposed(proposed, answers)
     return {
         "record_id": rid,
         "question": data.question.name,
@@ -489,3 +505,12 @@ def _review(
         "round_id": round_id,
         "detail": detail,
     }
+
+
+def _model_proposed(proposed: Any, answers: dict[str, Any]) -> bool:
+    """Whether a proposal is one that no annotator gave (Dawid-Skene can propose a third
+    label): the review page then never accepts it with a single key."""
+    if proposed is None:
+        return False
+    key = json.dumps(proposed, sort_keys=True)
+    return all(json.dumps(v, sort_keys=True) != key for v in answers.values())

@@ -11,7 +11,7 @@ from goldsmith.project import Project
 from goldsmith.schema import ResponseStatus, Suggestion, SuggestionKind, User
 from goldsmith.server import models as m
 from goldsmith.server.auth import current_user
-from goldsmith.server.payloads import item_out, record_out, response_out, task_payload
+from goldsmith.server.payloads import RecordView, item_out, record_out, response_out, task_payload
 from goldsmith.server.policies import (
     GuidelinesPolicy,
     RecordPolicy,
@@ -25,7 +25,12 @@ from goldsmith.server.runner import StoreRunner
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Me = Annotated[User, Depends(current_user)]
-RecordId = Annotated[int, Path(ge=1, le=2**53)]
+NAME_PATTERN = r"^(?:[1-9][0-9]{0,15}|r[0-9a-f]{16})$"
+RECORD_NAME = (
+    "A record id (owners and reviewers) or, for annotators, the opaque handle the queue gave "
+    "them (item.record.id)"
+)
+RecordName = Annotated[str, Path(pattern=NAME_PATTERN, description=RECORD_NAME)]
 
 
 async def _project(request: Request) -> Project:  # async: a sync dependency costs a thread hop
@@ -40,6 +45,14 @@ async def _runner(request: Request) -> StoreRunner:
 
 Proj = Annotated[Project, Depends(_project)]
 Run = Annotated[StoreRunner, Depends(_runner)]
+
+
+async def _view(user: Me, project: Proj) -> RecordView:
+    """How the caller names records: ids, or (annotators) their own opaque handles."""
+    return RecordView(None if RecordPolicy.sees_ids(user) else project.record_handles(user.name))
+
+
+View = Annotated[RecordView, Depends(_view)]
 
 
 @router.get("/me", response_model=m.MeOut)
@@ -99,9 +112,9 @@ async def status(user: Me, project: Proj, run: Run) -> dict[str, Any]:
 
 
 @router.get("/queue/next", response_model=m.MaybeItem)
-async def queue_next(user: Me, project: Proj, run: Run) -> m.MaybeItem:
+async def queue_next(user: Me, project: Proj, run: Run, view: View) -> m.MaybeItem:
     item = await run.write(project.next_item, user.name)
-    return m.MaybeItem(item=None if item is None else item_out(item))
+    return m.MaybeItem(item=None if item is None else item_out(item, view))
 
 
 @router.get("/queue/previous", response_model=m.MaybeItem)
@@ -109,10 +122,19 @@ async def queue_previous(
     user: Me,
     project: Proj,
     run: Run,
-    before: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+    view: View,
+    before: Annotated[
+        str | None, Query(pattern=NAME_PATTERN, description=RECORD_NAME, max_length=17)
+    ] = None,
 ) -> m.MaybeItem:
-    item = await run.read(project.previous_item, user.name, before)
-    return m.MaybeItem(item=None if item is None else item_out(item))
+    pivot = None
+    if before is not None:
+        try:
+            pivot = view.parse(before)
+        except NotFoundError:
+            pivot = None  # not a record of the caller's: their latest answer, as for None
+    item = await run.read(project.previous_item, user.name, pivot)
+    return m.MaybeItem(item=None if item is None else item_out(item, view))
 
 
 # ---------------------------------------------------------------- records
@@ -141,36 +163,44 @@ async def add_records(body: m.RecordsIn, user: Me, project: Proj, run: Run) -> m
 
 
 @router.get("/records/{record_id}", response_model=m.ItemOut)
-async def get_record(record_id: RecordId, user: Me, project: Proj, run: Run) -> m.ItemOut:
-    item = await run.read(project.item, record_id, user.name)
+async def get_record(
+    record_id: RecordName, user: Me, project: Proj, run: Run, view: View
+) -> m.ItemOut:
+    rid = view.parse(record_id)
+    with view.naming(rid):
+        item = await run.read(project.item, rid, user.name)
     RecordPolicy.read(user, item)
-    return item_out(item)
+    return item_out(item, view)
 
 
 @router.put("/records/{record_id}/response", response_model=m.AnswerOut)
 async def answer(
-    record_id: RecordId,
+    record_id: RecordName,
     body: m.AnswerIn,
     user: Me,
     project: Proj,
     run: Run,
+    view: View,
     request: Request,
     next: Annotated[bool, Query(description="Also lease and return your next record.")] = False,
 ) -> m.AnswerOut:
-    response, item = await run.write(
-        project.answer_and_next,
-        user.name,
-        record_id,
-        body.values,
-        ResponseStatus(body.status),
-        time_spent=body.time_spent,
-        assigned_only=ResponsePolicy.answers_only_assigned(user),  # checked in the write
-        fetch_next=next,
-    )
+    rid = view.parse(record_id)
+    with view.naming(rid):
+        response, item = await run.write(
+            project.answer_and_next,
+            user.name,
+            rid,
+            body.values,
+            ResponseStatus(body.status),
+            time_spent=body.time_spent,
+            assigned_only=ResponsePolicy.answers_only_assigned(user),  # checked in the write
+            fetch_next=next,
+        )
     if response.status == ResponseStatus.SUBMITTED:
         request.app.state.retrainer.submitted()
     return m.AnswerOut(
-        response=response_out(response), next=None if item is None else item_out(item)
+        response=response_out(response, view),
+        next=None if item is None else item_out(item, view),
     )
 
 
@@ -192,9 +222,12 @@ async def list_responses(
     user: Me,
     project: Proj,
     run: Run,
+    view: View,
     of_user: Annotated[str | None, Query(alias="user", max_length=128)] = None,
     status: ResponseStatus | None = None,
-    record_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+    record_id: Annotated[
+        str | None, Query(pattern=NAME_PATTERN, description=RECORD_NAME, max_length=17)
+    ] = None,
     offset: Annotated[int, Query(ge=0, le=2**53)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> m.ResponsesOut:
@@ -202,15 +235,19 @@ async def list_responses(
     if of_user is None and user.role == "annotator" and blind:
         of_user = user.name  # blind mode: an annotator's listing is their own
     ResponsePolicy.list(user, of_user, blind=blind)
+    try:
+        rid = None if record_id is None else view.parse(record_id)
+    except NotFoundError:
+        return m.ResponsesOut(responses=[])  # no record by that name: no responses to it
     found = await run.read(
         project.responses,
         user=of_user,
         status=status,
-        record_id=record_id,
+        record_id=rid,
         offset=offset,
         limit=limit,
     )
-    return m.ResponsesOut(responses=[response_out(r) for r in found])
+    return m.ResponsesOut(responses=[response_out(r, view) for r in found])
 
 
 # ---------------------------------------------------------------- users

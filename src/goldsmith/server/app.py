@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from goldsmith import __version__
 from goldsmith.errors import ArgumentError, ConfigError
 from goldsmith.project import Project
-from goldsmith.server import api, errors, pages, qa_api
+from goldsmith.server import api, browse_api, browse_pages, errors, pages, qa_api
 from goldsmith.server.auth import Authenticator
 from goldsmith.server.headers import SecurityHeaders
 from goldsmith.server.retrainer import Retrainer
@@ -33,19 +33,26 @@ from goldsmith.server.settings import ENV_SETTINGS, ServerSettings
 HERE = Path(__file__).parent
 
 
+CHECKPOINT_EVERY_S = 2.0
+"""SQLite: how often ``serve`` copies the WAL back into the database (commits never do)."""
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         project = Project.open(settings.project_root, db_url=settings.db_url)
+        project.warm_record_handles()  # annotators' record handles need no store access later
         runner = StoreRunner(project.store.dialect, read_workers=settings.read_workers)
         app.state.project = project
         app.state.runner = runner
         app.state.auth = Authenticator(project, runner, settings)
         app.state.retrainer = Retrainer(project.retrain, every=settings.retrain_every)
+        stop_checkpoints = project.store.checkpoint_every(CHECKPOINT_EVERY_S)
         try:
             yield
         finally:
             app.state.retrainer.wait()
+            stop_checkpoints()
             runner.close()
             project.close()
 
@@ -61,7 +68,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     errors.install(app)
     app.include_router(api.router)
     app.include_router(qa_api.router)
+    app.include_router(browse_api.router)
     app.include_router(pages.router)
+    app.include_router(browse_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     app.add_middleware(SecurityHeaders)

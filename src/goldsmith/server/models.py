@@ -58,15 +58,20 @@ class UserIn(_In):
 # ---- out
 
 
+RecordName = int | str  # a record id (owners, reviewers) or an opaque handle (annotators)
+
+
 class RecordOut(BaseModel):
-    id: int
+    id: RecordName = Field(
+        description="The record's id; for annotators an opaque handle (a string) instead"
+    )
     fields: dict[str, Any]
-    metadata: dict[str, Any]
-    external_id: str | None
+    metadata: dict[str, Any] = Field(description="Empty for annotators")
+    external_id: str | None = Field(description="None for annotators")
 
 
 class SuggestionOut(BaseModel):
-    record_id: int
+    record_id: RecordName
     question: str
     value: Any
     agent: str
@@ -75,7 +80,7 @@ class SuggestionOut(BaseModel):
 
 
 class ResponseOut(BaseModel):
-    record_id: int
+    record_id: RecordName
     user: str
     values: dict[str, Any]
     status: str
@@ -88,6 +93,10 @@ class ItemOut(BaseModel):
     suggestions: list[SuggestionOut]
     response: ResponseOut | None
     lease_expires_at: float | None
+    seq: int = Field(
+        description="The record's number in the caller's own sequence (1 = the first record "
+        'they touched): "#37 in your queue"'
+    )
 
 
 class MaybeItem(BaseModel):

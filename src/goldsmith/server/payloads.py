@@ -1,22 +1,75 @@
-"""Library objects to HTTP bodies."""
+"""Library objects to HTTP bodies, and how each caller names records in them."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from goldsmith.annotation.handles import MAX_ID, RecordHandles
 from goldsmith.annotation.queue import Item
+from goldsmith.errors import GoldsmithError, NotFoundError
 from goldsmith.schema import Record, Response, Suggestion, Task
 from goldsmith.server.models import ItemOut, RecordOut, ResponseOut, SuggestionOut
 
 
-def record_out(r: Record) -> RecordOut:
+@dataclass(frozen=True, slots=True)
+class RecordView:
+    """How one caller names records. Owners and reviewers see database ids; annotators see
+    only their own opaque handles (:mod:`goldsmith.annotation.handles`) and neither the
+    records' metadata nor their external ids, which can tell an import batch (and so the
+    gold records) apart."""
+
+    handles: RecordHandles | None = None
+
+    @property
+    def sees_ids(self) -> bool:
+        return self.handles is None
+
+    def out(self, record_id: int) -> int | str:
+        """The name of ``record_id`` in this caller's bodies."""
+        return record_id if self.handles is None else self.handles.handle(record_id)
+
+    def parse(self, name: str) -> int:
+        """The record id that ``name`` (a path or query value) stands for.
+
+        Raises :class:`NotFoundError` when it names no record this caller can name.
+        """
+        if self.handles is None:
+            if name.isdigit() and 1 <= int(name) <= MAX_ID:
+                return int(name)
+            raise NotFoundError(f"no record {name}")
+        found = self.handles.record_id(name)
+        if found is None:
+            raise NotFoundError(
+                f"no record {name}: name records by the handle the queue gave you (item.record.id)"
+            )
+        return found
+
+    @contextmanager
+    def naming(self, record_id: int) -> Iterator[None]:
+        """Errors raised inside name ``record_id`` as this caller knows it."""
+        try:
+            yield
+        except GoldsmithError as exc:
+            if self.handles is not None and exc.args and isinstance(exc.args[0], str):
+                shown = f"record {self.out(record_id)}"
+                exc.args = (re.sub(rf"\brecord {record_id}\b", shown, exc.args[0]),)
+            raise
+
+
+def record_out(r: Record, view: RecordView = RecordView()) -> RecordOut:
     assert r.id is not None
+    if not view.sees_ids:
+        return RecordOut(id=view.out(r.id), fields=r.fields, metadata={}, external_id=None)
     return RecordOut(id=r.id, fields=r.fields, metadata=r.metadata, external_id=r.external_id)
 
 
-def suggestion_out(s: Suggestion) -> SuggestionOut:
+def suggestion_out(s: Suggestion, view: RecordView = RecordView()) -> SuggestionOut:
     return SuggestionOut(
-        record_id=s.record_id,
+        record_id=view.out(s.record_id),
         question=s.question,
         value=s.value,
         agent=s.agent,
@@ -25,9 +78,9 @@ def suggestion_out(s: Suggestion) -> SuggestionOut:
     )
 
 
-def response_out(r: Response) -> ResponseOut:
+def response_out(r: Response, view: RecordView = RecordView()) -> ResponseOut:
     return ResponseOut(
-        record_id=r.record_id,
+        record_id=view.out(r.record_id),
         user=r.user,
         values=r.values,
         status=str(r.status),
@@ -36,12 +89,13 @@ def response_out(r: Response) -> ResponseOut:
     )
 
 
-def item_out(item: Item) -> ItemOut:
+def item_out(item: Item, view: RecordView = RecordView()) -> ItemOut:
     return ItemOut(
-        record=record_out(item.record),
-        suggestions=[suggestion_out(s) for s in item.suggestions],
-        response=None if item.response is None else response_out(item.response),
+        record=record_out(item.record, view),
+        suggestions=[suggestion_out(s, view) for s in item.suggestions],
+        response=None if item.response is None else response_out(item.response, view),
         lease_expires_at=item.lease_expires_at,
+        seq=item.seq,
     )
 
 

@@ -1,8 +1,11 @@
 """Who may do what: one policy per resource. Each check raises PermissionDeniedError.
 
 Annotators work blind (``settings.blind``, on by default): they read only records leased to
-them or answered by them, and only their own responses. Only owners change the task's data,
-the guidelines and the users.
+them or answered by them, and only their own responses, and they name records by opaque
+handles, never by database id. Everyone, owners and reviewers too, answers only records the
+queue leased to them (or that they answered before): reviewers and owners settle other
+records in the review queue. Only owners change the task's data, the guidelines and the
+users.
 """
 
 from __future__ import annotations
@@ -20,13 +23,19 @@ def _deny(message: str) -> None:
 
 class RecordPolicy:
     @staticmethod
+    def sees_ids(user: User) -> bool:
+        """Whether ``user`` sees database record ids (owners, reviewers); annotators see
+        opaque handles instead, so that no id tells a gold check apart."""
+        return user.role in _STAFF
+
+    @staticmethod
     def read(user: User, item: Item) -> None:
         if user.role in _STAFF:
             return
         if item.response is None and item.lease_expires_at is None:
             _deny(
-                f"record {item.record.id} is not assigned to {user.name} (a lease that expired "
-                "returns the record to the queue; ask for the next record)"
+                f"this record is not assigned to {user.name} (a lease that expired returns "
+                "the record to the queue; ask for the next record)"
             )
 
     @staticmethod
@@ -43,9 +52,12 @@ class RecordPolicy:
 class ResponsePolicy:
     @staticmethod
     def answers_only_assigned(user: User) -> bool:
-        """Annotators answer only records leased to them or already answered by them; the
-        store checks this inside the answer's own transaction."""
-        return user.role not in _STAFF
+        """Everyone answers only records leased to them or already answered by them; the
+        store checks this inside the answer's own transaction. Reviewers and owners used to
+        answer any record, gold checks included (issue 19): now they annotate as themselves
+        through the queue, which serves them no gold checks, or settle records in the review
+        queue."""
+        return True
 
     @staticmethod
     def list(user: User, of_user: str | None, *, blind: bool = True) -> None:
@@ -101,3 +113,24 @@ class QualityPolicy:
     def scores(user: User) -> None:
         if user.role not in _STAFF:
             _deny("annotator scores and gold answers are for reviewers and owners")
+
+
+class BrowsePolicy:
+    """The records browser is for owners and reviewers; annotators never see it (they would
+    see other people's answers and tell gold checks apart). Only owners change records from
+    it or export from it."""
+
+    @staticmethod
+    def read(user: User) -> None:
+        if user.role not in _STAFF:
+            _deny("the records browser is for owners and reviewers")
+
+    @staticmethod
+    def act(user: User) -> None:
+        if user.role != Role.OWNER:
+            _deny("only owners change records from the records browser")
+
+    @staticmethod
+    def export(user: User) -> None:
+        if user.role != Role.OWNER:
+            _deny("only owners export records")

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from goldsmith.server.api import Me, Proj, Run
+from goldsmith.server.api import Me, Proj, Run, View
 from goldsmith.server.policies import QualityPolicy
 
 router = APIRouter(prefix="/api/v1", tags=["quality"])
@@ -20,6 +20,11 @@ class DecisionIn(BaseModel):
     action: Literal["accept", "edit", "reject"]
     value: Any = None
     comment: str | None = Field(default=None, max_length=4000)
+    confirm: bool = Field(
+        default=False,
+        description="Accept a model-proposed value (one no annotator chose): without it, "
+        "accepting such an item is refused",
+    )
 
 
 class SeenIn(BaseModel):
@@ -28,6 +33,11 @@ class SeenIn(BaseModel):
 
 def _jsonable(item: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in item.items()}
+
+
+def _item(item: dict[str, Any]) -> dict[str, Any]:
+    """A review item as JSON, its history too."""
+    return {**_jsonable(item), "history": [_jsonable(h) for h in item.get("history", [])]}
 
 
 @router.get("/reviews")
@@ -43,7 +53,7 @@ async def list_reviews(
     errors), highest priority first, each with its record's fields."""
     QualityPolicy.review(user)
     items = await run.read(project.reviews, status=status, limit=limit, offset=offset)
-    return [_jsonable(i) for i in items]
+    return [_item(i) for i in items]
 
 
 @router.post("/reviews/{review_id}")
@@ -51,7 +61,8 @@ async def decide_review(
     review_id: ReviewId, body: DecisionIn, user: Me, project: Proj, run: Run
 ) -> dict[str, Any]:
     """Accept, edit (with ``value``) or reject a review item, with an optional comment that
-    the annotators who answered differently see as feedback."""
+    the annotators who answered differently see as feedback. Accepting a model-proposed
+    value needs ``confirm``."""
     QualityPolicy.review(user)
     decided = await run.write(
         project.decide_review,
@@ -60,14 +71,41 @@ async def decide_review(
         action=body.action,
         value=body.value,
         comment=body.comment,
+        confirm=body.confirm,
     )
     return _jsonable(decided)
 
 
+@router.post("/reviews/{review_id}/undo")
+async def undo_review(review_id: ReviewId, user: Me, project: Proj, run: Run) -> dict[str, Any]:
+    """Take back the latest decision on a review item: the final label it replaced returns,
+    its feedback is withdrawn, and the item (returned, with its history) is open again."""
+    QualityPolicy.review(user)
+    item = await run.write(project.undo_review, review_id, reviewer=user.name)
+    return _item(item)
+
+
+@router.get("/reviews/{review_id}/history")
+async def review_history(
+    review_id: ReviewId, user: Me, project: Proj, run: Run
+) -> list[dict[str, Any]]:
+    """Every decision and undo of a review item, oldest first: who, when, the action and
+    the final label before and after."""
+    QualityPolicy.review(user)
+    return [_jsonable(h) for h in await run.read(project.review_history, review_id)]
+
+
 @router.get("/feedback")
-async def my_feedback(user: Me, project: Proj, run: Run) -> list[dict[str, Any]]:
-    """The caller's unseen feedback from reviewers (only ever the caller's own)."""
-    return [_jsonable(f) for f in await run.write(project.feedback, user.name)]
+async def my_feedback(user: Me, project: Proj, run: Run, view: View) -> list[dict[str, Any]]:
+    """The caller's unseen feedback from reviewers (only ever the caller's own), each with
+    the record as the caller knows it (``record_id``: a handle for annotators) and its
+    number in the caller's own sequence (``seq``)."""
+    items = await run.write(project.feedback, user.name)
+    seqs = await run.read(project.sequence_numbers, user.name, [f["record_id"] for f in items])
+    return [
+        _jsonable({**f, "record_id": view.out(f["record_id"]), "seq": seqs.get(f["record_id"])})
+        for f in items
+    ]
 
 
 @router.post("/feedback/seen")

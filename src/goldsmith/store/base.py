@@ -31,6 +31,7 @@ from goldsmith.schema import (
 )
 from goldsmith.store import engine as _engine
 from goldsmith.store.access import AccessTx
+from goldsmith.store.browse import BrowseTx
 from goldsmith.store.embeddings import EmbeddingsTx
 from goldsmith.store.quality import QualityTx
 from goldsmith.store.queue import QueueTx
@@ -158,10 +159,11 @@ def _suggestion(row: Any) -> Suggestion:
     )
 
 
-class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx):
+class StoreTx(AccessTx, QueueTx, VotesTx, EmbeddingsTx, QualityTx, BrowseTx):
     """Operations inside one transaction, grouped by table; users, keys and sessions come
     from :class:`AccessTx`, the annotation queue from :class:`QueueTx`, labeling-function
-    votes from :class:`VotesTx`, imports from :class:`~goldsmith.store.imports.ImportsTx`.
+    votes from :class:`VotesTx`, imports from :class:`~goldsmith.store.imports.ImportsTx`, the
+    records browser's listing from :class:`~goldsmith.store.browse.BrowseTx`.
 
     Reads that list or count records see published records only: an import still writing
     stays hidden (:meth:`ImportsTx._live`). Reads by id do not filter.

@@ -1,5 +1,6 @@
 """Store operations for quality assurance (a mixin of :class:`StoreTx`): rounds and their
-batches, honeypots, the review queue, feedback to annotators, and paused annotators."""
+batches, honeypots, the review queue and its history, feedback to annotators, and paused
+annotators."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from goldsmith.errors import NotFoundError
+from goldsmith.schema import FinalLabel, Provenance
 from goldsmith.store.imports import ImportsTx
 from goldsmith.store.tables import (
     feedback,
@@ -16,6 +18,7 @@ from goldsmith.store.tables import (
     honeypots,
     records,
     responses,
+    review_history,
     reviews,
     round_records,
     rounds,
@@ -41,6 +44,16 @@ def _round(row: Any) -> dict[str, Any]:
 
 def _review(row: Any) -> dict[str, Any]:
     return dict(row._mapping)
+
+
+def _label_json(label: FinalLabel | None) -> dict[str, Any] | None:
+    if label is None:
+        return None
+    return {
+        "value": label.value,
+        "provenance": str(label.provenance),
+        "confidence": label.confidence,
+    }
 
 
 class QualityTx(ImportsTx):
@@ -231,6 +244,78 @@ class QualityTx(ImportsTx):
             )
         )
 
+    def reopen_review(self, review_id: int) -> None:
+        """Put a decided item back in the queue (an undo): open, no reviewer, no value."""
+        self._conn.execute(
+            update(reviews)
+            .where(reviews.c.id == review_id)
+            .values(status=OPEN, reviewer=None, value=None, comment=None, decided_at=None)
+        )
+
+    # ------------------------------------------------------------------ review history
+
+    def add_review_history(
+        self,
+        review_id: int,
+        *,
+        action: str,
+        actor: str,
+        before: FinalLabel | None,
+        after: FinalLabel | None,
+        comment: str | None = None,
+    ) -> None:
+        """Keep one decision (or undo) of a review item: the final label before and after."""
+        self._conn.execute(
+            insert(review_history).values(
+                review_id=review_id,
+                action=action,
+                actor=actor,
+                before=_label_json(before),
+                after=_label_json(after),
+                comment=comment,
+            )
+        )
+
+    def review_history(self, review_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """The history of each item of ``review_ids``, oldest first (items without one are
+        left out)."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        ids = sorted({int(i) for i in review_ids})
+        for i in range(0, len(ids), 900):
+            q = (
+                select(review_history)
+                .where(review_history.c.review_id.in_(ids[i : i + 900]))
+                .order_by(review_history.c.id)
+            )
+            for row in self._conn.execute(q):
+                out.setdefault(int(row.review_id), []).append(dict(row._mapping))
+        return out
+
+    def final_label(self, record_id: int, question: str) -> FinalLabel | None:
+        """The final label of one record's question, or None."""
+        row = self._conn.execute(
+            select(final_labels).where(
+                final_labels.c.record_id == record_id, final_labels.c.question == question
+            )
+        ).first()
+        if row is None:
+            return None
+        return FinalLabel(
+            int(row.record_id),
+            str(row.question),
+            row.value,
+            Provenance(row.provenance),
+            float(row.confidence),
+        )
+
+    def drop_final_label(self, record_id: int, question: str) -> None:
+        """Remove one record's final label of ``question`` (an undo back to "none")."""
+        self._conn.execute(
+            delete(final_labels).where(
+                final_labels.c.record_id == record_id, final_labels.c.question == question
+            )
+        )
+
     # ------------------------------------------------------------------ feedback
 
     def add_feedback(self, rows: Sequence[dict[str, Any]]) -> int:
@@ -238,6 +323,12 @@ class QualityTx(ImportsTx):
         if rows:
             self._conn.execute(insert(feedback), list(rows))
         return len(rows)
+
+    def drop_feedback(self, review_id: int) -> int:
+        """Take back the feedback a decision on ``review_id`` sent (an undo)."""
+        return int(
+            self._conn.execute(delete(feedback).where(feedback.c.review_id == review_id)).rowcount
+        )
 
     def feedback_for(self, user: str, *, unseen_only: bool = True) -> list[dict[str, Any]]:
         q = select(feedback).where(feedback.c.user == user)

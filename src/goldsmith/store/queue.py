@@ -33,10 +33,12 @@ plain select (no locks) tells "done" from "locked for a moment"; the latter rais
 instead deadlocks: a submit-and-next holds its own record's lock while it leases.
 
 ``next`` serves the open records by ``queue_rank``, then id. The ranks fall in bands, from
-the front: a round's batch (:data:`ROUND_FRONT` ``+ i``), doubtful LLM answers
+the front: records an owner sent there from the records browser (below :data:`OWNER_FRONT`,
+the latest sent first), a round's batch (:data:`ROUND_FRONT` ``+ i``), doubtful LLM answers
 (:data:`LLM_FRONT` ``+ confidence``), the query strategy's head (:data:`STRATEGY_HEAD`
 ``+ i``), every other record (0, the default: id order) and labeled records still awaiting
-responses (``1 + i``). Only the head and the awaiting records are written by a retrain
+responses (``1 + i``). Only the head and the awaiting records are written by a retrain,
+which leaves owners' records where they are
 (:meth:`QueueTx.replace_queue_order`), so ordering 10M records rewrites thousands of rows,
 not 10M.
 """
@@ -93,6 +95,8 @@ class QueueBusy(Exception):
     transactions right now (submits in flight); ask again in a new transaction."""
 
 
+OWNER_FRONT = -4e9
+"""Records an owner sent to the front: ranks below it, ahead of all; a retrain keeps them."""
 ROUND_FRONT = -3e9
 """A round's batch: ``ROUND_FRONT + i``, ahead of everything else."""
 LLM_FRONT = -2e9
@@ -216,6 +220,15 @@ class _Statements:
         self.response = select(responses).where(
             responses.c.record_id == rid, responses.c.user == user
         )
+        self.seq_of = select(responses.c.seq).where(
+            responses.c.record_id == rid, responses.c.user == user
+        )
+        self.last_seq = (  # the user's latest response's number (index ix_responses_user)
+            select(responses.c.seq)
+            .where(responses.c.user == user)
+            .order_by(responses.c.id.desc())
+            .limit(1)
+        )
         locked = select(records.c.n_submitted).where(records.c.id == rid)
         self.lock_record = locked.with_for_update() if dialect == "postgresql" else locked
         self.find_record = locked  # the same without the lock (SQLite has no row locks)
@@ -223,6 +236,14 @@ class _Statements:
         self.is_honeypot = select(honeypots.c.record_id).where(honeypots.c.record_id == rid)
         self.paused = select(users.c.paused).where(users.c.name == user)
         self.meta_value = select(meta.c.value).where(meta.c.key == bindparam("key"))
+        earlier = responses.alias("earlier")
+        latest = (
+            select(earlier.c.seq)
+            .where(earlier.c.user == user)
+            .order_by(earlier.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         answer = insert(responses).values(
             record_id=rid,
             user=user,
@@ -230,6 +251,7 @@ class _Statements:
             status=bindparam("status"),
             guideline_version=bindparam("guideline_version"),
             time_spent=bindparam("time_spent"),
+            seq=func.coalesce(latest, 0) + 1,  # kept when the response is replaced
         )
         self.upsert_response = answer.on_conflict_do_update(
             index_elements=["record_id", "user"],
@@ -286,6 +308,14 @@ class QueueTx(ImportsTx):
 
     def get_meta(self, key: str) -> Any:
         return self._conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def meta_setdefault(self, key: str, value: Any) -> Any:
+        """The value of ``key``, storing ``value`` first when there is none (two writers
+        racing keep the first one's)."""
+        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        stmt = insert(meta).values(key=key, value=value).on_conflict_do_nothing()
+        self._conn.execute(stmt)
+        return self.get_meta(key)
 
     def set_meta(self, key: str, value: Any) -> None:
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
@@ -360,6 +390,11 @@ class QueueTx(ImportsTx):
     def is_paused(self, name: str) -> bool:
         return bool(self._sql.paused.scalar(self._conn, {"user": name}))
 
+    def user_role(self, name: str) -> str | None:
+        """The role of user ``name``; None for a name with no account (library use)."""
+        role = self._conn.execute(select(users.c.role).where(users.c.name == name)).scalar()
+        return None if role is None else str(role)
+
     def gold_rate(self) -> float:
         """The share of leases that are gold checks (``meta.gold_rate``; 0 when unset)."""
         value = self._sql.meta_value.scalar(self._conn, {"key": "gold_rate"})
@@ -401,6 +436,28 @@ class QueueTx(ImportsTx):
         row = self._sql.response.first(self._conn, {"rid": record_id, "user": user})
         return None if row is None else _response(row)
 
+    def sequence_number(self, user: str, record_id: int, *, answered: bool) -> int:
+        """``user``'s own number for a record, 1 for the first they ever touched: the number
+        their response to it got when first saved, or the next one when they have none yet
+        (``answered`` False). The page's "#37 in your queue"."""
+        args = {"rid": record_id, "user": user}
+        if answered:
+            seq = self._sql.seq_of.scalar(self._conn, args)
+            if seq is not None:
+                return int(seq)
+        return int(self._sql.last_seq.scalar(self._conn, args) or 0) + 1
+
+    def sequence_numbers(self, user: str, record_ids: Sequence[int]) -> dict[int, int]:
+        """:meth:`sequence_number` of each record of ``record_ids`` that ``user`` answered."""
+        out: dict[int, int] = {}
+        ids = sorted({int(r) for r in record_ids})
+        for i in range(0, len(ids), 900):
+            q = select(responses.c.record_id, responses.c.seq).where(
+                responses.c.user == user, responses.c.record_id.in_(ids[i : i + 900])
+            )
+            out.update({int(r): int(n) for r, n in self._conn.execute(q) if n is not None})
+        return out
+
     def answer(
         self, response: Response, *, overlap: int, assigned_since: float | None = None
     ) -> None:
@@ -423,8 +480,10 @@ class QueueTx(ImportsTx):
             args = {"rid": rid, "user": user, "now": assigned_since}
             if sql.lease_expiry.scalar(conn, args) is None:
                 raise PermissionDeniedError(
-                    f"record {rid} is not assigned to {user} (a lease that expired returns the "
-                    "record to the queue; ask for the next record)"
+                    f"record {rid} is not leased to {user}: answer the records the queue gives "
+                    "you (a lease that expired returned its record to the queue; ask for the "
+                    "next record); reviewers and owners settle other records in the review "
+                    "queue"
                 )
         was_submitted = before is not None and before.status == ResponseStatus.SUBMITTED
         adds = response.status == ResponseStatus.SUBMITTED and not was_submitted
@@ -480,15 +539,18 @@ class QueueTx(ImportsTx):
     def replace_queue_order(self, head: Sequence[int], waiting: Sequence[int] = ()) -> int:
         """A retrain's queue: ``head`` first (in that order), then every other record by id,
         then ``waiting`` (labeled records still awaiting responses). Every other rank,
-        fronts included, goes back to 0. Only rows whose rank changes are written; returns
-        how many."""
-        new = {int(r): STRATEGY_HEAD + i for i, r in enumerate(head)}
-        new.update((int(r), 1.0 + i) for i, r in enumerate(waiting))
+        fronts included, goes back to 0, except the records owners sent to the front (at or
+        below :data:`OWNER_FRONT`), which stay first. Only rows whose rank changes are
+        written; returns how many."""
         # both queue_done values spelled out and one range per query, so each read walks a
         # range of the queue index rather than every record
         done = records.c.queue_done.in_([False, True])
+        pinned = records.c.queue_rank <= OWNER_FRONT
+        kept = set(self._conn.execute(select(records.c.id).where(done, pinned)).scalars())
+        new = {int(r): STRATEGY_HEAD + i for i, r in enumerate(head) if int(r) not in kept}
+        new.update((int(r), 1.0 + i) for i, r in enumerate(waiting) if int(r) not in kept)
         ranked: dict[int, float] = {}
-        for side in (records.c.queue_rank < 0, records.c.queue_rank > 0):
+        for side in (and_(records.c.queue_rank < 0, ~pinned), records.c.queue_rank > 0):
             rows = self._conn.execute(select(records.c.id, records.c.queue_rank).where(done, side))
             ranked.update((int(i), float(r)) for i, r in rows)
         changes = [(rid, 0.0) for rid in ranked if rid not in new]

@@ -104,7 +104,10 @@ responses = Table(
     Column("time_spent", Float, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # the record's number in its user's own sequence: "#37 in your queue" (0008)
+    Column("seq", Integer, nullable=True),
     UniqueConstraint("record_id", "user", name="uq_responses_record_user"),
+    Index("ix_responses_user", "user", "id"),  # one annotator's answers, in order (0008)
 )
 
 final_labels = Table(
@@ -273,4 +276,60 @@ feedback = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("seen_at", DateTime(timezone=True), nullable=True),
     Index("ix_feedback_user", "user", "seen_at"),
+)
+
+
+# --------------------------------------------------------------------------- review history (0008)
+
+review_history = Table(  # every review decision and undo: who, when, from what, to what
+    "review_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(16), nullable=False),  # accept | edit | reject | undo
+    Column("actor", String(128), nullable=False),
+    Column("before", Json, nullable=True),  # the final label before: value, provenance, confidence
+    Column("after", Json, nullable=True),  # the final label after (null: none)
+    Column("comment", Text, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_review_history_review", "review_id", "id"),
+)
+
+
+# --------------------------------------------------------------------------- records browser (0009)
+
+# the browser's sorts: by final-label confidence of one question, by submitted responses
+Index("ix_final_labels_confidence", final_labels.c.question, final_labels.c.confidence,
+      final_labels.c.record_id)  # fmt: skip
+Index("ix_records_submitted", records.c.n_submitted, records.c.id)
+
+record_events = Table(  # owners' actions on records from the browser: who, when, what
+    "record_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(16), nullable=False),  # front | review | gold | ungold
+    Column("actor", String(128), nullable=False),
+    Column("question", String(128), nullable=True),
+    Column("detail", Json, nullable=False),  # e.g. the provenance a gold label replaced
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_record_events_record", "record_id", "id"),
+)
+
+jobs = Table(  # background work started from the server (an export), with its progress
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # export
+    Column("user", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # running | done | failed
+    Column("stage", Text, nullable=False),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("total", Integer, nullable=True),
+    Column("params", Json, nullable=False),
+    Column("result", Json, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("heartbeat", Float, nullable=False),  # unix seconds, while it runs
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
 )

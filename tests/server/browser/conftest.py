@@ -75,15 +75,27 @@ class Session:
     server: LiveServer
     root: Path
     errors: list[str]
+    user: str = "alice"
+    role: str = "annotator"
 
     def responses(self, user: str = "alice") -> dict[int, Response]:
         """``user``'s stored responses by record id, read straight from the store."""
         with Project.open(self.root) as proj:
             return {r.record_id: r for r in proj.responses(user=user)}
 
+    def name(self, record_id: int) -> str:
+        """How the page names record ``record_id`` for this user: an annotator's opaque
+        handle (the page never shows a database id to annotators), else the id."""
+        if self.role != "annotator":
+            return str(record_id)
+        with Project.open(self.root) as proj:
+            return proj.record_handle(self.user, record_id)
+
     def wait_record(self, record_id: int) -> None:
         """Wait until the page shows record ``record_id`` and is idle."""
-        expect(self.page.locator("#record-meta")).to_contain_text(f"Record {record_id}")
+        meta = self.page.locator("#record-meta")
+        expect(meta).to_have_attribute("data-record", self.name(record_id))
+        expect(meta).to_contain_text("in your queue")
         expect(self.page.locator("#app")).to_have_attribute("aria-busy", "false")
 
     def wait_done(self) -> None:
@@ -168,7 +180,7 @@ def open_page(browser: Browser, tmp_path: Path) -> Iterator[OpenPage]:
         log_in(page, server.url, user, password)
         page.goto(f"{server.url}/annotate")
         expect(page.locator("#app")).to_have_attribute("aria-busy", "false")
-        return Session(page, server, root, errors)
+        return Session(page, server, root, errors, user, role)
 
     yield _open
     for c in contexts:

@@ -282,3 +282,34 @@ def test_record_view_chat_guidelines_and_progress(
     s.wait_record(ids[1])
     expect(s.page.locator("#progress-text")).to_contain_text("1 / 2 complete")
     expect(s.page.locator("#progress-text")).to_contain_text("1 submitted")
+
+
+def _words(i: int) -> str:
+    """A text with no digits in it (so that no record id can hide in it)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return "abstract " + letters[i // 26 % 26] + letters[i % 26] + " about the heart"
+
+
+def test_annotators_see_their_own_number_never_the_record_id(
+    open_page: OpenPage, tmp_path: Path
+) -> None:
+    """Issue 19: the header said "Record 306"; gold imported in a later batch had ids out of
+    sequence. Now it says "#1 in your queue", and no record id reaches the page."""
+    proj = Project.init(tmp_path / "p", template="classification", labels=["a", "b", "c"])
+    ids = proj.add_records([{"fields": {"text": _words(i)}} for i in range(310)]).ids
+    late = ids[305]  # record 306, served first
+    with proj.store.write() as tx:
+        tx.set_queue_ranks([(late, -1.0)])
+    s = open_page(proj)
+    s.wait_record(late)
+    meta = s.page.locator("#record-meta")
+    expect(meta).to_contain_text("#1 in your queue")
+    assert str(late) not in s.page.locator("body").inner_text()
+    assert f"Record {late}" not in s.page.content()
+    s.press("1", "Enter")
+    s.wait_record(ids[0])
+    expect(meta).to_contain_text("#2 in your queue")
+    s.press("Backspace")  # back to the first: its number stays
+    s.wait_record(late)
+    expect(meta).to_contain_text("#1 in your queue")
+    assert str(late) not in s.page.locator("body").inner_text()

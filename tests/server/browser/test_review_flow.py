@@ -3,7 +3,9 @@ wrong annotator sees on the annotate page, the QA page, and annotators kept out 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,8 +119,10 @@ def test_reviewer_sets_a_label_and_the_wrong_annotator_sees_why(
     alice.goto(f"{site.url}/annotate")
     banner = alice.locator("#feedback")
     expect(banner).to_be_visible()
-    item = banner.locator(f'li[data-record="{ids[0]}"]')
-    expect(item).to_contain_text(f"Record {ids[0]}")
+    with Project.open(site.root) as p:  # she knows the record by her own handle and number
+        handle = p.record_handle("alice", ids[0])
+    item = banner.locator(f'li[data-record="{handle}"]')
+    expect(item).to_contain_text("Your #1")
     expect(item).to_contain_text(COMMENT)
     expect(banner.locator("b")).to_have_count(0)
     alice.keyboard.press("Escape")
@@ -194,3 +198,93 @@ def test_qa_page_shows_the_figures_and_resumes_a_paused_annotator(
         assert not tx.is_paused("alice")
     page.reload()  # the closed round's report is frozen; the page shows who is paused now
     expect(page.locator('#annotators tr[data-name="alice"] .state')).to_have_text("active")
+
+
+SHOTS = Path(os.environ.get("GOLDSMITH_TEST_SHOTS", "/tmp/goldsmith-shots"))
+
+
+def _doubtful_project(make_project: Callable[..., Project]) -> tuple[Project, list[int]]:
+    """Two review items no single key may settle: a label no annotator chose (alice cardio,
+    bob onco, Dawid-Skene neuro) and a tie on a record nobody answered (as rounds closed
+    before issue 19 queued them)."""
+    proj = make_project({"name": "label", "kind": "label", "labels": LABELS}, overlap=2)
+    ids = proj.add_records([{"fields": {"text": t}} for t in ("Chest pain.", "Headache.")]).ids
+    proj.answer("alice", ids[0], {"label": "cardio"})
+    proj.answer("bob", ids[0], {"label": "onco"})
+    model = {"answers": {"alice": "cardio", "bob": "onco"}, "proposed": "neuro",
+             "model_proposed": True}  # fmt: skip
+    with proj.store.write() as tx:
+        tx.add_reviews(
+            [
+                {"record_id": ids[0], "question": "label", "kind": "disagreement",
+                 "priority": 0.9, "detail": model},
+                {"record_id": ids[1], "question": "label", "kind": "disagreement",
+                 "priority": 0.5, "detail": {"answers": {}, "proposed": None}},
+            ]
+        )  # fmt: skip
+    return proj, ids
+
+
+def _state(root: Path, ids: list[int]) -> tuple[dict[int, str], dict[int, Any]]:
+    with Project.open(root) as p:
+        items = {r["record_id"]: r["status"] for r in p.reviews(status=None)}
+        with p.store.read() as tx:
+            finals = {r: tx.final_label(r, "label") for r in ids}
+    return items, {r: (None if f is None else f.value) for r, f in finals.items()}
+
+
+def test_no_single_key_settles_a_model_proposal_or_an_unanswered_record_and_ctrl_z_undoes(
+    serve: Serve, make_project: Callable[..., Project]
+) -> None:
+    proj, ids = _doubtful_project(make_project)
+    untouched = ({ids[0]: "open", ids[1]: "open"}, {ids[0]: None, ids[1]: None})
+    site = serve(proj, USERS)
+    page = _open_review(site)
+    meta, proposal = page.locator("#review-meta"), page.locator("#proposal")
+    expect(meta).to_contain_text(f"Record {ids[0]}")
+    expect(page.locator("#model-badge")).to_be_visible()
+    expect(proposal).to_contain_text("Model-proposed: neuro")
+    expect(proposal).to_contain_text("No annotator chose it")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "review-model-proposed-1280.png"), full_page=True)
+    # a picks the proposal; nothing is decided until Enter
+    page.keyboard.press("a")
+    expect(page.locator('#labels [data-value="neuro"]')).to_have_attribute("aria-checked", "true")
+    expect(page.locator("#note")).to_contain_text("no annotator chose it")
+    assert _state(site.root, ids) == untouched
+    page.keyboard.press("Enter")
+    # the record nobody answered: 1 + Enter is not enough
+    expect(meta).to_contain_text(f"Record {ids[1]}")
+    expect(proposal).to_contain_text("Nobody answered this record")
+    expect(page.locator("#answers")).to_contain_text("No annotator answers recorded")
+    expect(page.locator("#model-badge")).to_be_hidden()
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#error")).to_contain_text("nobody answered this record")
+    items, finals = _state(site.root, ids)
+    assert items == {ids[0]: "accepted", ids[1]: "open"}
+    assert finals == {ids[0]: "neuro", ids[1]: None}
+    page.keyboard.press("Enter")  # the second Enter says "yes, this label, knowingly"
+    expect(page.locator("#done")).to_be_visible()
+    assert _state(site.root, ids) == (
+        {ids[0]: "accepted", ids[1]: "edited"},
+        {ids[0]: "neuro", ids[1]: "cardio"},
+    )
+    # Ctrl+Z: the latest decision first, its item back on screen with its history
+    page.keyboard.press("Control+z")
+    expect(meta).to_contain_text(f"Record {ids[1]}")
+    history = page.locator("#history-list li")
+    expect(history).to_have_count(2)
+    expect(history.nth(0)).to_contain_text("rita set: none → cardio (review)")
+    expect(history.nth(1)).to_contain_text("rita undid: cardio (review) → none")
+    page.keyboard.press("Control+z")
+    expect(meta).to_contain_text(f"Record {ids[0]}")
+    expect(page.locator("#history-list li").first).to_contain_text("rita accepted")
+    expect(page.locator("#model-badge")).to_be_visible()
+    assert _state(site.root, ids) == untouched
+    page.screenshot(path=str(SHOTS / "review-history-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SHOTS / "review-history-390.png"), full_page=True)
+    with Project.open(site.root) as p:
+        assert p.feedback("alice") == [] and p.feedback("bob") == []  # withdrawn

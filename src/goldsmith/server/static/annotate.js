@@ -154,7 +154,7 @@ function renderFeedback(items) {
       "Dismiss ", el("kbd", {}, "Esc")));
   const list = el("ul", { class: "feedback-list" }, items.map((f) =>
     el("li", { "data-record": f.record_id },
-      el("span", { class: "feedback-record" }, `Record ${f.record_id}`),
+      el("span", { class: "feedback-record" }, f.seq ? `Your #${f.seq}` : "A record you answered"),
       el("span", { class: "feedback-message" }, f.message))));
   FB.box.replaceChildren(head, list);
   FB.box.setAttribute("role", "status");
@@ -236,6 +236,7 @@ function show(item, from) {
   if (!item) {
     S.fields.clear();
     $("#record-meta").textContent = "";
+    delete $("#record-meta").dataset.record;
     $("#done-title").focus?.();
     return;
   }
@@ -251,13 +252,18 @@ function show(item, from) {
 }
 
 function renderMeta() {
-  const { record, response } = S.item;
+  const { record, response, seq } = S.item;
   const status = response?.status;
   const badge = S.from === "previous"
     ? `${status === "discarded" ? "skipped" : status ?? "answered"} earlier: ${keyName(KEYS.submit)} re-submits`
     : status === "draft" ? "draft" : "new";
-  $("#record-meta").replaceChildren(el("span", {},
-    `Record ${record.id}`,
+  // Annotators see their own sequence number, never a database id: `record.id` is an opaque
+  // handle for them (a string), kept only in data-record. Owners and reviewers get the id too.
+  const meta = $("#record-meta");
+  meta.dataset.record = String(record.id);
+  meta.replaceChildren(el("span", {},
+    `#${seq} in your queue`,
+    typeof record.id === "number" ? el("span", { class: "muted" }, ` · record ${record.id}`) : null,
     record.external_id ? el("span", { class: "muted" }, ` · ${record.external_id}`) : null,
     " ",
     el("span", { class: `badge status-${status ?? "new"}`, id: "record-status" }, badge)));

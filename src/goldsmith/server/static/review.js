@@ -5,7 +5,12 @@
 //
 // Review flow: GET /reviews?status=open (highest priority first) -> show the first item ->
 // a accepts the proposal, 1-9 then Enter sets a label, r rejects (POST /reviews/{id}, with
-// the comment) -> the next item; when the local list runs out it is fetched again.
+// the comment) -> the next item; when the local list runs out it is fetched again. Ctrl+Z
+// undoes this page's latest decision (POST /reviews/{id}/undo) and shows that item again.
+//
+// Never by a single key: a proposal no annotator chose (detail.model_proposed) -- `a` only
+// picks it, Enter then accepts it with confirm -- and a label on a record nobody answered
+// (an empty detail.answers) -- the first Enter says so, a second Enter sets it.
 
 import { api } from "./lib/api.js";
 import { $, el } from "./lib/dom.js";
@@ -51,11 +56,14 @@ const KINDS = {
   issue: "suspected label error",
 };
 const DONE = { accept: "accepted", edit: "set", reject: "rejected" };
+const ACTIONS = { accept: "accepted", edit: "set", reject: "rejected", undo: "undid" };
 
 const R = {
   task: null,
   queue: [], // open items not yet decided here; queue[0] is on screen
   pick: null, // the label picked for an edit
+  armed: null, // the label a first Enter armed on a record nobody answered
+  decided: [], // ids of the items decided on this page, latest last (Ctrl+Z undoes them)
   busy: false,
 };
 
@@ -70,6 +78,13 @@ const show = (item, v) => {
 const labelsOf = (item) => {
   const q = questionOf(item);
   return widgetFor(q).choices?.(q) ?? [];
+};
+/** A proposal no annotator chose: never accepted by a single key. */
+const modelProposed = (item) => item.detail?.model_proposed === true && item.detail?.proposed != null;
+/** A consensus item on a record with no annotator answers (queued before issue 19). */
+const unanswered = (item) => {
+  const answers = item.detail?.answers;
+  return answers != null && typeof answers === "object" && Object.keys(answers).length === 0;
 };
 
 let noteTimer = 0;
@@ -108,6 +123,12 @@ function renderRecord(item) {
 function proposalText(item) {
   const d = item.detail ?? {};
   const p = d.proposed;
+  if (unanswered(item)) {
+    return "Nobody answered this record: there is nothing to settle. Reject it (it stays in the queue), or pick a label and press Enter twice to set one yourself.";
+  }
+  if (modelProposed(item)) {
+    return `Model-proposed: ${show(item, p)}. No annotator chose it: a picks it, then Enter accepts it.`;
+  }
   switch (item.kind) {
     case "disagreement": return p == null ? "No consensus (a tie): pick the label." : `Consensus: ${show(item, p)}`;
     case "low_confidence": return `Consensus, with low confidence: ${show(item, p)}`;
@@ -134,6 +155,17 @@ function renderAnswers(item) {
     : [el("tr", {}, el("td", { class: "muted", colspan: 3 }, "No annotator answers recorded for this item."))]));
 }
 
+function renderHistory(item) {
+  const entries = item.history ?? [];
+  const value = (label) => (label == null ? "none" : `${show(item, label.value)} (${label.provenance})`);
+  $("#history").hidden = !entries.length;
+  $("#history-list").replaceChildren(...entries.map((h) => el("li", { "data-action": h.action },
+    el("time", { datetime: h.at ?? "" }, h.at ? new Date(h.at).toLocaleString() : ""), " ",
+    el("strong", {}, h.actor), ` ${ACTIONS[h.action] ?? h.action}: `,
+    `${value(h.before)} → ${value(h.after)}`,
+    h.comment ? el("span", { class: "muted" }, ` · “${h.comment}”`) : null)));
+}
+
 function renderLabels(item) {
   const labels = labelsOf(item);
   const proposed = item.detail?.proposed;
@@ -147,12 +179,16 @@ function renderLabels(item) {
 
 function pick(label) {
   R.pick = label;
+  R.armed = null;
   for (const b of document.querySelectorAll("#labels [role=radio]")) b.setAttribute("aria-checked", String(b.dataset.value === label));
 }
 
 function render(item) {
   clearError();
   R.pick = null;
+  R.armed = null;
+  $("#undo-button").disabled = !R.decided.length;
+  $("#done-undo").hidden = !R.decided.length;
   $("#loading").hidden = true;
   $("#workspace").hidden = !item;
   $("#done").hidden = !!item;
@@ -170,10 +206,13 @@ function render(item) {
   $("#kind").dataset.kind = item.kind;
   $("#priority").textContent = `priority ${Number(item.priority ?? 0).toFixed(2)}`;
   $("#proposal").textContent = proposalText(item);
+  $("#proposal").dataset.state = unanswered(item) ? "unanswered" : modelProposed(item) ? "model-proposed" : "";
+  $("#model-badge").hidden = !modelProposed(item);
   $("#accept-button").disabled = item.detail?.proposed == null;
   $("#comment").value = "";
   renderRecord(item);
   renderAnswers(item);
+  renderHistory(item);
   renderLabels(item);
   scrollTo({ top: 0 });
 }
@@ -203,15 +242,31 @@ const decide = (action) => run(async () => {
   if (action === "accept" && item.detail?.proposed == null) {
     throw new Error("nothing is proposed for this item: pick a label (1–9), then press Enter.");
   }
+  if (action === "accept" && modelProposed(item)) { // never by a single key: pick, then Enter
+    pick(item.detail.proposed);
+    note(`“${show(item, item.detail.proposed)}” picked: no annotator chose it. Enter accepts it; or pick another label.`);
+    return;
+  }
   if (action === "edit") {
     if (R.pick == null) throw new Error("pick a label first (1–9), then press Enter.");
-    body.value = R.pick;
+    if (unanswered(item) && R.armed !== R.pick) {
+      R.armed = R.pick;
+      throw new Error(`nobody answered this record: press Enter again to make “${R.pick}” its final label anyway, or r to reject the item.`);
+    }
+    if (modelProposed(item) && R.pick === item.detail.proposed) {
+      body.action = "accept"; // the reviewer picked the model's proposal and confirmed it
+      body.confirm = true;
+    } else {
+      body.value = R.pick;
+    }
   }
   const comment = $("#comment").value.trim();
   if (comment) body.comment = comment;
   try {
     await api("POST", `/reviews/${item.id}`, body);
-    note(`Item ${item.id} ${DONE[action]}${action === "edit" ? ` to “${body.value}”` : ""}.`);
+    R.decided.push(item.id);
+    const done = body.action === "edit" ? ` to “${body.value}”` : body.confirm ? ` (“${item.detail.proposed}”)` : "";
+    note(`Item ${item.id} ${DONE[body.action]}${done}. Ctrl+Z undoes it.`);
   } catch (e) {
     if (e.status !== 409) throw e;
     note(`Item ${item.id} was already decided by someone else.`);
@@ -219,6 +274,20 @@ const decide = (action) => run(async () => {
   R.queue.shift();
   if (!R.queue.length) await refill();
   render(R.queue[0] ?? null);
+});
+
+/** Take back this page's latest decision: its item comes back on screen, open again. */
+const undo = () => run(async () => {
+  const id = R.decided.at(-1);
+  if (id == null) {
+    note("Nothing to undo on this page.");
+    return;
+  }
+  const item = await api("POST", `/reviews/${id}/undo`);
+  R.decided.pop();
+  R.queue = [item, ...R.queue.filter((i) => i.id !== id)];
+  render(item);
+  note(`Decision on item ${id} undone: the label before it is back.`);
 });
 
 function later() {
@@ -235,6 +304,11 @@ function onKey(e) {
   if (t instanceof Element && t.matches("textarea, input, select")) {
     if (e.key === "Escape") { e.preventDefault(); t.blur(); }
     else if (ctrl && e.key === "Enter") { e.preventDefault(); decide("edit"); }
+    return; // Ctrl+Z in the comment box undoes typing, not a decision
+  }
+  if (ctrl && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "z") {
+    e.preventDefault();
+    undo();
     return;
   }
   if (e.altKey || ctrl || !R.queue.length) return;
@@ -263,6 +337,7 @@ function startReview() {
   const clicks = {
     "#accept-button": () => decide("accept"), "#edit-button": () => decide("edit"),
     "#reject-button": () => decide("reject"), "#skip-button": later, "#done-refresh": load,
+    "#undo-button": undo, "#done-undo": undo,
   };
   for (const [sel, fn] of Object.entries(clicks)) $(sel).addEventListener("click", fn);
   load();
