@@ -393,6 +393,9 @@ def user_list(project: ProjectOpt = Path("."), db: DbOpt = None) -> None:
             typer.echo(f"{u.name}\t{u.role}")
 
 
+TRUSTED_PROXIES_ENV = "GOLDSMITH_TRUSTED_PROXIES"
+
+
 @app.command()
 def serve(
     project: ProjectOpt = Path("."),
@@ -415,16 +418,28 @@ def serve(
             min=1, help="Worker processes (use more than 1 with PostgreSQL; see docs/deploy.md)."
         ),
     ] = 1,
+    trusted_proxies: Annotated[
+        str,
+        typer.Option(
+            envvar=TRUSTED_PROXIES_ENV,
+            show_envvar=False,  # named in the help: the column would cut the long name
+            help="Comma-separated addresses or networks (10.0.0.0/8) of reverse proxies whose "
+            "X-Forwarded-For header names the client (for the login limit); from any other "
+            f"peer the header is ignored. Env: {TRUSTED_PROXIES_ENV}.",
+        ),
+    ] = "",
     db: DbOpt = None,
 ) -> None:
     """Serve the annotation page at / and the REST API at /api/v1 (OpenAPI at /docs)."""
-    _project.Project.open(project, db_url=db).close()  # fail fast on a bad project or store
+    proxies = tuple(p.strip() for p in trusted_proxies.split(",") if p.strip())
     settings = _server.ServerSettings(
         project_root=project,
         db_url=db,
         secure_cookies=secure_cookies,
         retrain_every=retrain_every,
+        trusted_proxies=proxies,
     )
+    _project.Project.open(project, db_url=db).close()  # fail fast on a bad project or store
     console.print(
         f"goldsmith serving {project.resolve()} at http://{host}:{port}/ "
         f"({workers} worker{'s' if workers > 1 else ''})"

@@ -16,11 +16,14 @@ from rich.table import Table
 from goldsmith._cli_common import DbOpt, ProjectOpt, clean_errors, read_text, within
 from goldsmith._console import console, stdout
 from goldsmith._lazy import lazy_module
+from goldsmith.errors import ConfigError
 
 if TYPE_CHECKING:
     from goldsmith import project as _project
+    from goldsmith.llm import client as _llm_client
 else:
     _project = lazy_module("goldsmith.project")
+    _llm_client = lazy_module("goldsmith.llm.client")
 
 round_app = typer.Typer(
     help="Rounds: a guideline version, a batch, its responses and its QA report.",
@@ -65,11 +68,37 @@ def round_close(
     method: Annotated[
         str, typer.Option(help="Consensus: dawid-skene (quality-weighted) or majority.")
     ] = "dawid-skene",
+    judge_model: Annotated[
+        str | None,
+        typer.Option(
+            help="An OpenAI-compatible model that picks the best of differing free-text "
+            "answers (otherwise the most central answer is the consensus)."
+        ),
+    ] = None,
+    judge_base_url: Annotated[
+        str | None, typer.Option(help="The judge's endpoint, e.g. http://127.0.0.1:8080/v1.")
+    ] = None,
+    judge_budget: Annotated[
+        int | None, typer.Option(min=0, help="Tokens the judge may spend; then the medoid.")
+    ] = None,
+    rubric: Annotated[
+        str | None,
+        typer.Option(help="What makes the best answer (a file path or the text itself)."),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Close the open round: consensus final labels, review items, the frozen report."""
     with clean_errors(), _project.Project.open(project, db_url=db) as proj:
-        done = proj.close_round(method=method)  # type: ignore[arg-type]
+        judge = None
+        if judge_model:
+            judge = _llm_client.LLMConfig(
+                model=judge_model, base_url=judge_base_url, token_budget=judge_budget
+            )
+        elif judge_base_url or judge_budget is not None or rubric:
+            raise ConfigError("--judge-base-url, --judge-budget and --rubric need --judge-model")
+        if rubric and Path(rubric).is_file():
+            rubric = read_text(Path(rubric), "--rubric")
+        done = proj.close_round(method=method, judge=judge, rubric=rubric)  # type: ignore[arg-type]
     left = done.get("unanswered", 0)
     console.print(
         f"round {done['round']} closed: {done['final_labels']} final labels resolved, "
@@ -77,6 +106,12 @@ def round_close(
         + (f", {left} records nobody answered left open in the queue" if left else "")
         + f"; report in {done['report']}"
     )
+    calls = done.get("judge")
+    if calls:
+        console.print(
+            f"judge: {calls['answered']} of {calls['asked']} free-text records chosen by the "
+            f"LLM, {calls['fallback']} left to the most central answer"
+        )
 
 
 @qa_app.command("agreement")

@@ -128,6 +128,22 @@ class Settings(_Strict):
     pause_below: float | None = Field(default=None, ge=0.0, le=1.0)  # gold accuracy floor
     pause_min_gold: int = Field(default=5, ge=1)  # gold answers before anyone is paused
     system_prompt: str | None = None
+    # metadata keys shown under the record, in this order; None: all of them to owners and
+    # reviewers, none to annotators (who never see telling keys: goldsmith.annotation.metadata)
+    show_metadata: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _metadata_keys(self) -> Settings:
+        keys = self.show_metadata or ()
+        bad = [k for k in keys if not k.strip() or len(k) > 128]
+        if bad:
+            raise ValueError(
+                f"show_metadata names must be 1 to 128 characters, not blank: got {bad!r}"
+            )
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"show_metadata lists {dupes} more than once: list each key once")
+        return self
 
 
 class Task(_Strict):

@@ -81,3 +81,63 @@ def test_agreement_on_spans(tmp_path: Path) -> None:
     data = json.loads(out)
     assert data["kind"] == "spans"
     assert abs(data["agreement"]["value"] - 2 * 4 / (8 + 4)) < 1e-9  # exact-match F1
+
+
+def test_round_close_with_an_llm_judge_picks_free_text_consensus(tmp_path: Path) -> None:
+    """``round close --judge-model``: the LLM picks the best of differing free-text answers
+    over the real OpenAI protocol (a loopback server), the medoid elsewhere."""
+    import sys
+
+    import tomli_w
+
+    from goldsmith.config import CONFIG_NAME
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from openai_server import OpenAIServer, Reply
+
+    root = tmp_path / "sft"
+    root.mkdir()
+    task = {
+        "name": "sft",
+        "fields": [{"name": "prompt", "kind": "text"}],
+        "questions": [{"name": "answer", "kind": "text"}],
+        "settings": {"overlap": 3, "redact_before_llm": False},
+    }
+    (root / CONFIG_NAME).write_text(tomli_w.dumps({"task": task}), encoding="utf-8")
+    prompts = ["Dose of drug X for adults? 💊", "Can drug X be taken with alcohol?"]
+    answers = [
+        ["Stop it.", "Take 5 mg twice daily with food.", "Stop it now."],
+        ["No, avoid alcohol.", "No, avoid alcohol while on it.", "No; avoid alcohol."],
+    ]
+    with Project.open(root) as p:
+        ids = p.add_records([{"fields": {"prompt": t}} for t in prompts]).ids
+    code, out = _run("round", "start", "-p", str(root), "--size", "2", "--gold-rate", "0")
+    assert code == 0, out
+    with Project.open(root) as p:
+        p.add_responses(
+            [
+                Response(rid, user, {"answer": text})
+                for rid, texts in zip(ids, answers, strict=True)
+                for user, text in zip(("ann", "bob", "cat"), texts, strict=True)
+            ]
+        )
+    seen: list[str] = []
+
+    def policy(body: dict[str, object], _i: int) -> Reply:
+        seen.append(json.dumps(body["messages"], ensure_ascii=False))
+        return Reply(json.dumps({"best": "2"}))  # always the second answer
+
+    code, out = _run("round", "close", "-p", str(root), "--rubric", "x")
+    assert code != 0 and "--judge-model" in out  # a rubric without a judge is refused
+    with OpenAIServer(policy) as server:
+        code, out = _run(
+            "round", "close", "-p", str(root),
+            "--judge-model", "test-model", "--judge-base-url", server.url,
+            "--rubric", "The medically complete answer is best.",
+        )  # fmt: skip
+    assert code == 0, out
+    assert "judge: 2 of 2 free-text records chosen by the LLM, 0 left" in out
+    assert len(seen) == 2 and "The medically complete answer is best." in seen[0]
+    with Project.open(root) as p, p.store.read() as tx:
+        finals = {f.record_id: f.value for f in tx.final_labels_for(ids)}
+    assert finals == {ids[0]: answers[0][1], ids[1]: answers[1][1]}

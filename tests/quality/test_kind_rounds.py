@@ -137,5 +137,7 @@ def test_a_multilabel_round_uses_per_label_consensus(tmp_path: Path) -> None:
     assert finals == truth
     report = p.qa_report()
     assert report["score_metric"] == "per-label F1"
+    # the frozen report counts each label of the consensus sets the close just wrote
+    assert report["label_distribution"]["consensus"] == {"a": 20, "b": 20, "c": 20}
     skill = {r["name"]: r["ds_accuracy"] for r in report["annotators"]}
     assert skill["x"] > skill["z"]

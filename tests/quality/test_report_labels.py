@@ -28,6 +28,7 @@ from goldsmith.quality import figures
 from goldsmith.quality.report import (
     MANY_LABELS,
     TOP_N,
+    figure_titles,
     render_report,
     report_csp,
     report_figures,
@@ -137,6 +138,23 @@ def test_77_labels_chart_a_selection_and_tabulate_everything(intents: dict[str, 
     assert meta is not None and unescape(meta.group(1)) == report_csp(script=True)
     # a fragment for a page with its own CSP carries no script
     assert "<script" not in render_report(intents, fragment=True, figure_url=lambda n: n)
+
+
+def test_77_label_figure_titles_name_the_selection(intents: dict[str, Any]) -> None:
+    """The server's QA page titles each figure from :func:`figure_titles`: above 15 labels
+    they say the chart is a selection (the server once titled them "Confusion matrix")."""
+    titles = figure_titles(intents)
+    assert set(report_figures(intents)) <= set(titles)
+    assert titles["agreement.png"].startswith("The labels with the lowest")
+    assert titles["distribution.png"] == "The most frequent final labels"
+    confusions = [t for name, t in titles.items() if name.startswith("confusion-")]
+    assert len(confusions) == 2
+    assert all(t.startswith("The most confused label pairs: ") for t in confusions)
+    five = INTENTS[:5]
+    square = [[0] * 5 for _ in five]
+    confusions = [{**c, "labels": five, "matrix": square} for c in intents["confusions"]]
+    few = {**intents, "labels": five, "confusions": confusions}
+    assert figure_titles(few)["confusion-1.png"].startswith("Confusion matrix: ")
 
 
 def test_77_label_selection_is_the_most_confused_and_the_lowest(intents: dict[str, Any]) -> None:

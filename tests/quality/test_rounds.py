@@ -92,7 +92,15 @@ def test_a_round_with_honeypots_consensus_review_and_feedback(
     assert done["round"] == 1 and done["final_labels"] >= 50
     html = Path(done["report"]).read_text(encoding="utf-8")
     assert "<img" in html and "round 1" in html.lower()
+    # nobody searched for label errors: the frozen report says so, not "none found"
+    assert "Label errors were not searched for" in html
+    assert "No suspected label errors were found" not in html
     report = p.qa_report()
+    assert report["label_issues"] is None
+    # the frozen report counts the consensus labels the close just wrote
+    with p.store.read() as tx:
+        written = len(tx.final_values("label", ["consensus"]))
+    assert written > 0 and sum(report["label_distribution"]["consensus"].values()) == written
     scores = {a["name"]: a for a in report["annotators"]}
     assert scores["dan"]["paused"] is True
     assert abs(scores["ann"]["gold_accuracy"] - TEAM["ann"]) < 0.2
@@ -160,7 +168,11 @@ def test_label_issues_find_planted_errors(team: tuple[Project, dict[int, str]]) 
             [FinalLabel(r, "label", v, Provenance.HUMAN) for r, v in labels.items()]
         )
     p.embed("tfidf")
+    assert p.qa_report()["label_issues"] is None  # not searched yet
     found = p.label_issues(limit=30)
+    report = p.qa_report()
+    assert report["label_issues_total"] == len(found) > 0
+    assert len(report["label_issues"]) == min(len(found), 20)
     flagged = {i["record_id"] for i in found}
     assert len(flagged & planted) >= 4  # far above the 12 * 30 / 150 = 2.4 of chance
     assert all(i["kind"] == "issue" for i in p.reviews() if i["record_id"] in flagged)

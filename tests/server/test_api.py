@@ -256,7 +256,7 @@ def test_me_task_progress_and_status(api_env: Any) -> None:
     env = api_env
     assert env.ok("GET", "/me", "rita") == {"name": "rita", "role": "reviewer"}
     task = env.ok("GET", "/task", "alice")
-    assert set(task) == {"name", "fields", "questions", "keys", "overlap"}
+    assert set(task) == {"name", "fields", "questions", "keys", "overlap", "show_metadata"}
     assert task["overlap"] == 1 and task["questions"][0]["labels"] == ["cardio", "onco", "neuro"]
     assert task["keys"]["submit"] == "Enter"
     empty = {"submitted": 0, "discarded": 0, "draft": 0}
@@ -520,6 +520,7 @@ def test_openapi_lists_every_route(api_env: Any) -> None:
         ("POST", "/api/v1/reviews/{review_id}/undo"),
         ("GET", "/api/v1/reviews/{review_id}/history"),
         ("GET", "/api/v1/feedback"),
+        ("GET", "/api/v1/feedback/{record_id}"),
         ("POST", "/api/v1/feedback/seen"),
         ("GET", "/api/v1/qa/annotators"),
         ("POST", "/api/v1/users/{name}/resume"),

@@ -1,15 +1,25 @@
-"""Logging in through the real form, sessions and CSRF, rate limits, security headers, and
-how credentials are stored (hashed passwords, digested keys and session tokens)."""
+"""Logging in through the real form, sessions and CSRF, the login limit (per name and
+address, trusted proxies), security headers, and how credentials are stored (hashed
+passwords, digested keys and session tokens)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from goldsmith import Project
+from goldsmith.cli import app
+from goldsmith.errors import ConfigError
+from goldsmith.server import ServerSettings
+from goldsmith.server.client_address import ClientAddress
 
 PASSWORD = "correct horse battery staple"
 CSRF_FIELD = re.compile(r'<input type="hidden" name="csrf" value="([^"]+)">')
@@ -150,13 +160,156 @@ def test_failed_logins_are_rate_limited_per_user(make_api_env: Any) -> None:
     assert env.query("SELECT count(*) FROM sessions")[0][0] == 0
 
 
-def test_failed_logins_are_rate_limited_per_address(make_api_env: Any) -> None:
+def _client_at(env: Any, host: str) -> TestClient:
+    """A second client of ``env``'s app whose requests come from the peer address ``host``."""
+    return TestClient(env.app, client=(host, 40000), follow_redirects=False)
+
+
+def _login_from(
+    client: httpx.Client, name: str, password: str = PASSWORD, **headers: str
+) -> httpx.Response:
+    """Log in through the form with ``client``, sending ``headers`` with both requests."""
+    page = client.get("/login", headers=headers)
+    (token,) = CSRF_FIELD.findall(page.text)
+    form = {"username": name, "password": password, "csrf": token}
+    return client.post("/login", data=form, headers=headers)
+
+
+def test_one_users_failed_logins_never_lock_out_another_user(api_env: Any) -> None:
+    """Issue 20: five typos of one person locked everyone behind the same address out (the
+    limit counted failures per address). The limit keys on name plus address now."""
+    env = api_env  # the default settings: 5 failures in 300 s
+    _add_login_user(env, "lena")
+    _add_login_user(env, "oscar", "owner")
+    for _ in range(5):
+        assert _login(env, "lena", "typo typo").status_code == 401
+    assert _login(env, "lena", PASSWORD).status_code == 429  # lena is locked here...
+    r = _login(env, "oscar", PASSWORD)  # ...her colleague at the same address is not
+    assert r.status_code == 303, r.text
+    assert env.client.get("/api/v1/me").json() == {"name": "oscar", "role": "owner"}
+    rows = env.query("SELECT u.name FROM sessions s JOIN users u ON u.id = s.user_id")
+    assert [row.name for row in rows] == ["oscar"]
+
+
+def test_a_locked_name_logs_in_again_once_the_window_has_passed(make_api_env: Any) -> None:
+    env = make_api_env(records=0, server={"login_failures": 2, "login_window": 5.0})
+    _add_login_user(env)
+    for _ in range(2):
+        assert _login(env, "lena", "typo typo").status_code == 401
+    r = _login(env, "lena", PASSWORD)
+    assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 6
+    time.sleep(5.1)
+    assert _login(env, "lena", PASSWORD).status_code == 303
+    assert env.query("SELECT count(*) FROM sessions")[0][0] == 1
+
+
+def test_a_locked_name_still_logs_in_from_another_address(make_api_env: Any) -> None:
     env = make_api_env(records=0, server={"login_failures": 3, "login_window": 60})
     _add_login_user(env)
-    for name in ("x1", "x2", "x3"):  # three different (unknown) names from one address
-        assert _login(env, name, "whatever pw").status_code == 401
-    r = _login(env, "lena", PASSWORD)
+    attacker, lena = _client_at(env, "198.51.100.66"), _client_at(env, "192.0.2.10")
+    for _ in range(3):
+        assert _login_from(attacker, "lena", "guess guess").status_code == 401
+    assert _login_from(attacker, "lena", PASSWORD).status_code == 429
+    assert _login_from(lena, "lena", PASSWORD).status_code == 303
+    assert lena.get("/api/v1/me").json()["name"] == "lena"
+    assert env.query("SELECT count(*) FROM sessions")[0][0] == 1
+
+
+def test_the_address_limit_stops_spraying_but_not_users_who_logged_in_there(
+    make_api_env: Any,
+) -> None:
+    """Many names from one address lock that address for names that have not logged in
+    from it; the team members who have logged in there keep logging in."""
+    env = make_api_env(
+        records=0, server={"login_failures": 3, "login_address_failures": 4, "login_window": 60}
+    )
+    _add_login_user(env, "lena")
+    _add_login_user(env, "oscar", "owner")
+    office = _client_at(env, "203.0.113.9")
+    assert _login_from(office, "lena", PASSWORD).status_code == 303
+    office.cookies.clear()
+    for name in ("x1", "x2", "x3", "root"):  # one guess per name: spraying
+        assert _login_from(office, name, "Summer2026!").status_code == 401
+    r = _login_from(office, "x5", "Summer2026!")
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    # a name with no login from this address is refused like any unknown one...
+    assert _login_from(office, "oscar", PASSWORD).status_code == 429
+    # ...but lena, who logged in here before, is held only by her own limit
+    assert _login_from(office, "lena", "typo typo").status_code == 401
+    assert _login_from(office, "lena", PASSWORD).status_code == 303
+    # and elsewhere nothing is locked
+    assert _login_from(_client_at(env, "192.0.2.10"), "oscar", PASSWORD).status_code == 303
+    assert env.query("SELECT count(*) FROM sessions")[0][0] == 3
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(make_api_env: Any) -> None:
+    """Without trusted proxies a client cannot escape its limit by inventing addresses."""
+    env = make_api_env(records=0, server={"login_failures": 3, "login_window": 60})
+    _add_login_user(env)
+    client = _client_at(env, "198.51.100.66")
+    for i in range(3):
+        r = _login_from(client, "lena", "guess guess", **{"X-Forwarded-For": f"10.9.9.{i}"})
+        assert r.status_code == 401
+    r = _login_from(client, "lena", PASSWORD, **{"X-Forwarded-For": "10.9.9.200"})
+    assert r.status_code == 429
+    assert env.query("SELECT count(*) FROM sessions")[0][0] == 0
+
+
+def test_forwarded_for_from_a_trusted_proxy_names_the_client(make_api_env: Any) -> None:
+    env = make_api_env(
+        records=0,
+        server={"login_failures": 3, "login_window": 60, "trusted_proxies": ("10.0.0.0/8",)},
+    )
+    _add_login_user(env)
+    proxy = _client_at(env, "10.0.0.2")
+
+    def via_proxy(client_ip: str, password: str, spoofed: str = "") -> int:
+        chain = f"{spoofed}, {client_ip}, 10.0.0.7" if spoofed else f"{client_ip}, 10.0.0.7"
+        return _login_from(proxy, "lena", password, **{"X-Forwarded-For": chain}).status_code
+
+    for i in range(3):  # the attacker makes up the left part of the chain each time
+        assert via_proxy("198.51.100.66", "guess guess", spoofed=f"192.0.2.{i}") == 401
+    assert via_proxy("198.51.100.66", PASSWORD, spoofed="192.0.2.99") == 429
+    assert via_proxy("203.0.113.5", PASSWORD) == 303  # lena at her own desk
+    assert env.query("SELECT count(*) FROM sessions")[0][0] == 1
+
+
+def test_client_address_reads_forwarded_for_from_the_right() -> None:
+    trusting = ClientAddress(["10.0.0.0/8", "2001:db8::/32"])
+    assert trusting.of("10.1.2.3", ["198.51.100.1, 203.0.113.5"]) == "203.0.113.5"
+    assert trusting.of("10.1.2.3", ["198.51.100.1", "203.0.113.5, 10.0.0.4"]) == "203.0.113.5"
+    assert trusting.of("10.1.2.3", ["10.0.0.9, 10.0.0.4"]) == "10.0.0.9"  # all trusted
+    assert trusting.of("10.1.2.3", []) == "10.1.2.3"
+    assert trusting.of("::ffff:10.1.2.3", ["[2001:db9::1]:443"]) == "2001:db9::1"
+    assert trusting.of("2001:db8::5", ["203.0.113.5:5555"]) == "203.0.113.5"
+    assert trusting.of("198.51.100.1", ["203.0.113.5"]) == "198.51.100.1"  # untrusted peer
+    assert trusting.of(None, ["203.0.113.5"]) == "unknown"
+    assert ClientAddress([]).of("10.1.2.3", ["203.0.113.5"]) == "10.1.2.3"
+
+
+@pytest.mark.parametrize("bad", ["10.0.0.300", "proxy.local", "10.0.0.0/33"])
+def test_a_bad_trusted_proxy_is_a_config_error(bad: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(repr(bad))):
+        ServerSettings(project_root=Path("."), trusted_proxies=("10.0.0.1", bad))
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_serve_refuses_a_bad_trusted_proxy_before_serving(tmp_path: Path, how: str) -> None:
+    Project.init(tmp_path / "p", template="classification", labels=["a", "b"]).close()
+    args = ["serve", "-p", str(tmp_path / "p"), "--port", "1"]
+    env = {"GOLDSMITH_TRUSTED_PROXIES": "10.0.0.1, nginx.local"}
+    if how == "option":
+        args += ["--trusted-proxies", env["GOLDSMITH_TRUSTED_PROXIES"]]
+    result = CliRunner().invoke(app, args, env=env if how == "env" else {})
+    assert result.exit_code == 1, result.output
+    assert "trusted proxy 'nginx.local' is not an IP address" in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_trusted_proxies_travel_to_workers() -> None:
+    settings = ServerSettings(project_root=Path("p"), trusted_proxies=("10.0.0.1", "fd00::/8"))
+    again = ServerSettings.from_json(settings.to_json())
+    assert again == settings and again.trusted_proxies == ("10.0.0.1", "fd00::/8")
 
 
 def test_logout_invalidates_the_session(api_env: Any, api_error: Any) -> None:
@@ -192,17 +345,37 @@ def test_logout_with_the_csrf_header_too_invalidates_the_session(
     assert api_error(env.client.get("/api/v1/me")) == (401, "unauthenticated")
 
 
-def test_logout_without_the_token_keeps_the_session(api_env: Any) -> None:
-    """A cross-site form cannot log a user out: a wrong token closes no session."""
+@pytest.mark.parametrize(
+    "sent",
+    [{}, {"data": {"csrf": "forged"}, "headers": {"X-CSRF-Token": "forged"}}],
+    ids=["no-token", "forged-token"],
+)
+def test_logout_without_the_token_is_refused_and_keeps_the_session(
+    api_env: Any, sent: dict[str, Any]
+) -> None:
+    """Issue 20: ``POST /logout`` was accepted without the CSRF token (it answered like a
+    logout and dropped the cookie). A cross-site form cannot log a user out: 403, and the
+    session and its cookie stay."""
     env = api_env
     _add_login_user(env)
     assert _login(env).status_code == 303
     old = env.client.cookies["gs_session"]
-    env.client.post("/logout", data={"csrf": "forged"}, headers={"X-CSRF-Token": "forged"})
+    r = env.client.post("/logout", **sent)
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("text/html")
+    assert "CSRF token" in r.text and "Not allowed" in r.text
+    assert "gs_session" not in r.headers.get("set-cookie", "")
     assert env.query("SELECT count(*) FROM sessions")[0][0] == 1
-    env.client.cookies.clear()
-    env.client.cookies.set("gs_session", old)
+    assert env.client.cookies["gs_session"] == old
     assert env.client.get("/api/v1/me").json()["name"] == "lena"
+
+
+def test_logout_of_an_ended_session_just_clears_the_cookie(api_env: Any) -> None:
+    env = api_env
+    env.client.cookies.set("gs_session", "a-session-that-ended")
+    r = env.client.post("/logout")
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert 'gs_session=""' in r.headers["set-cookie"]
 
 
 @pytest.mark.parametrize("path", ["/", "/annotate"])

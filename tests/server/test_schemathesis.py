@@ -81,7 +81,7 @@ def _fuzz(env: Any, user: str) -> dict[str, int]:
 
 def test_no_server_error_as_owner(fuzz_env: Any) -> None:
     calls = _fuzz(fuzz_env, "olive")
-    assert len({label.split(" (")[0] for label in calls}) == 33  # every operation (8: browser)
+    assert len({label.split(" (")[0] for label in calls}) == 34  # every operation (8: browser)
     assert sum(calls.values()) > 17 * 10
 
 

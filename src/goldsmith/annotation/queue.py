@@ -151,6 +151,10 @@ def answer_and_next(
     with store.write() as tx:
         tx.require_record(record_id)  # an unknown record is "not found" before "invalid"
         checked = task.check_values(dict(values))
+        if any(task.question(name).marks_spans for name in checked):  # spans within the text
+            fields = tx.record_texts([record_id]).get(record_id, {})
+            for name, value in checked.items():
+                task.question(name).check_fields(value, fields)
         if status == ResponseStatus.SUBMITTED:
             missing = [q.name for q in task.questions if q.required and q.name not in checked]
             if missing:

@@ -33,6 +33,33 @@ def check_labels(name: str, labels: tuple[str, ...]) -> None:
         raise ValueError(f"question {name!r} repeats a label")
 
 
+def check_label_groups(
+    name: str, labels: tuple[str, ...], groups: Mapping[str, tuple[str, ...]]
+) -> None:
+    """Each group is named and non-empty, and names labels of the question, each in one group."""
+    known = set(labels)
+    seen: dict[str, str] = {}  # label -> its group
+    for group, members in groups.items():
+        where = f"question {name!r}: label_groups"
+        if not group.strip():
+            raise ValueError(f"{where} has a group with an empty name")
+        if not members:
+            raise ValueError(f"{where}.{group} is empty; give it labels or leave it out")
+        unknown = [lab for lab in members if lab not in known]
+        if unknown:
+            raise ValueError(
+                f"{where}.{group} names {unknown}, which are not among the question's labels; "
+                "add them to labels or fix the spelling"
+            )
+        for lab in members:
+            if lab in seen:
+                raise ValueError(
+                    f"{where}: label {lab!r} is in both {seen[lab]!r} and {group!r}; "
+                    "a label belongs to one group"
+                )
+            seen[lab] = group
+
+
 class QuestionKind(StageBehaviour, BaseModel):
     """The base of every question kind: its name, title and whether it must be answered.
 
@@ -114,10 +141,15 @@ class LabelsKind(QuestionKind):
     when the task is read)."""
 
     labels: tuple[str, ...]
+    label_groups: dict[str, tuple[str, ...]] | None = None
+    """Optional headings for the page's label picker: group name -> its labels. Groups show
+    in the order of their first label; labels in no group show last, under "Other"."""
 
     @model_validator(mode="after")
     def _labels_ok(self) -> Self:
         check_labels(self.name, self.labels)
+        if self.label_groups is not None:
+            check_label_groups(self.name, self.labels, self.label_groups)
         return self
 
 

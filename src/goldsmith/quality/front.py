@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from goldsmith._lazy import lazy_module
-from goldsmith.errors import SchemaError
+from goldsmith.errors import NotFoundError, SchemaError
+from goldsmith.llm.cache import DEFAULT_CACHE
 from goldsmith.quality import review as _review
 from goldsmith.quality.consensus import majority
 from goldsmith.quality.gold import sample_gold
@@ -19,12 +20,17 @@ from goldsmith.schema import FinalLabel, Provenance, Response, ResponseStatus, T
 from goldsmith.store import Store
 
 if TYPE_CHECKING:
+    from goldsmith.llm import client as _llm_client
+    from goldsmith.llm.client import LLMConfig
     from goldsmith.models.embed import Embedder
     from goldsmith.quality import report as _report
     from goldsmith.quality import rounds as _rounds
+    from goldsmith.quality.by_kind import judge as _judge
 else:
     _rounds = lazy_module("goldsmith.quality.rounds")
     _report = lazy_module("goldsmith.quality.report")
+    _llm_client = lazy_module("goldsmith.llm.client")
+    _judge = lazy_module("goldsmith.quality.by_kind.judge")
 
 
 class QualityFront:
@@ -126,12 +132,47 @@ class QualityFront:
         )
         return _report.write_report(Path(path), data, title=title)
 
-    def close_round(self, *, method: _rounds.Method = "dawid-skene") -> dict[str, Any]:
+    def close_round(
+        self,
+        *,
+        method: _rounds.Method = "dawid-skene",
+        judge: LLMConfig | None = None,
+        rubric: str | None = None,
+    ) -> dict[str, Any]:
         """Close the open round: resolve its final labels by consensus, queue its doubtful
-        items for review, freeze its report and write it to ``qa/round-N.html``."""
-        report, counts = _rounds.close_round(self.store, self.task, method=method)
+        items for review, freeze its report and write it to ``qa/round-N.html``.
+
+        With ``judge`` (an OpenAI-compatible endpoint), an LLM picks the best of differing
+        free-text answers by ``rubric`` (through the LLM cache and its token budget; the
+        records are redacted first when the task says so); the most central answer stays
+        the consensus wherever the judge cannot answer. ``judge`` in the result counts its
+        calls."""
+        client = _llm_client.LLMClient(judge, cache=self.root / DEFAULT_CACHE) if judge else None
+        redact = None
+        if client is not None and self.task.settings.redact_before_llm:
+            redact = self.redactor()  # type: ignore[attr-defined]
+        judges: list[_judge.LLMJudge] = []
+
+        def make_judge(records: Any) -> _judge.LLMJudge:
+            assert client is not None
+            j = _judge.LLMJudge(
+                client, self.task, records, rubric or _judge.DEFAULT_RUBRIC, redact=redact
+            )
+            judges.append(j)
+            return j
+
+        try:
+            report, counts = _rounds.close_round(
+                self.store, self.task, method=method, judge=make_judge if client else None
+            )
+        finally:
+            if client is not None:
+                client.close()
         html = self.write_qa_report(self.root / "qa" / f"round-{report['round']}.html")
-        return {**counts, "round": report["round"], "report": str(html)}
+        out: dict[str, Any] = {**counts, "round": report["round"], "report": str(html)}
+        if judges:
+            out["judge"] = report.get("judge")
+        return out
 
     def label_issues(self, *, limit: int = 100, seed: int = 0) -> list[dict[str, Any]]:
         """Suspected label errors (cleanlab on out-of-fold probabilities), sent to review."""
@@ -203,12 +244,40 @@ class QualityFront:
             return _in_context(tx, [tx.get_review(review_id)])[0]
 
     def feedback(self, user: str, *, mark_seen: bool = False) -> list[dict[str, Any]]:
-        """``user``'s unseen feedback from reviewers (``mark_seen``: then mark it seen)."""
+        """``user``'s unseen feedback from reviewers (``mark_seen``: then mark it seen).
+
+        Each item has the reviewed ``question``, the reviewer's ``comment`` (None when the
+        ``message`` is the default one), ``user``'s own submitted ``answer`` to the question
+        and the record's ``final`` value for it now (None when there is none)."""
         with self.store.write() as tx:
-            items = tx.feedback_for(user)
+            items = _with_answers(tx, user, tx.feedback_for(user))
             if mark_seen:
                 tx.mark_feedback_seen(user, [f["id"] for f in items])
             return items
+
+    def feedback_record(self, user: str, record_id: int) -> dict[str, Any]:
+        """A record ``user`` got feedback on, as they may see it (read-only): the ``record``,
+        their own submitted ``response``, their number for it (``seq``) and every
+        ``feedback`` item on it, seen or not, as :meth:`feedback` gives them.
+
+        Raises :class:`~goldsmith.errors.NotFoundError` when ``user`` has no feedback on the
+        record (they did not answer it, or no reviewer decided against their answer), so
+        nobody can open a record through this that they were not told about."""
+        with self.store.read() as tx:
+            items = tx.feedback_for(user, unseen_only=False, record_id=record_id)
+            if not items:
+                raise NotFoundError(f"you have no feedback on record {record_id}")
+            record = tx.get_records([record_id])[0]
+            mine = tx.list_responses(
+                user=user, record_id=record_id, status=ResponseStatus.SUBMITTED, limit=1
+            )
+            seq = tx.sequence_numbers(user, [record_id]).get(record_id)
+            return {
+                "record": record,
+                "response": mine[0] if mine else None,
+                "seq": seq,
+                "feedback": _with_answers(tx, user, items),
+            }
 
     def mark_feedback_seen(self, user: str, ids: Sequence[int]) -> int:
         """Mark some of ``user``'s feedback seen (others' ids are ignored)."""
@@ -221,11 +290,38 @@ class QualityFront:
             tx.set_paused(name, paused)
 
 
+def _with_answers(tx: Any, user: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Feedback items with ``user``'s submitted ``answer`` and the ``final`` value now."""
+    ids = sorted({int(i["record_id"]) for i in items})
+    if not ids:
+        return items
+    answers = {
+        r.record_id: r.values
+        for r in tx.responses_for(ids, status=ResponseStatus.SUBMITTED)
+        if r.user == user
+    }
+    finals = {(f.record_id, f.question): f.value for f in tx.final_labels_for(ids)}
+    return [
+        {
+            **i,
+            "answer": answers.get(i["record_id"], {}).get(i["question"]),
+            "final": finals.get((i["record_id"], i["question"])),
+        }
+        for i in items
+    ]
+
+
 def _in_context(tx: Any, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Review items with their record's ``fields`` and their ``history``."""
-    fields = tx.record_texts([i["record_id"] for i in items])
+    """Review items with their record's ``fields`` and ``metadata``, and their ``history``."""
+    ids = [i["record_id"] for i in items]
+    fields, meta = tx.record_texts(ids), tx.record_metadata(ids)
     history = tx.review_history([i["id"] for i in items])
     return [
-        {**i, "fields": fields.get(i["record_id"], {}), "history": history.get(i["id"], [])}
+        {
+            **i,
+            "fields": fields.get(i["record_id"], {}),
+            "metadata": meta.get(i["record_id"], {}),
+            "history": history.get(i["id"], []),
+        }
         for i in items
     ]

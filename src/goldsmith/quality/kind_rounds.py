@@ -13,7 +13,8 @@ records whose answers differ and whose consensus is unsure, undecided, or a valu
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,12 @@ from goldsmith.quality import label_issues_kinds as _issues
 from goldsmith.quality.by_kind import Consensus, KindRule, rule_for
 from goldsmith.quality.by_kind.base import canonical
 from goldsmith.quality.by_kind.scores import annotator_scores
-from goldsmith.schema import FinalLabel, Provenance, ResponseStatus, Role
+from goldsmith.schema import FinalLabel, Provenance, Record, ResponseStatus, Role
 from goldsmith.store import Store
+
+JudgeFactory = Callable[[Mapping[int, Record]], Callable[[Sequence[str], int], "int | None"]]
+"""Builds a free-text judge (:class:`~goldsmith.quality.by_kind.judge.LLMJudge`) over the
+records it will read; used only for ``text`` questions."""
 
 LOW_CONFIDENCE = 0.7
 """A consensus below this confidence goes to review when the answers differ."""
@@ -64,18 +69,34 @@ def collect_answers(store: Store, question: Any, record_ids: list[int]) -> KindA
 
 
 def kind_report(
-    store: Store, data: KindAnswers, *, n_boot: int = 1000, seed: int = 0
+    store: Store,
+    data: KindAnswers,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    judge: JudgeFactory | None = None,
 ) -> tuple[dict[str, Any], dict[int, Consensus], KindRule]:
-    """The report's consensus and annotator sections for a question of any kind."""
-    rule = rule_for(data.question)
+    """The report's consensus and annotator sections for a question of any kind; ``judge``
+    picks the consensus of free-text answers (the medoid stays the fallback)."""
+    options: dict[str, Any] = {}
+    if judge is not None and getattr(data.question, "agreement", "") == "text":
+        with store.read() as tx:
+            records = {int(r.id): r for r in tx.get_records(sorted(data.answers)) if r.id}
+        options["judge"] = judge(records)
+    rule = rule_for(data.question, **options)
     fixed = {**data.gold, **data.reviewed}  # a reviewer's decision and gold are settled
     consensus = rule.consensus(data.answers, gold=fixed)
+    calls = getattr(options.get("judge"), "calls", None)
+    judged = None if calls is None else asdict(calls)  # the consensus's calls, not the scores'
     for rid in data.reviewed:
         if rid in consensus:
             consensus[rid] = Consensus(data.reviewed[rid], 1.0, "override")
     scored_gold = {rid: v for rid, v in data.gold.items()}
+    # skills compare each annotator with the others' consensus: without the judge, whose
+    # budget is for the records' consensus, not for every leave-one-out subset
+    scorer = rule_for(data.question) if options else rule
     rows = annotator_scores(
-        rule, data.answers, gold=scored_gold, consensus=consensus, n_boot=n_boot, seed=seed
+        scorer, data.answers, gold=scored_gold, consensus=consensus, n_boot=n_boot, seed=seed
     )
     with store.read() as tx:
         paused = {r["name"]: tx.is_paused(r["name"]) for r in rows}
@@ -106,6 +127,8 @@ def kind_report(
     }
     if getattr(data.question, "marks_spans", False):
         report["span_types"] = span_types(rule, data, consensus)
+    if judged is not None:  # what the judge was asked, and how often the medoid stayed
+        report["judge"] = judged
     return report, consensus, rule
 
 

@@ -299,6 +299,29 @@ def _figure_plan(data: QAReportData) -> dict[str, Callable[[], bytes]]:
     return plan
 
 
+def figure_titles(data: QAReportData | dict[str, Any]) -> dict[str, str]:
+    """A title for each figure :func:`report_figures` may draw, by file name, saying what it
+    shows: with more than :data:`MANY_LABELS` labels, a selection ("the labels with the
+    lowest agreement"), not the whole."""
+    d = _coerce(data)
+    many = _many(d)
+    metric = d.agreement_metric or "agreement"
+    score = _score_metric(d) or "accuracy"
+    titles = {
+        "agreement.png": f"The labels with the lowest {metric}" if many else f"{metric} by label",
+        "annotators.png": f"Annotator {score} (gold and estimated)",
+        "distribution.png": "The most frequent final labels" if many else "Label distribution",
+        "trends.png": "Trends across rounds",
+    }
+    for i, conf in enumerate(d.confusions or [], start=1):
+        sub = conf.get("title") or f"{i}"
+        if len(conf.get("labels") or ()) > MANY_LABELS:
+            titles[f"confusion-{i}.png"] = f"The most confused label pairs: {sub}"
+        else:
+            titles[f"confusion-{i}.png"] = f"Confusion matrix: {sub}"
+    return {name: title[:1].upper() + title[1:] for name, title in titles.items()}
+
+
 def report_figures(data: QAReportData | dict[str, Any]) -> dict[str, bytes]:
     """The report's PNG figures by file name: ``agreement.png``, ``annotators.png``,
     ``confusion-1.png`` (one per matrix, in order), ``distribution.png`` and ``trends.png``,

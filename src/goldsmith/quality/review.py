@@ -82,6 +82,8 @@ def decide(
         before = after = tx.final_label(item["record_id"], question.name)
         if final is not None:
             final = question.check(final)
+            rid = item["record_id"]  # spans must lie in the record's text
+            question.check_fields(final, tx.record_texts([rid]).get(rid, {}))
             is_gold = item["kind"] == "gold"
             if not (is_gold and action == "accept"):
                 prov = Provenance.GOLD if is_gold else Provenance.REVIEW

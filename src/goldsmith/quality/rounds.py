@@ -80,9 +80,11 @@ def round_report(
     method: Method = "dawid-skene",
     n_boot: int = 1000,
     seed: int = 0,
+    judge: _kinds.JudgeFactory | None = None,
 ) -> tuple[dict[str, Any], Responses, resolve.Resolution | None]:
     """The QA report data of a round (all answered records when there is no round yet),
-    with the responses and the consensus it was computed from."""
+    with the responses and the consensus it was computed from; ``judge`` picks free-text
+    consensus (see :func:`~goldsmith.quality.kind_rounds.kind_report`)."""
     info: dict[str, Any] = {}
     ids: list[int] | None = None
     with store.read() as tx:
@@ -93,7 +95,7 @@ def round_report(
             ids = sorted(set(ids) | set(tx.honeypot_ids()))
     q = task.question(question)
     if not choice(q):  # multi-label, spans, text, rating, preference: by the kind's rule
-        return _kind_round_report(store, q, info, ids, n_boot=n_boot, seed=seed)
+        return _kind_round_report(store, q, info, ids, n_boot=n_boot, seed=seed, judge=judge)
     data = collect_responses(store, task, ids, question=question)
     labels = list(data.labels)
     report: dict[str, Any] = {
@@ -127,6 +129,7 @@ def close_round(
     method: Method = "dawid-skene",
     n_boot: int = 1000,
     seed: int = 0,
+    judge: _kinds.JudgeFactory | None = None,
 ) -> tuple[dict[str, Any], dict[str, int]]:
     """Resolve the open round's final labels, queue its doubtful items for review and store
     its report; returns the report data and the counts of what was written."""
@@ -142,12 +145,16 @@ def close_round(
         method=method,
         n_boot=n_boot,
         seed=seed,
+        judge=judge,
     )
     counts = {"final_labels": 0, "reviews": 0}
     if isinstance(data, _kinds.KindAnswers):
         counts = _kinds.write_kind_consensus(store, data, consensus, current["id"])
     elif consensus is not None:
         counts = _write_consensus(store, data, consensus, current["id"])
+    if report.get("labels"):  # the frozen report counts the final labels just written
+        with store.read() as tx:
+            report["label_distribution"] = _distribution(tx, report["question"], report["labels"])
     with store.read() as tx:
         previous = [r for r in tx.list_rounds() if r["number"] < current["number"]]
         before = tx.round_report(previous[-1]["id"]) if previous else None
@@ -168,6 +175,7 @@ def _kind_round_report(
     *,
     n_boot: int,
     seed: int,
+    judge: _kinds.JudgeFactory | None = None,
 ) -> tuple[dict[str, Any], Any, Any]:
     """The report of a question that is not single-label (see :mod:`.kind_rounds`)."""
     if ids is None:
@@ -190,10 +198,12 @@ def _kind_round_report(
     if triples:
         result = agreement_report(triples, kind=q, labels=q.categories(), n_boot=n_boot, seed=seed)
         report.update(_shape(result))
-        extra, consensus, _ = _kinds.kind_report(store, data, n_boot=n_boot, seed=seed)
+        extra, consensus, _ = _kinds.kind_report(store, data, n_boot=n_boot, seed=seed, judge=judge)
         report.update(extra)
     with store.read() as tx:
         report.update(_issues(tx, q.name))
+        if report["labels"]:
+            report["label_distribution"] = _distribution(tx, q.name, report["labels"])
     return report, data, consensus
 
 
@@ -214,7 +224,22 @@ def queue_label_issues(
     """
     asked = task.question(question)
     if not choice(asked) and (asked.many_labels or asked.marks_spans):
-        return _kinds.queue_kind_issues(store, asked, embedder, limit=limit, seed=seed)
+        found = _kinds.queue_kind_issues(store, asked, embedder, limit=limit, seed=seed)
+    else:
+        found = _single_label_issues(store, task, embedder, question, limit=limit, seed=seed)
+    with store.write() as tx:  # a report can then tell "none found" from "never searched"
+        tx.set_meta(ISSUES_SEARCHED_KEY + asked.name, {"found": len(found)})
+    return found
+
+
+ISSUES_SEARCHED_KEY = "label_issues_searched:"
+"""Meta key prefix, per question: label errors were searched for (``round close`` or
+``qa issues``), so an empty list in a report means none were found."""
+
+
+def _single_label_issues(
+    store: Store, task: Task, embedder: Embedder, question: str | None, *, limit: int, seed: int
+) -> list[dict[str, Any]]:
     q = label_question(task, question)
     index = {label: i for i, label in enumerate(q.labels)}
     provenances = [str(p) for p in (Provenance.HUMAN, Provenance.CONSENSUS, Provenance.GOLD)]
@@ -396,12 +421,16 @@ def _confusions(data: Responses) -> list[dict[str, Any]]:
 
 
 def _issues(tx: Any, question: str, *, top: int = 20) -> dict[str, Any]:
-    """The open suspected label errors, most suspicious first, for the report."""
+    """The open suspected label errors, most suspicious first, for the report; None when
+    label errors were never searched for on ``question`` (the report says so instead of
+    "none found")."""
     items = [
         i
         for i in tx.list_reviews(status="open", limit=10_000)
         if i["kind"] == "issue" and i["question"] == question
     ]
+    if not items and tx.get_meta(ISSUES_SEARCHED_KEY + question) is None:
+        return {"label_issues": None, "label_issues_total": None}
     texts = tx.record_texts([i["record_id"] for i in items[:top]])
     shown = []
     for i in items[:top]:
@@ -421,16 +450,28 @@ def _issues(tx: Any, question: str, *, top: int = 20) -> dict[str, Any]:
 
 
 def _distribution(tx: Any, question: str, labels: list[str]) -> dict[str, dict[str, int]]:
+    """Final labels per label and provenance: a label set counts each of its labels, a span
+    set each span's label."""
     out: dict[str, dict[str, int]] = {}
     for provenance in Provenance:
         values = tx.final_values(question, [str(provenance)])
         if values:
             counts = {label: 0 for label in labels}
             for _, v in values:
-                if v in counts:
-                    counts[v] += 1
+                for label in _labels_in(v):
+                    if label in counts:
+                        counts[label] += 1
             out[str(provenance)] = counts
     return out
+
+
+def _labels_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        found = [v.get("label") if isinstance(v, dict) else v for v in value]
+        return [str(lab) for lab in found if isinstance(lab, str)]
+    return []
 
 
 def _write_consensus(

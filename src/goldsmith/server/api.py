@@ -11,7 +11,14 @@ from goldsmith.project import Project
 from goldsmith.schema import ResponseStatus, Suggestion, SuggestionKind, User
 from goldsmith.server import models as m
 from goldsmith.server.auth import current_user
-from goldsmith.server.payloads import RecordView, item_out, record_out, response_out, task_payload
+from goldsmith.server.payloads import (
+    RecordView,
+    item_out,
+    record_out,
+    record_view,
+    response_out,
+    task_payload,
+)
 from goldsmith.server.policies import (
     GuidelinesPolicy,
     RecordPolicy,
@@ -49,7 +56,7 @@ Run = Annotated[StoreRunner, Depends(_runner)]
 
 async def _view(user: Me, project: Proj) -> RecordView:
     """How the caller names records: ids, or (annotators) their own opaque handles."""
-    return RecordView(None if RecordPolicy.sees_ids(user) else project.record_handles(user.name))
+    return record_view(project, user)
 
 
 View = Annotated[RecordView, Depends(_view)]

@@ -6,6 +6,9 @@ worker processes, each building its own app from the settings passed in the envi
 (:func:`app_from_env`). Several workers are meant for PostgreSQL: their transactions run
 concurrently there (row locks keep the queue right, see ``goldsmith.store.queue``); on SQLite
 they would take turns at the one database lock.
+
+Uvicorn's own reading of proxy headers is off: the client address comes from
+``X-Forwarded-For`` only when ``ServerSettings.trusted_proxies`` says so (``server.auth``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from goldsmith import __version__
 from goldsmith.errors import ArgumentError, ConfigError
 from goldsmith.project import Project
-from goldsmith.server import api, browse_api, browse_pages, errors, pages, qa_api
+from goldsmith.server import api, assets, browse_api, browse_pages, errors, pages, qa_api
 from goldsmith.server.auth import Authenticator
 from goldsmith.server.headers import SecurityHeaders
 from goldsmith.server.retrainer import Retrainer
@@ -62,6 +65,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
         description="Annotation server of a goldsmith project. Authenticate with "
         "`Authorization: Bearer <API key>` (`goldsmith user key NAME`).",
         lifespan=lifespan,
+        docs_url=None,  # served offline by server.assets, under the pages' CSP
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
@@ -71,6 +77,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(browse_api.router)
     app.include_router(pages.router)
     app.include_router(browse_pages.router)
+    app.include_router(assets.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     app.add_middleware(SecurityHeaders)
@@ -102,7 +109,9 @@ def serve(
     if workers < 1:
         raise ArgumentError(f"workers must be at least 1, not {workers}")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False
+        )
         return
     Project.open(settings.project_root, db_url=settings.db_url).close()
     os.environ[ENV_SETTINGS] = settings.to_json()  # inherited by the worker processes
@@ -113,4 +122,5 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+        proxy_headers=False,
     )

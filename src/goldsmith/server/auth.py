@@ -2,22 +2,25 @@
 
 Cookie-authenticated writes must carry the session's CSRF token in ``X-CSRF-Token``; bearer
 requests need none, since browsers never attach them on their own. Failed logins are
-rate-limited per user name and per client address.
+rate-limited per user name plus client address (:mod:`goldsmith.server.login_limit`); the
+client address comes from ``X-Forwarded-For`` only behind a trusted proxy
+(:mod:`goldsmith.server.client_address`).
 """
 
 from __future__ import annotations
 
 import hmac
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from fastapi import Request
 
 from goldsmith.access import credentials
-from goldsmith.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
+from goldsmith.errors import AuthenticationError, PermissionDeniedError
 from goldsmith.project import Project
 from goldsmith.schema import User
+from goldsmith.server.client_address import ClientAddress
+from goldsmith.server.login_limit import LoginLimiter
 from goldsmith.server.runner import StoreRunner
 from goldsmith.server.settings import ServerSettings
 
@@ -37,48 +40,17 @@ class Principal:
     csrf: str | None  # set for cookie sessions
 
 
-class LoginLimiter:
-    """Counts failed logins in a sliding window, per user name and per client address."""
-
-    def __init__(self, failures: int, window: float) -> None:
-        self.failures = failures
-        self.window = window
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        seen = self._seen[key]
-        while seen and seen[0] <= now - self.window:
-            seen.popleft()
-        return seen
-
-    def check(self, *keys: str) -> None:
-        now = time.monotonic()
-        for key in keys:
-            seen = self._recent(key, now)
-            if len(seen) >= self.failures:
-                retry = max(1.0, seen[0] + self.window - now)
-                raise RateLimitedError(
-                    f"too many failed logins; try again in {int(retry) + 1} s", retry_after=retry
-                )
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        if len(self._seen) > 100_000:  # bound memory: forget names whose window has passed
-            for key in [k for k, seen in self._seen.items() if not self._recent(k, now)]:
-                del self._seen[key]
-        for key in keys:
-            self._recent(key, now).append(now)
-
-    def succeeded(self, name_key: str) -> None:
-        self._seen.pop(name_key, None)
-
-
 class Authenticator:
     def __init__(self, project: Project, runner: StoreRunner, settings: ServerSettings) -> None:
         self.project = project
         self.runner = runner
         self.settings = settings
-        self.limiter = LoginLimiter(settings.login_failures, settings.login_window)
+        self.limiter = LoginLimiter(
+            settings.login_failures,
+            settings.login_window,
+            address_failures=settings.login_address_failures,
+        )
+        self.addresses = ClientAddress(settings.trusted_proxies)
         self._keys: dict[str, tuple[User, float]] = {}  # key digest -> (user, trusted until)
 
     async def principal(self, request: Request) -> Principal:
@@ -110,16 +82,22 @@ class Authenticator:
         self._keys[digest] = (user, now + self.settings.key_cache_seconds)
         return user
 
+    def client_address(self, request: Request) -> str:
+        """The client's address: the peer's, or from ``X-Forwarded-For`` when the peer is a
+        trusted proxy (``ServerSettings.trusted_proxies``)."""
+        peer = request.client.host if request.client else None
+        return self.addresses.of(peer, request.headers.getlist("x-forwarded-for"))
+
     async def login(self, name: str, password: str, client: str) -> tuple[User, str, str]:
-        """Check a password and open a session: ``(user, cookie token, csrf)``."""
-        name_key, client_key = f"user:{name}", f"addr:{client}"
-        self.limiter.check(name_key, client_key)
+        """Check a password from ``client`` (an address) and open a session:
+        ``(user, cookie token, csrf)``."""
+        self.limiter.check(name, client)
         try:
             user = await self.runner.read(self.project.check_password, name, password)
         except AuthenticationError:
-            self.limiter.failed(name_key, client_key)
+            self.limiter.failed(name, client)
             raise
-        self.limiter.succeeded(name_key)
+        self.limiter.succeeded(name, client)
         token, csrf = await self.runner.write(
             self.project.open_session, user, seconds=self.settings.session_seconds
         )

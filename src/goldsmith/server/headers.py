@@ -1,4 +1,7 @@
-"""Security headers on every response, as plain ASGI middleware (no per-request task)."""
+"""Security headers on every response, as plain ASGI middleware (no per-request task).
+
+Every HTML response gets the strict CSP, the API explorer at ``/docs`` included (its
+scripts are served from this server: ``server.assets``)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-_DOCS = ("/docs", "/redoc")  # FastAPI's API explorer pages load their own scripts
 
 
 class SecurityHeaders:
@@ -20,7 +22,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = str(scope.get("path", "")).startswith(_DOCS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -29,9 +30,8 @@ class SecurityHeaders:
                 headers["Referrer-Policy"] = "same-origin"
                 if headers.get("content-type", "").startswith("text/html"):
                     headers["Cache-Control"] = "no-store"
-                    if not docs:
-                        headers["Content-Security-Policy"] = CSP
-                        headers["X-Frame-Options"] = "DENY"
+                    headers["Content-Security-Policy"] = CSP
+                    headers["X-Frame-Options"] = "DENY"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

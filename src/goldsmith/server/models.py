@@ -66,7 +66,10 @@ class RecordOut(BaseModel):
         description="The record's id; for annotators an opaque handle (a string) instead"
     )
     fields: dict[str, Any]
-    metadata: dict[str, Any] = Field(description="Empty for annotators")
+    metadata: dict[str, Any] = Field(
+        description="For annotators only the keys [task.settings] show_metadata names (none "
+        "by default), never a key that could tell gold records apart"
+    )
     external_id: str | None = Field(description="None for annotators")
 
 

@@ -30,15 +30,16 @@ from goldsmith.errors import (
 )
 from goldsmith.project import Project
 from goldsmith.quality import figures as qa_figures
-from goldsmith.quality.report import report_figures
+from goldsmith.quality.report import figure_titles, report_figures
 from goldsmith.schema import Role, User
 from goldsmith.server.auth import (
+    CSRF_HEADER,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Principal,
     authenticator,
 )
-from goldsmith.server.payloads import task_payload
+from goldsmith.server.payloads import feedback_record_out, record_view, task_payload
 from goldsmith.server.policies import QualityPolicy
 from goldsmith.server.render import markdown_html
 from goldsmith.server.runner import StoreRunner
@@ -133,9 +134,9 @@ async def login(request: Request) -> Response:
     sent, expected = str(form.get("csrf", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return _login_page(request, error="The form expired; please try again.", status=403)
-    client = request.client.host if request.client else "unknown"
+    auth = authenticator(request)
     try:
-        _, token, _ = await authenticator(request).login(username, password, client)
+        _, token, _ = await auth.login(username, password, auth.client_address(request))
     except RateLimitedError as exc:
         page = _login_page(request, error=str(exc), username=username, status=429)
         page.headers["Retry-After"] = str(int(exc.retry_after) + 1)
@@ -157,18 +158,26 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    """End the session. The form carries the CSRF token as a field, not as a header."""
+    """End the session. The form carries the CSRF token as the ``csrf`` field (a script may
+    send the ``X-CSRF-Token`` header instead); without it the session stays open: 403."""
     form = await request.form()
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         runner: StoreRunner = request.app.state.runner
         project: Project = request.app.state.project
         try:
-            _, csrf = await runner.read(project.session_user, token)
+            user, csrf = await runner.read(project.session_user, token)
         except AuthenticationError:
-            csrf = None
-        sent = str(form.get("csrf", "")).encode()
-        if csrf is not None and hmac.compare_digest(sent, csrf.encode()):
+            csrf = None  # no session to end; forget the stale cookie
+        if csrf is not None:
+            sent = (str(form.get("csrf", "")), request.headers.get(CSRF_HEADER, ""))
+            if not any(hmac.compare_digest(s.encode(), csrf.encode()) for s in sent):
+                refusal = (
+                    "the log-out form had no valid CSRF token; reload the page and log out again"
+                )
+                return _page(
+                    request, Principal(user, csrf), "base.html", status_code=403, refusal=refusal
+                )
             await runner.write(project.close_session, token)
     response = _to_login()
     response.delete_cookie(SESSION_COOKIE)
@@ -229,6 +238,35 @@ async def annotate(request: Request) -> Response:
     )
 
 
+FeedbackName = Annotated[str, Path(pattern=r"^(?:[1-9][0-9]{0,15}|r[0-9a-f]{16})$")]
+
+
+@router.get("/feedback/{name}", response_class=HTMLResponse)
+async def feedback_page(name: FeedbackName, request: Request) -> Response:
+    """A record the user got feedback on, read-only: the same payload as
+    ``GET /api/v1/feedback/{record_id}``, which ``static/feedback.js`` draws. Any record the
+    user has no feedback on (another annotator's handle, a made-up one) is the 404 page."""
+    principal = await _principal(request)
+    if principal is None:
+        return _to_login()
+    project: Project = request.app.state.project
+    runner: StoreRunner = request.app.state.runner
+    view = record_view(project, principal.user)
+    try:
+        rid = view.parse(name)
+        found = await runner.read(project.feedback_record, principal.user.name, rid)
+    except NotFoundError:
+        return _page(request, principal, "base.html", status_code=404, missing="this feedback")
+    return _page(
+        request,
+        principal,
+        "feedback.html",
+        task_json=script_json(task_payload(project.task)),
+        feedback_json=script_json(feedback_record_out(found, view)),
+        seq=found["seq"],
+    )
+
+
 # ---------------------------------------------------------------- reviewers' pages
 
 QA_BOOT = 200  # bootstrap resamples of an open round's intervals (as /api/v1/qa/annotators)
@@ -286,30 +324,14 @@ async def _qa_figures(request: Request, data: dict[str, Any]) -> dict[str, bytes
         return cache.figures
 
 
-_FIGURE_TITLES = {
-    "agreement": "Agreement by label",
-    "annotators": "Annotator accuracy (gold and Dawid-Skene)",
-    "confusion": "Confusion matrix",
-    "distribution": "Label distribution",
-    "trends": "Trends across rounds",
-}
-
-
-def _figure_entry(name: str, data: dict[str, Any]) -> dict[str, Any]:
+def _figure_entry(name: str, titles: dict[str, str]) -> dict[str, Any]:
     """What an ``<img>`` of figure ``name`` needs: its URL name, a title and its pixel size."""
     stem = name.removesuffix(".png")
     kind = "confusion" if stem.startswith("confusion") else stem
     width, height = qa_figures.SIZES.get(kind, (7.0, 4.0))
-    title = _FIGURE_TITLES.get(kind, stem)
-    if kind == "confusion":  # confusion-N.png draws data["confusions"][N - 1]
-        suffix = stem.removeprefix("confusion-")
-        n = int(suffix) if suffix.isdigit() else 0
-        matrices = data.get("confusions") or []
-        sub = matrices[n - 1].get("title") if 0 < n <= len(matrices) else None
-        title += f": {sub}" if sub else f" {n}"
     return {
         "name": name,
-        "title": title,
+        "title": titles.get(name, stem),
         "width": round(width * qa_figures.DPI),
         "height": round(height * qa_figures.DPI),
     }
@@ -331,13 +353,14 @@ async def qa(request: Request) -> Response:
     except GoldsmithError as exc:
         error = str(exc)
     rows = await runner.read(project.annotator_scores, data)
+    titles = figure_titles(data) if figures else {}
     return _page(
         request,
         principal,
         "qa.html",
         error=error,
         d=data,
-        figures=[_figure_entry(name, data) for name in figures],
+        figures=[_figure_entry(name, titles) for name in figures],
         annotators=rows,
     )
 

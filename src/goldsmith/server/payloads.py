@@ -9,20 +9,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from goldsmith.annotation.handles import MAX_ID, RecordHandles
+from goldsmith.annotation.metadata import EXPORT_KEYS, MetadataView
 from goldsmith.annotation.queue import Item
 from goldsmith.errors import GoldsmithError, NotFoundError
-from goldsmith.schema import Record, Response, Suggestion, Task
+from goldsmith.project import Project
+from goldsmith.schema import Record, Response, Suggestion, Task, User
 from goldsmith.server.models import ItemOut, RecordOut, ResponseOut, SuggestionOut
+from goldsmith.server.policies import RecordPolicy
 
 
 @dataclass(frozen=True, slots=True)
 class RecordView:
-    """How one caller names records. Owners and reviewers see database ids; annotators see
-    only their own opaque handles (:mod:`goldsmith.annotation.handles`) and neither the
-    records' metadata nor their external ids, which can tell an import batch (and so the
-    gold records) apart."""
+    """How one caller names records. Owners and reviewers see database ids and all
+    metadata; annotators see only their own opaque handles
+    (:mod:`goldsmith.annotation.handles`), no external ids, which can tell an import batch
+    (and so the gold records) apart, and only the metadata ``shown`` lets through
+    (:mod:`goldsmith.annotation.metadata`: the keys ``show_metadata`` names, none by
+    default, never a telling one)."""
 
     handles: RecordHandles | None = None
+    shown: MetadataView = MetadataView(keys=(), hidden=EXPORT_KEYS, strict=True)
 
     @property
     def sees_ids(self) -> bool:
@@ -60,10 +66,22 @@ class RecordView:
             raise
 
 
+def record_view(project: Project, user: User) -> RecordView:
+    """How ``user`` names records and which metadata they see (see :class:`RecordView`)."""
+    if RecordPolicy.sees_ids(user):
+        return RecordView()
+    task = project.task
+    shown = MetadataView.for_annotators(
+        task.settings.show_metadata, [q.name for q in task.questions]
+    )
+    return RecordView(project.record_handles(user.name), shown)
+
+
 def record_out(r: Record, view: RecordView = RecordView()) -> RecordOut:
     assert r.id is not None
     if not view.sees_ids:
-        return RecordOut(id=view.out(r.id), fields=r.fields, metadata={}, external_id=None)
+        shown = view.shown(r.metadata)
+        return RecordOut(id=view.out(r.id), fields=r.fields, metadata=shown, external_id=None)
     return RecordOut(id=r.id, fields=r.fields, metadata=r.metadata, external_id=r.external_id)
 
 
@@ -114,4 +132,24 @@ def task_payload(task: Task) -> dict[str, Any]:
         ],
         "keys": keys,
         "overlap": task.settings.overlap,
+        "show_metadata": task.settings.show_metadata,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+FEEDBACK_KEYS = ("id", "question", "message", "comment", "answer", "final", "created_at", "seen_at")
+
+
+def feedback_record_out(found: dict[str, Any], view: RecordView) -> dict[str, Any]:
+    """:meth:`Project.feedback_record` as JSON for its caller (``GET /feedback/{record_id}``
+    and the read-only feedback page): the record named and filtered as ``view`` says."""
+    response = found["response"]
+    return {
+        "record": record_out(found["record"], view).model_dump(mode="json"),
+        "seq": found["seq"],
+        "response": None if response is None else response_out(response, view).model_dump(),
+        "feedback": [{k: _jsonable(f[k]) for k in FEEDBACK_KEYS} for f in found["feedback"]],
     }

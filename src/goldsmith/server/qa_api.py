@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from goldsmith.server.api import Me, Proj, Run, View
+from goldsmith.server.api import Me, Proj, RecordName, Run, View
+from goldsmith.server.payloads import feedback_record_out
 from goldsmith.server.policies import QualityPolicy
 
 router = APIRouter(prefix="/api/v1", tags=["quality"])
@@ -98,14 +99,31 @@ async def review_history(
 @router.get("/feedback")
 async def my_feedback(user: Me, project: Proj, run: Run, view: View) -> list[dict[str, Any]]:
     """The caller's unseen feedback from reviewers (only ever the caller's own), each with
-    the record as the caller knows it (``record_id``: a handle for annotators) and its
-    number in the caller's own sequence (``seq``)."""
+    the record as the caller knows it (``record_id``: a handle for annotators, the name
+    ``GET /feedback/{record_id}`` takes), its number in the caller's own sequence (``seq``),
+    the ``question``, the caller's own ``answer``, the ``final`` value now and the
+    reviewer's ``comment`` (None when ``message`` is the default one)."""
     items = await run.write(project.feedback, user.name)
     seqs = await run.read(project.sequence_numbers, user.name, [f["record_id"] for f in items])
     return [
         _jsonable({**f, "record_id": view.out(f["record_id"]), "seq": seqs.get(f["record_id"])})
         for f in items
     ]
+
+
+@router.get("/feedback/{record_id}")
+async def feedback_record(
+    record_id: RecordName, user: Me, project: Proj, run: Run, view: View
+) -> dict[str, Any]:
+    """One record the caller got feedback on, read-only: the record (its fields, and the
+    metadata the caller may see), the caller's own submitted ``response``, their ``seq`` for
+    it and every ``feedback`` item on it, seen or not (as ``GET /feedback`` lists them).
+    404 when the caller has no feedback on it: only records they answered and a reviewer
+    decided otherwise, named as the caller knows them (annotators: their own handle)."""
+    rid = view.parse(record_id)
+    with view.naming(rid):
+        found = await run.read(project.feedback_record, user.name, rid)
+    return feedback_record_out(found, view)
 
 
 @router.post("/feedback/seen")

@@ -330,10 +330,20 @@ class QualityTx(ImportsTx):
             self._conn.execute(delete(feedback).where(feedback.c.review_id == review_id)).rowcount
         )
 
-    def feedback_for(self, user: str, *, unseen_only: bool = True) -> list[dict[str, Any]]:
-        q = select(feedback).where(feedback.c.user == user)
+    def feedback_for(
+        self, user: str, *, unseen_only: bool = True, record_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """``user``'s feedback rows, oldest first, each with its review item's ``question``
+        and the reviewer's own ``comment`` (None when the message is the default one)."""
+        q = (
+            select(feedback, reviews.c.question, reviews.c.comment)
+            .join(reviews, reviews.c.id == feedback.c.review_id)
+            .where(feedback.c.user == user)
+        )
         if unseen_only:
             q = q.where(feedback.c.seen_at.is_(None))
+        if record_id is not None:
+            q = q.where(feedback.c.record_id == record_id)
         return [dict(r._mapping) for r in self._conn.execute(q.order_by(feedback.c.id))]
 
     def mark_feedback_seen(self, user: str, ids: Sequence[int]) -> int:
@@ -347,6 +357,15 @@ class QualityTx(ImportsTx):
         return int(self._conn.execute(q).rowcount)
 
     # ------------------------------------------------------------------ records
+
+    def record_metadata(self, record_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The metadata of ``record_ids`` (for review items)."""
+        out: dict[int, dict[str, Any]] = {}
+        ids = sorted(set(record_ids))
+        for i in range(0, len(ids), 900):
+            q = select(records.c.id, records.c.metadata).where(records.c.id.in_(ids[i : i + 900]))
+            out.update({int(r.id): r.metadata or {} for r in self._conn.execute(q)})
+        return out
 
     def record_texts(self, record_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """The fields of ``record_ids`` (for review items and report examples)."""

@@ -8,6 +8,8 @@
 import { api } from "./lib/api.js";
 import { $, el, keepSelection } from "./lib/dom.js";
 import { keyName, labelKeys, matches } from "./lib/keys.js";
+import { rememberPanels } from "./lib/panels.js";
+import { drawMetadata } from "./lib/record.js";
 import { SpanField } from "./lib/spanfield.js";
 import { chunkBounds, drawText } from "./lib/text.js";
 import { widgetFor } from "./widgets/index.js";
@@ -48,6 +50,8 @@ const ctx = {
   note: (text) => note(text),
   field: (name) => S.fields.get(name),
   record: () => S.item?.record ?? null,
+  recentKey: (q) => `goldsmith:recent:${task.name}:${q.name}`, // the label picker's pinned labels
+  leave: () => S.sections[S.active]?.focus({ preventScroll: true }), // focus back on the question
 };
 
 const isEmpty = (q, v) => widgetFor(q).isEmpty(q, v, S.item?.record);
@@ -152,13 +156,29 @@ function renderFeedback(items) {
     el("h2", {}, items.length === 1 ? "Feedback from a reviewer" : `Feedback from reviewers (${items.length})`),
     el("button", { type: "button", class: "ghost", id: "feedback-dismiss", onmousedown: keepSelection, onclick: dismissFeedback },
       "Dismiss ", el("kbd", {}, "Esc")));
-  const list = el("ul", { class: "feedback-list" }, items.map((f) =>
-    el("li", { "data-record": f.record_id },
-      el("span", { class: "feedback-record" }, f.seq ? `Your #${f.seq}` : "A record you answered"),
-      el("span", { class: "feedback-message" }, f.message))));
+  const list = el("ul", { class: "feedback-list" }, items.map(feedbackEl));
   FB.box.replaceChildren(head, list);
   FB.box.setAttribute("role", "status");
   FB.box.hidden = false;
+}
+
+/** One reviewer's decision: a link to the record (read-only), your answer, the final label, why. */
+function feedbackEl(f) {
+  const q = task.questions.find((x) => x.name === f.question);
+  const shown = (v) => {
+    if (v == null) return "none";
+    try { return q ? widgetFor(q).show(v, q) : JSON.stringify(v); } catch { return JSON.stringify(v); }
+  };
+  const what = f.seq ? `Your #${f.seq}` : "A record you answered";
+  const values = el("span", { class: "feedback-values" },
+    MULTI && q ? el("span", { class: "muted" }, `${titleOf(q)}: `) : null,
+    "you answered ", el("strong", { class: "feedback-answer" }, shown(f.answer)),
+    " · final label ", el("strong", { class: "feedback-final" }, shown(f.final)));
+  return el("li", { "data-record": f.record_id },
+    el("a", { class: "feedback-record", href: `/feedback/${encodeURIComponent(f.record_id)}` }, what),
+    values,
+    f.comment ? el("span", { class: "feedback-message" }, `“${f.comment}”`)
+      : el("span", { class: "feedback-message muted" }, "no comment"));
 }
 
 async function dismissFeedback() {
@@ -244,11 +264,13 @@ function show(item, from) {
   S.dirty = false;
   S.shownAt = performance.now();
   renderRecord();
+  drawMetadata($("#metadata"), item.record.metadata, task.show_metadata);
   renderQuestions();
   renderMeta();
-  scrollTo({ top: 0 });
+  for (const pane of ["#record", "#metadata", "#questions"]) $(pane).scrollTop = 0; // wide screens scroll panes
   const open = task.questions.findIndex((q) => q.required && isEmpty(q, S.values[q.name]));
   setActive(Math.max(open, 0));
+  scrollTo({ top: 0 }); // after the focus: a phone starts at the record
 }
 
 function renderMeta() {
@@ -361,6 +383,16 @@ function renderQuestions() {
   for (const f of S.fields.values()) f.render();
 }
 
+/** Scroll the question panel (never the window) so that `section` is in sight: on a wide
+ * screen the panel scrolls on its own; on a phone it does not scroll and this does nothing. */
+function revealInPanel(section) {
+  const panel = $("#questions");
+  if (panel.scrollHeight <= panel.clientHeight) return;
+  const p = panel.getBoundingClientRect(), r = section.getBoundingClientRect();
+  if (r.top < p.top) panel.scrollTop += r.top - p.top;
+  else if (r.bottom > p.bottom) panel.scrollTop += Math.min(r.bottom - p.bottom, r.top - p.top);
+}
+
 function setActive(i, focus = true) {
   const n = task.questions.length;
   S.active = ((i % n) + n) % n;
@@ -368,7 +400,10 @@ function setActive(i, focus = true) {
     s.classList.toggle("active", k === S.active);
     s.setAttribute("aria-current", String(k === S.active));
   });
-  if (focus) (S.widgets[S.active].focus ?? (() => S.sections[S.active].focus({ preventScroll: true })))();
+  if (focus) {
+    (S.widgets[S.active].focus ?? (() => S.sections[S.active].focus({ preventScroll: true })))();
+    revealInPanel(S.sections[S.active]);
+  }
   for (const f of S.fields.values()) f.drawCaret();
 }
 
@@ -428,6 +463,8 @@ function onKey(e) {
   if (typing) {
     if (e.key === "Escape") { t.blur(); S.sections[S.active]?.focus({ preventScroll: true }); }
     else if (ctrl && matches(e, KEYS.submit)) { e.preventDefault(); submit(); }
+    // a label filter passes on Enter only when it is empty (with text, Enter picks a label)
+    else if (t.matches(".picker-input") && !e.shiftKey && !e.altKey && matches(e, KEYS.submit)) { e.preventDefault(); submit(); }
     return;
   }
   // a control reached with Tab keeps its own Enter/Space (mouse clicks never focus our buttons)
@@ -451,6 +488,7 @@ function start() {
   for (const k of document.querySelectorAll("kbd[data-key]")) k.textContent = keyName(KEYS[k.dataset.key]);
   $("#help-key").textContent = keyName(KEYS.help);
   buildHelp();
+  rememberPanels($("#app")); // the guidelines stay collapsed once collapsed
   // candidates need room: a task with a wide widget (preference) splits the page evenly
   $("#workspace").classList.toggle("even", task.questions.some((q) => widgetFor(q).wide));
   document.addEventListener("keydown", onKey);

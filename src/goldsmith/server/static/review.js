@@ -11,9 +11,17 @@
 // Never by a single key: a proposal no annotator chose (detail.model_proposed) -- `a` only
 // picks it, Enter then accepts it with confirm -- and a label on a record nobody answered
 // (an empty detail.answers) -- the first Enter says so, a second Enter sets it.
+//
+// Span questions (spans, span_multilabel) are adjudicated by lib/review_spans.js: the record's
+// text with the proposed span set to edit, each annotator's spans and the proposal's support;
+// Enter sends the set on screen (unchanged: accept; changed: edit).
 
 import { api } from "./lib/api.js";
 import { $, el } from "./lib/dom.js";
+import { Picker } from "./lib/picker.js";
+import { rememberPanels } from "./lib/panels.js";
+import { drawFields, drawMetadata } from "./lib/record.js";
+import { mountSpans, spanDecision, spanItemOn, spanKey, spansAsText } from "./lib/review_spans.js";
 import { widgetFor } from "./widgets/index.js";
 
 // ----------------------------------------------------------------------------- messages
@@ -72,7 +80,7 @@ const questionOf = (item) => R.task.questions.find((q) => q.name === item.questi
 const show = (item, v) => {
   if (v == null) return "—";
   const q = questionOf(item);
-  try { return widgetFor(q).show(v, q); } catch { return typeof v === "string" ? v : JSON.stringify(v); }
+  try { return spansAsText(item, q, v) ?? widgetFor(q).show(v, q); } catch { return typeof v === "string" ? v : JSON.stringify(v); }
 };
 /** The labels a reviewer picks one of (1-9), when the question's widget offers them. */
 const labelsOf = (item) => {
@@ -101,23 +109,9 @@ function setBusy(on) {
 
 // ----------------------------------------------------------------------------- review: drawing
 
-function fieldEl(name, v) {
-  if (Array.isArray(v) && v.every((m) => m && typeof m === "object" && "content" in m)) {
-    return el("ol", { class: "chat" }, v.map((m) => el("li", { class: "msg", "data-role": String(m.role ?? "") },
-      el("div", { class: "msg-role" }, String(m.role ?? "")),
-      el("div", { class: "msg-content" }, String(m.content ?? "")))));
-  }
-  const text = v == null ? "" : typeof v === "string" ? v : JSON.stringify(v, null, 2);
-  return el("div", { class: "text", "data-field": name }, text);
-}
-
 function renderRecord(item) {
-  const fields = item.fields ?? {};
-  const names = R.task.fields.map((f) => f.name).filter((n) => n in fields);
-  const titles = Object.fromEntries(R.task.fields.map((f) => [f.name, f.title || f.name]));
-  $("#record").replaceChildren(...(names.length ? names : Object.keys(fields)).map((n) =>
-    el("section", { class: "field", "aria-label": titles[n] ?? n },
-      el("h2", { class: "field-title" }, titles[n] ?? n), fieldEl(n, fields[n]))));
+  drawFields($("#record"), R.task, item.fields);
+  drawMetadata($("#metadata"), item.metadata, R.task.show_metadata);
 }
 
 function proposalText(item) {
@@ -166,21 +160,36 @@ function renderHistory(item) {
     h.comment ? el("span", { class: "muted" }, ` · “${h.comment}”`) : null)));
 }
 
+const pickers = new Map(); // question name -> its label picker, built once (lib/picker.js)
+
 function renderLabels(item) {
   const labels = labelsOf(item);
+  const q = questionOf(item);
+  R.picker = null;
+  if (!labels.length) {
+    $("#labels").replaceChildren(el("p", { class: "muted" }, `A ${q.kind} question: set its value through the API.`));
+    return;
+  }
+  let p = pickers.get(q.name);
+  if (p) p.reset();
+  else {
+    p = new Picker({
+      labels, groups: q.label_groups, keys: labels.map((_, j) => DIGITS[j] ?? null), role: "radio", hues: null,
+      labelledBy: "labels-title", recentKey: `goldsmith:recent:${R.task.name}:${q.name}`, arrowsLR: true, onPick: pick,
+    });
+    pickers.set(q.name, p);
+  }
+  R.picker = p;
   const proposed = item.detail?.proposed;
-  const buttons = labels.map((lab, j) => el("button", {
-    type: "button", class: `option${lab === proposed ? " proposed" : ""}`, role: "radio", "data-value": lab,
-    "aria-checked": "false", "aria-keyshortcuts": DIGITS[j] ?? null, onclick: () => pick(lab),
-  }, DIGITS[j] ? el("kbd", {}, DIGITS[j]) : null, el("span", {}, lab)));
-  $("#labels").replaceChildren(...(buttons.length ? buttons
-    : [el("p", { class: "muted" }, `A ${questionOf(item).kind} question: set its value through the API.`)]));
+  p.mark("proposed", (lab) => lab === proposed);
+  p.update(() => false);
+  $("#labels").replaceChildren(p.root);
 }
 
 function pick(label) {
   R.pick = label;
   R.armed = null;
-  for (const b of document.querySelectorAll("#labels [role=radio]")) b.setAttribute("aria-checked", String(b.dataset.value === label));
+  R.picker?.update((lab) => lab === label);
 }
 
 function render(item) {
@@ -214,7 +223,9 @@ function render(item) {
   renderAnswers(item);
   renderHistory(item);
   renderLabels(item);
+  mountSpans(item, q, note); // a span question: the span editor takes the labels' place
   scrollTo({ top: 0 });
+  for (const pane of ["#record", "#metadata", ".review-item"]) $(pane).scrollTop = 0; // wide screens scroll panes
 }
 
 // ----------------------------------------------------------------------------- review: actions
@@ -238,6 +249,11 @@ const load = () => run(async () => {
 const decide = (action) => run(async () => {
   const item = R.queue[0];
   if (!item) return;
+  if (spanItemOn(item)) { // the span editor's set, or nothing yet (it says why)
+    const body = spanDecision(item, action);
+    if (body) await send(item, body);
+    return;
+  }
   const body = { action };
   if (action === "accept" && item.detail?.proposed == null) {
     throw new Error("nothing is proposed for this item: pick a label (1–9), then press Enter.");
@@ -260,12 +276,17 @@ const decide = (action) => run(async () => {
       body.value = R.pick;
     }
   }
+  await send(item, body);
+});
+
+/** Post a decision on `item`, then show the next item. */
+async function send(item, body) {
   const comment = $("#comment").value.trim();
   if (comment) body.comment = comment;
   try {
     await api("POST", `/reviews/${item.id}`, body);
     R.decided.push(item.id);
-    const done = body.action === "edit" ? ` to “${body.value}”` : body.confirm ? ` (“${item.detail.proposed}”)` : "";
+    const done = body.action === "edit" ? ` to “${show(item, body.value)}”` : body.confirm ? ` (“${show(item, item.detail.proposed)}”)` : "";
     note(`Item ${item.id} ${DONE[body.action]}${done}. Ctrl+Z undoes it.`);
   } catch (e) {
     if (e.status !== 409) throw e;
@@ -274,7 +295,7 @@ const decide = (action) => run(async () => {
   R.queue.shift();
   if (!R.queue.length) await refill();
   render(R.queue[0] ?? null);
-});
+}
 
 /** Take back this page's latest decision: its item comes back on screen, open again. */
 const undo = () => run(async () => {
@@ -304,6 +325,8 @@ function onKey(e) {
   if (t instanceof Element && t.matches("textarea, input, select")) {
     if (e.key === "Escape") { e.preventDefault(); t.blur(); }
     else if (ctrl && e.key === "Enter") { e.preventDefault(); decide("edit"); }
+    // the label filter passes on Enter only when it is empty (with text, Enter picks a label)
+    else if (t.matches(".picker-input") && e.key === "Enter" && !e.shiftKey && !e.altKey) { e.preventDefault(); decide("edit"); }
     return; // Ctrl+Z in the comment box undoes typing, not a decision
   }
   if (ctrl && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "z") {
@@ -311,12 +334,14 @@ function onKey(e) {
     undo();
     return;
   }
+  if (!R.busy && R.queue.length && spanItemOn(R.queue[0]) && spanKey(e)) { // select, label, Delete
+    e.preventDefault();
+    return;
+  }
   if (e.altKey || ctrl || !R.queue.length) return;
   // a control reached with Tab keeps its own Enter/Space
   if (t instanceof Element && t.closest("a, button") && (e.key === "Enter" || e.key === " ")) return;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
-  const labels = labelsOf(R.queue[0]);
-  const j = DIGITS.indexOf(key);
   let handled = true;
   if (R.busy) handled = key === "Enter";
   else if (key === "Enter") decide("edit");
@@ -324,13 +349,13 @@ function onKey(e) {
   else if (key === "r") decide("reject");
   else if (key === "s") later();
   else if (key === "c") $("#comment").focus();
-  else if (j >= 0 && j < labels.length) pick(labels[j]);
-  else handled = false;
+  else if (!R.picker?.key(e)) handled = false; // 1-9, 0, the filter (/ or a letter), ↑/↓, Space
   if (handled) e.preventDefault();
 }
 
 function startReview() {
   R.task = JSON.parse($("#task").textContent);
+  rememberPanels($("#review"));
   document.addEventListener("keydown", onKey);
   // a click must not leave focus on a button, where Enter would press it again
   $("#review").addEventListener("mousedown", (e) => e.target.closest("button") && e.preventDefault());

@@ -2,7 +2,7 @@
 // code of every widget that marks spans of text (`spans`, `span_labels`).
 
 import { el } from "./dom.js";
-import { OffsetMap, chunkBounds, drawText, snap, step, wordStep } from "./text.js";
+import { OffsetMap, chunkBounds, drawText, snap, snapWord, step, wordStep } from "./text.js";
 
 /** The field asks the page through `host`:
  * - `marks()`: the spans drawn on it, `{q, i, label, h, start, end}` in code points;
@@ -23,7 +23,7 @@ export class SpanField {
     this.wrap = el("div", { class: "text-wrap" }, box, this.caret);
     box.classList.add("spannable");
     box.addEventListener("click", (e) => this.#click(e));
-    box.addEventListener("mouseup", () => host.activate());
+    box.addEventListener("mouseup", (e) => { this.#snapToWords(e); host.activate(); });
   }
 
   /** The spans of every question on this field, in UTF-16 offsets. */
@@ -44,6 +44,20 @@ export class SpanField {
     drawText(this.box, this.text, this.bounds, spans);
     if (hadSelection) this.select(this.anchor, this.focus); // the old text nodes are gone
     else this.drawCaret();
+  }
+
+  /** A mouse selection that cuts a word grows to the whole word at each end (Alt held: exact). */
+  #snapToWords(e) {
+    if (e.altKey) return;
+    const sel = getSelection();
+    if (!sel.rangeCount || sel.isCollapsed || !this.box.contains(sel.anchorNode) || !this.box.contains(sel.focusNode)) return;
+    const anchor = this.offsetOf(sel.anchorNode, sel.anchorOffset);
+    const focus = this.offsetOf(sel.focusNode, sel.focusOffset);
+    const forward = anchor <= focus;
+    const a = snapWord(this.text, snap(this.text, Math.min(anchor, focus), -1), -1);
+    const b = snapWord(this.text, snap(this.text, Math.max(anchor, focus), 1), 1);
+    if (a === Math.min(anchor, focus) && b === Math.max(anchor, focus)) return;
+    if (forward) this.select(a, b); else this.select(b, a);
   }
 
   #click(e) {

@@ -38,6 +38,15 @@ export function wordStep(text, i, dir) {
   while (i !== end && at(i)) i = step(text, i, dir);
   return i;
 }
+/** `i` moved out of the word it cuts: to the word's start (`dir` < 0) or end (`dir` > 0); an
+ * offset between words, or at a word's edge, stays. UTF-16 offsets, astral-safe. */
+export function snapWord(text, i, dir) {
+  const isWord = (j) => j >= 0 && j < text.length && WORD.test(String.fromCodePoint(text.codePointAt(j)));
+  const before = (j) => j > 0 && isWord(step(text, j, -1));
+  if (!before(i) || !isWord(i)) return i; // not inside a word
+  if (dir < 0) { while (before(i)) i = step(text, i, -1); } else { while (isWord(i)) i = step(text, i, 1); }
+  return i;
+}
 /** Snap a UTF-16 offset out of the middle of a surrogate pair (towards `dir`). */
 export const snap = (text, i, dir) => (isLow(text.charCodeAt(i)) && isHigh(text.charCodeAt(i - 1)) ? i + (dir > 0 ? 1 : -1) : i);
 
@@ -61,6 +70,10 @@ export function chunkBounds(text) {
   return out;
 }
 
+/** The colours of a segment's covering spans, innermost first: `--h`, then `--h2`, `--h3`
+ * for the underlines of the spans around it. */
+const layers = (cover) => Object.fromEntries(cover.slice(0, 3).map((sp, k) => [k ? `--h${k + 1}` : "--h", sp.h]));
+
 /** Fill `box` with `text` cut at `bounds` and at the boundaries of `spans` (UTF-16). */
 export function drawText(box, text, bounds, spans = []) {
   const cuts = [...new Set([...bounds, ...spans.flatMap((sp) => [sp.s, sp.e])])].sort((a, b) => a - b);
@@ -81,7 +94,7 @@ export function drawText(box, text, bounds, spans = []) {
     const top = cover[0]; // the innermost span gives the colour and is removed by a click
     const ending = cover.filter((sp) => sp.e === b).map((sp) => sp.label);
     chunk.append(el("mark", {
-      style: { "--h": top.h }, "data-q": top.q, "data-i": top.i, "data-depth": cover.length,
+      style: layers(cover), "data-q": top.q, "data-i": top.i, "data-depth": cover.length,
       "data-tag": ending.length ? ending.join(" · ") : null,
       title: `${cover.map((sp) => sp.label).join(", ")} (click to remove)`,
     }, text.slice(a, b)));

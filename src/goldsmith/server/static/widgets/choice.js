@@ -1,32 +1,35 @@
-// Widget `choice` (kind label): pick one label with its key or a click.
+// Widget `choice` (kind label): pick one label with its key, a click, or the filter.
 
-import { el } from "../lib/dom.js";
-import { byKey, hue, optionButton } from "../lib/keys.js";
+import { hue } from "../lib/keys.js";
+import { Picker, pickerHelp, pickerOf } from "../lib/picker.js";
 
-/** The label buttons of `choice` (one: radio) and `choices` (toggle: checkbox). */
+/** The label picker of `choice` (one: radio) and `choices` (toggle: checkbox). */
 export function labelOptions(q, i, ctx, multi) {
-  const keys = ctx.labelKeys(q.labels);
   const choose = (lab) => {
     const cur = ctx.get(q);
     ctx.set(q, !multi ? lab : q.labels.filter((l) => (l === lab ? !cur.includes(l) : cur.includes(l))));
   };
-  const buttons = q.labels.map((lab, j) => optionButton({
-    role: multi ? "checkbox" : "radio", key: keys[j], text: lab, value: lab, h: hue(j),
-    onclick: () => { ctx.activate(i); choose(lab); },
+  const picker = pickerOf(ctx, q, () => new Picker({
+    labels: q.labels, groups: q.label_groups, keys: ctx.labelKeys(q.labels), role: multi ? "checkbox" : "radio",
+    hues: hue, labelledBy: `q-${i}-title`, recentKey: ctx.recentKey?.(q) ?? null, arrowsLR: true,
+    onPick: (lab) => { ctx.activate(i); choose(lab); }, onLeave: () => ctx.leave?.(),
   }));
   return {
-    body: el("div", { class: "options", role: multi ? "group" : "radiogroup", "aria-labelledby": `q-${i}-title` }, buttons),
+    body: picker.root,
     update() {
       const v = ctx.get(q);
-      for (const b of buttons) b.setAttribute("aria-checked", String(multi ? v.includes(b.dataset.value) : v === b.dataset.value));
+      picker.update(multi ? (lab) => v.includes(lab) : (lab) => v === lab);
     },
-    key: (e) => byKey(e, q.labels, (_, j) => keys[j], choose),
+    key: (e) => picker.key(e),
+    picker,
   };
 }
 
-/** Help rows `[keys, what]` of a question's label keys. */
-export const labelRows = (q, ctx, verb) =>
-  ctx.labelKeys(q.labels).flatMap((key, j) => (key ? [[[key], `${verb} “${q.labels[j]}”`]] : []));
+/** Help rows `[keys, what]` of a question's label keys and its filter. */
+export const labelRows = (q, ctx, verb) => [
+  ...pickerHelp(q, verb), // a long list: the filter first, then the keys of the first ten
+  ...ctx.labelKeys(q.labels).flatMap((key, j) => (key ? [[[key], `${verb} “${q.labels[j]}”`]] : [])),
+];
 
 export default {
   empty: () => null,

@@ -17,7 +17,9 @@
 //
 // `ctx`, from the annotate page: `keys` (the task's key map), `labelKeys(labels)`, `get(q)`,
 // `set(q, v)` (store, redraw, save a draft), `activate(i)`, `isActive(i)`, `note(text)`,
-// `field(name)` (its SpanField) and `record()` (the record on screen).
+// `field(name)` (its SpanField), `record()` (the record on screen), and for the label picker
+// (lib/picker.js) `recentKey(q)` (where its pinned labels are kept) and `leave()` (focus back
+// on the question after a pick from the filter); both optional.
 
 import { el } from "../lib/dom.js";
 import choice from "./choice.js";

@@ -3,6 +3,7 @@
 // label is toggled off is removed. Labels are kept in the task's order.
 
 import { hue } from "../lib/keys.js";
+import { pickerHelp } from "../lib/picker.js";
 import { NO_SELECTION, byRange, spanEditor, spanRows } from "./spans.js";
 
 const shortest = (x, y) => x.end - x.start - (y.end - y.start);
@@ -27,6 +28,7 @@ export default {
   isEmpty: () => false, // an empty list is an answer
   show: (v) => (v.length ? v.map((s) => s.labels.join("+")).join(", ") : "no spans"),
   help: (q, ctx) => [
+    ...pickerHelp(q, "Toggle"),
     ...ctx.labelKeys(q.labels).flatMap((key, j) => (key ? [[[key], `Toggle “${q.labels[j]}” on the selection or the span at the caret`]] : [])),
     ...spanRows,
   ],

@@ -1,0 +1,240 @@
+"""The annotation page's speed in a real Chromium: the label filter per keystroke at 1,000
+labels, and Enter to the next record on a 5-label and a 77-label task.
+
+Each server runs in its own process (``bench/_page_server.py``) over its own fresh project:
+this tree, and the anchor, the previous version of the page (commit ``--anchor-commit``,
+default ``bd84f50``, unpacked with ``git archive`` into ``--anchor-dir`` unless it is there),
+served side by side in the same run.
+
+* **filter**: for each typed query, each keystroke's time from ``keydown`` to the frame after
+  it was painted (``requestAnimationFrame``, then a task after the frame). Anchor: the 16 ms
+  budget of one frame at 60 Hz (the previous page had no filter).
+* **enter**: from the ``keydown`` of Enter to the frame after the next record is on screen
+  (``#record-meta[data-record]`` changes), label key "1" pressed before each Enter. Anchor:
+  the previous page, same task, same browser. Target: median under 50 ms.
+
+Prints ``name: ours X, anchor Y, ratio Z`` with medians (p95 after).
+
+    .venv/bin/python bench/page_speed.py [--records 40] [--queries 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+CHROMIUM = os.environ.get("GOLDSMITH_TEST_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "bench password 1234"
+BUDGET_MS = 16.0
+
+# the 77 intents of the banking77 data set
+BANKING77 = """activate_my_card age_limit apple_pay_or_google_pay atm_support automatic_top_up
+balance_not_updated_after_bank_transfer balance_not_updated_after_cheque_or_cash_deposit
+beneficiary_not_allowed cancel_transfer card_about_to_expire card_acceptance card_arrival
+card_delivery_estimate card_linking card_not_working card_payment_fee_charged
+card_payment_not_recognised card_payment_wrong_exchange_rate card_swallowed
+cash_withdrawal_charge cash_withdrawal_not_recognised change_pin compromised_card
+contactless_not_working country_support declined_card_payment declined_cash_withdrawal
+declined_transfer direct_debit_payment_not_recognised disposable_card_limits
+edit_personal_details exchange_charge exchange_rate exchange_via_app extra_charge_on_statement
+failed_transfer fiat_currency_support get_disposable_virtual_card get_physical_card
+getting_spare_card getting_virtual_card lost_or_stolen_card lost_or_stolen_phone
+order_physical_card passcode_forgotten pending_card_payment pending_cash_withdrawal
+pending_top_up pending_transfer pin_blocked receiving_money refund_not_showing_up
+request_refund reverted_card_payment supported_cards_and_currencies terminate_account
+top_up_by_bank_transfer_charge top_up_by_card_charge top_up_by_cash_or_cheque top_up_failed
+top_up_limits top_up_reverted topping_up_by_card transaction_charged_twice transfer_fee_charged
+transfer_into_account transfer_not_received_by_recipient transfer_timing
+unable_to_verify_identity verify_my_identity verify_source_of_funds verify_top_up
+virtual_card_not_working visa_or_mastercard why_verify_identity wrong_amount_of_cash_received
+wrong_exchange_rate_for_cash_withdrawal""".split()  # noqa: SIM905 (a word list reads better as text)
+WORDS = ["card", "payment", "transfer", "refund", "cash", "top", "up", "pin", "exchange", "rate"]
+THOUSAND = [
+    f"{WORDS[n % 10]}_{WORDS[(n // 10) % 10]}_{BANKING77[n % 77]}_{n:04d}" for n in range(1000)
+]
+
+# In the page: the time from each keydown to the frame after it ("paint"), in window.__lat.
+PROBE = """
+window.__lat = [];
+const painted = (t0) => requestAnimationFrame(() => {
+  const ch = new MessageChannel();
+  ch.port1.onmessage = () => window.__lat.push(performance.now() - t0);
+  ch.port2.postMessage(0);
+});
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Enter") window.__enterAt = performance.now();
+  else if (window.__filtering) painted(performance.now());
+}, true);
+new MutationObserver(() => {
+  if (window.__enterAt != null) { painted(window.__enterAt); window.__enterAt = null; }
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-record"] });
+"""
+
+
+# the next record is on screen and its latency measured
+NEXT_SHOWN = """([before, k]) =>
+  document.querySelector('#record-meta')?.dataset.record !== before && window.__lat.length > k"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served(src: Path, labels: list[str], records: int, tmp: Path, name: str) -> Iterator[str]:
+    """A server process over a fresh project, with the goldsmith of ``src``; yields its URL."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    cmd = [
+        *(sys.executable, str(HERE / "_page_server.py"), "--root", str(tmp / name)),
+        *("--port", str(port), "--labels", ",".join(labels), "--records", str(records)),
+    ]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/login", timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the {name} server did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _open(browser: Browser, url: str) -> Page:
+    page = browser.new_context(viewport={"width": 1366, "height": 850}).new_page()
+    page.add_init_script(PROBE)
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", "bench")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+    page.goto(f"{url}/annotate")
+    page.wait_for_selector("#record-meta[data-record]")
+    page.wait_for_selector('#app[aria-busy="false"]')
+    return page
+
+
+def enter_to_next(browser: Browser, url: str, n: int) -> list[float]:
+    """Enter-to-next latencies (ms) over ``n`` records, label key 1 before each Enter."""
+    page = _open(browser, url)
+    for k in range(n):
+        before = page.get_attribute("#record-meta", "data-record")
+        page.keyboard.press("1")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            NEXT_SHOWN,
+            arg=[before, k],
+        )
+        page.wait_for_selector('#app[aria-busy="false"]')
+        page.wait_for_timeout(30)
+    lat = page.evaluate("window.__lat")
+    page.context.close()
+    return [float(x) for x in lat]
+
+
+def filter_latency(
+    browser: Browser, url: str, queries: list[str]
+) -> tuple[list[float], list[float]]:
+    """Per-keystroke filter latencies (ms) at 1,000 labels over the typed ``queries``, and
+    those of a key that does nothing (the floor of the measure)."""
+    page = _open(browser, url)
+    page.evaluate("window.__filtering = true")
+    for q in queries:
+        page.keyboard.press("/")
+        for ch in q:
+            page.keyboard.press(ch)
+            page.wait_for_timeout(25)  # one keystroke at a time: a frame apart
+        page.keyboard.press("Escape")
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(25)
+    lat = page.evaluate("window.__lat")  # "/", each character and both Esc
+    page.evaluate("window.__lat = []")
+    for _ in range(40):  # the floor: a key nothing listens to (F7), the same way to the frame
+        page.keyboard.press("F7")
+        page.wait_for_timeout(25)
+    floor = page.evaluate("window.__lat")
+    page.context.close()
+    return [float(x) for x in lat], [float(x) for x in floor]
+
+
+def _stats(xs: list[float]) -> tuple[float, float]:
+    xs = sorted(xs)
+    return statistics.median(xs), xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+
+
+def _anchor_src(commit: str, where: Path) -> Path:
+    src = where / "src"
+    if not (src / "goldsmith").is_dir():
+        where.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", commit, "src"], check=True, capture_output=True
+        )
+        subprocess.run(["tar", "-x", "-C", str(where)], input=archive.stdout, check=True)
+    return src
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--records", type=int, default=40, help="Enter presses per task and version")
+    ap.add_argument("--queries", type=int, default=30, help="typed queries at 1,000 labels")
+    ap.add_argument("--anchor-commit", default="bd84f50")
+    ap.add_argument("--anchor-dir", type=Path, default=Path("/tmp/prev"))
+    args = ap.parse_args()
+    ours_src, prev_src = REPO / "src", _anchor_src(args.anchor_commit, args.anchor_dir)
+    pool = [lab.replace("_", " ") for lab in THOUSAND]
+    queries = [
+        " ".join(pool[(k * 37) % 1000].split()[:2])[: 6 + k % 8] for k in range(args.queries)
+    ]
+    with tempfile.TemporaryDirectory() as d, sync_playwright() as p:
+        tmp = Path(d)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        with served(ours_src, THOUSAND, 5, tmp, "ours-1000") as url:
+            filt, floor = filter_latency(browser, url, queries)
+        results = {}
+        for name, labels in (("5 labels", BANKING77[:5]), ("77 labels", BANKING77)):
+            n = args.records
+            with served(ours_src, labels, n + 4, tmp, f"ours-{len(labels)}") as ours, \
+                 served(prev_src, labels, n + 4, tmp, f"prev-{len(labels)}") as prev:  # fmt: skip
+                # interleave the two, twice each half, so that machine noise hits both alike
+                a, b = [], []
+                for _ in range(2):
+                    a += enter_to_next(browser, ours, n // 2)
+                    b += enter_to_next(browser, prev, n // 2)
+                results[name] = (a, b)
+        browser.close()
+    med, p95 = _stats(filt)
+    ratio = med / BUDGET_MS
+    print(f"filter keystroke at 1000 labels (ms, n={len(filt)}): ours {med:.1f}, "
+          f"anchor {BUDGET_MS:.1f} (budget), ratio {ratio:.2f}; p95 {p95:.1f}; "
+          f"floor (a key with no work) {_stats(floor)[0]:.1f}")  # fmt: skip
+    for name, (a, b) in results.items():
+        (ma, pa), (mb, pb) = _stats(a), _stats(b)
+        print(f"enter to next record, {name} (ms, n={len(a)}): ours {ma:.1f}, anchor {mb:.1f}, "
+              f"ratio {ma / mb:.2f}; p95 ours {pa:.1f}, anchor {pb:.1f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
