@@ -319,6 +319,13 @@ def test_spans_round_from_annotation_to_an_adjudicated_consensus(
     expect(bob.locator("#feedback")).to_be_visible()
     expect(bob.locator("#feedback li")).to_have_count(2)
     shot(bob, "annotate-bob-feedback")
+    # the read-only record behind the link shows both span sets as their words
+    bob.locator("#feedback a.feedback-record").first.click()
+    expect(bob.locator(".feedback-final").first).to_have_text(
+        re.compile(r"^“[^”]+” \((Disease|Gene)\)")
+    )
+    expect(bob.locator(".feedback-answer").first).to_contain_text("”")
+    shot(bob, "feedback-page-bob")
 
     report_page = site.browser.new_page()
     report_page.goto((site.root / "qa" / "round-1.html").as_uri() + "#span-types")

@@ -12,7 +12,7 @@ const data = JSON.parse($("#feedback-data").textContent);
 
 function shown(q, v) {
   if (v == null) return "none";
-  try { return q ? widgetFor(q).show(v, q) : JSON.stringify(v); } catch { return JSON.stringify(v); }
+  try { return q ? widgetFor(q).show(v, q, data.record.fields) : JSON.stringify(v); } catch { return JSON.stringify(v); }
 }
 
 function decisionEl(f) {

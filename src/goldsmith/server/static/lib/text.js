@@ -101,3 +101,13 @@ export function drawText(box, text, bounds, spans = []) {
   }
   box.replaceChildren(frag);
 }
+
+/** A span set as short text: with the record's `fields`, each span as its words and labels
+ * (“BRCA1” (Gene)); without them, the labels only. `labelsOf(span)` gives a span's labels. */
+export function spansText(v, q, fields, labelsOf) {
+  if (!v.length) return "no spans";
+  const text = fields?.[q?.field];
+  if (typeof text !== "string") return v.map(labelsOf).join(", ");
+  const cp = [...text]; // offsets are code points
+  return v.map((s) => `“${cp.slice(s.start, s.end).join("")}” (${labelsOf(s)})`).join(", ");
+}

@@ -5,7 +5,8 @@
 // - `empty(q)`: the value of an unanswered question;
 // - `isEmpty(q, v, record)`: whether a required question still needs an answer;
 // - `sendable(q, v, record)` (optional): whether `v` is sent; else `!isEmpty(...)`;
-// - `show(v, q)`: a value as short read-only text (suggestions, the review page);
+// - `show(v, q, fields)`: a value as short read-only text (suggestions, the review page);
+//   `fields` (optional), the record's fields, lets span widgets show each span's words;
 // - `help(q, ctx)`: rows `[keys, what]` of the keyboard help;
 // - `create(q, i, ctx)`: the input of question `i`, `{body, update(), key(e), focus?()}`;
 //   `key(e)` is true when the widget handled the key event;

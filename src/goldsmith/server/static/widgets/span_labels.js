@@ -3,6 +3,7 @@
 // label is toggled off is removed. Labels are kept in the task's order.
 
 import { hue } from "../lib/keys.js";
+import { spansText } from "../lib/text.js";
 import { pickerHelp } from "../lib/picker.js";
 import { NO_SELECTION, byRange, spanEditor, spanRows } from "./spans.js";
 
@@ -26,7 +27,7 @@ const SPAN_LABELS = {
 export default {
   empty: () => [],
   isEmpty: () => false, // an empty list is an answer
-  show: (v) => (v.length ? v.map((s) => s.labels.join("+")).join(", ") : "no spans"),
+  show: (v, q, fields) => spansText(v, q, fields, (s) => s.labels.join("+")),
   help: (q, ctx) => [
     ...pickerHelp(q, "Toggle"),
     ...ctx.labelKeys(q.labels).flatMap((key, j) => (key ? [[[key], `Toggle “${q.labels[j]}” on the selection or the span at the caret`]] : [])),

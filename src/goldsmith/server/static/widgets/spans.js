@@ -3,6 +3,7 @@
 
 import { el, keepSelection } from "../lib/dom.js";
 import { hue } from "../lib/keys.js";
+import { spansText } from "../lib/text.js";
 import { Picker, pickerHelp, pickerOf } from "../lib/picker.js";
 
 export const NO_SELECTION = "Select some text first (mouse, or Shift+←/→), then press a label key.";
@@ -111,7 +112,7 @@ const SPANS = {
 export default {
   empty: () => [],
   isEmpty: () => false, // an empty list is an answer
-  show: (v) => (v.length ? v.map((s) => s.label).join(", ") : "no spans"),
+  show: (v, q, fields) => spansText(v, q, fields, (s) => s.label),
   help: (q, ctx) => [
     ...pickerHelp(q, "Apply"),
     ...ctx.labelKeys(q.labels).flatMap((key, j) => (key ? [[[key], `Label the selection as “${q.labels[j]}”`]] : [])),
