@@ -256,6 +256,16 @@ class ApiEnv:
         """A second, independent handle on the project (close it)."""
         return Project.open(self.root)
 
+    def disagreement(self) -> int:
+        """At overlap 2, alice answers cardio and bob onco on the same record; its id."""
+        self.restart(overlap=2)
+        rid = self.next_id("alice")
+        assert rid is not None
+        assert self.answer("alice", rid, {"label": "cardio"}).status_code == 200
+        assert self.next_id("bob") == rid
+        assert self.answer("bob", rid, {"label": "onco"}).status_code == 200
+        return rid
+
 
 MakeApiEnv = Callable[..., ApiEnv]
 

@@ -17,12 +17,7 @@ PROBE = "<img src=x onerror=alert(1)>"
 
 def _edited_disagreement(env: Any, comment: str | None = "tumour growth is oncology") -> int:
     """alice (cardio) and bob (onco) disagree on one record; rita sets onco. Returns its id."""
-    env.restart(overlap=2)
-    rid = env.next_id("alice")
-    assert rid is not None
-    assert env.answer("alice", rid, {"label": "cardio"}).status_code == 200
-    assert env.next_id("bob") == rid
-    assert env.answer("bob", rid, {"label": "onco"}).status_code == 200
+    rid = env.disagreement()
     with env.project() as p, p.store.write() as tx:
         tx.add_reviews(
             [{"record_id": rid, "question": "label", "kind": "disagreement",

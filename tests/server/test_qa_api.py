@@ -9,20 +9,9 @@ from goldsmith.annotation.handles import is_handle
 from goldsmith.schema import FinalLabel, Provenance
 
 
-def _disagreement(env: Any) -> int:
-    """alice and bob answer the same record differently; returns the record id."""
-    env.restart(overlap=2)
-    rid = env.next_id("alice")
-    assert rid is not None
-    assert env.answer("alice", rid, {"label": "cardio"}).status_code == 200
-    assert env.next_id("bob") == rid
-    assert env.answer("bob", rid, {"label": "onco"}).status_code == 200
-    return rid
-
-
 def test_review_flow_and_feedback_over_the_api(make_api_env: Any, api_error: Any) -> None:
     env = make_api_env(records=4)
-    rid = _disagreement(env)
+    rid = env.disagreement()
     with env.project() as p, p.store.write() as tx:
         tx.add_reviews(
             [
@@ -176,7 +165,7 @@ def test_model_proposed_accept_needs_confirm_and_decisions_undo_over_the_api(
     make_api_env: Any, api_error: Any
 ) -> None:
     env = make_api_env(records=2)
-    rid = _disagreement(env)
+    rid = env.disagreement()
     detail = {"answers": {"alice": "cardio", "bob": "onco"}, "proposed": "neuro"}
     with env.project() as p, p.store.write() as tx:
         tx.add_reviews(
@@ -213,7 +202,7 @@ def test_model_proposed_accept_needs_confirm_and_decisions_undo_over_the_api(
 
 def test_feedback_names_the_record_as_the_annotator_knows_it(make_api_env: Any) -> None:
     env = make_api_env(records=2)
-    rid = _disagreement(env)
+    rid = env.disagreement()
     with env.project() as p, p.store.write() as tx:
         tx.add_reviews(
             [{"record_id": rid, "question": "label", "kind": "disagreement",
