@@ -12,12 +12,17 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
 from _ci import import_or_skip, skip_or_fail
 from goldsmith.store import Store
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+CHROMIUM = os.environ.get("GOLDSMITH_TEST_CHROMIUM", "/usr/bin/chromium")
 
 PG_URL = os.environ.get(
     "GOLDSMITH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -113,3 +118,18 @@ def ray_cluster() -> Iterator[Any]:
         yield ray
     finally:
         ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """The real Chromium (Debian's, never a downloaded one), headless, for the whole run."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; set GOLDSMITH_TEST_CHROMIUM", pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()

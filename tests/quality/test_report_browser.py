@@ -3,32 +3,17 @@ click under the report's own Content-Security-Policy, with no error or CSP viola
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from goldsmith.quality.report import MANY_LABELS, write_report
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("GOLDSMITH_TEST_CHROMIUM", "/usr/bin/chromium")
 LABELS = [f"intent_{i:02d}" for i in range(MANY_LABELS + 5)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}; set GOLDSMITH_TEST_CHROMIUM", pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_many_label_tables_sort_on_a_header_click(browser: Browser, tmp_path: Path) -> None:

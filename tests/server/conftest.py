@@ -256,14 +256,22 @@ class ApiEnv:
         """A second, independent handle on the project (close it)."""
         return Project.open(self.root)
 
-    def disagreement(self) -> int:
-        """At overlap 2, alice answers cardio and bob onco on the same record; its id."""
+    def disagreement(self, *, queued: bool = False, **detail: Any) -> int:
+        """At overlap 2, alice answers cardio and bob onco on the same record; its id.
+        ``queued``: the record also goes to the review queue as a disagreement (no proposal,
+        unless ``detail`` says otherwise)."""
         self.restart(overlap=2)
         rid = self.next_id("alice")
         assert rid is not None
         assert self.answer("alice", rid, {"label": "cardio"}).status_code == 200
         assert self.next_id("bob") == rid
         assert self.answer("bob", rid, {"label": "onco"}).status_code == 200
+        if queued:
+            answers = {"alice": "cardio", "bob": "onco"}
+            item = {"record_id": rid, "question": "label", "kind": "disagreement"}
+            item["detail"] = {"answers": answers, "proposed": None, **detail}
+            with self.project() as p, p.store.write() as tx:
+                tx.add_reviews([item])
         return rid
 
 

@@ -17,12 +17,7 @@ PROBE = "<img src=x onerror=alert(1)>"
 
 def _edited_disagreement(env: Any, comment: str | None = "tumour growth is oncology") -> int:
     """alice (cardio) and bob (onco) disagree on one record; rita sets onco. Returns its id."""
-    rid = env.disagreement()
-    with env.project() as p, p.store.write() as tx:
-        tx.add_reviews(
-            [{"record_id": rid, "question": "label", "kind": "disagreement",
-              "detail": {"answers": {"alice": "cardio", "bob": "onco"}, "proposed": None}}]
-        )  # fmt: skip
+    rid = env.disagreement(queued=True)
     (item,) = env.ok("GET", "/reviews", "rita")
     body: dict[str, Any] = {"action": "edit", "value": "onco"}
     if comment is not None:

@@ -11,18 +11,7 @@ from goldsmith.schema import FinalLabel, Provenance
 
 def test_review_flow_and_feedback_over_the_api(make_api_env: Any, api_error: Any) -> None:
     env = make_api_env(records=4)
-    rid = env.disagreement()
-    with env.project() as p, p.store.write() as tx:
-        tx.add_reviews(
-            [
-                {
-                    "record_id": rid,
-                    "question": "label",
-                    "kind": "disagreement",
-                    "detail": {"answers": {"alice": "cardio", "bob": "onco"}, "proposed": None},
-                }
-            ]
-        )
+    rid = env.disagreement(queued=True)
     for who in ("alice", "bob", "carol"):  # annotators: no queue, no scores
         assert api_error(env.api("GET", "/reviews", who)) == (403, "forbidden")
         assert api_error(env.api("GET", "/qa/annotators", who)) == (403, "forbidden")
@@ -165,13 +154,7 @@ def test_model_proposed_accept_needs_confirm_and_decisions_undo_over_the_api(
     make_api_env: Any, api_error: Any
 ) -> None:
     env = make_api_env(records=2)
-    rid = env.disagreement()
-    detail = {"answers": {"alice": "cardio", "bob": "onco"}, "proposed": "neuro"}
-    with env.project() as p, p.store.write() as tx:
-        tx.add_reviews(
-            [{"record_id": rid, "question": "label", "kind": "disagreement",
-              "detail": {**detail, "model_proposed": True}}]
-        )  # fmt: skip
+    env.disagreement(queued=True, proposed="neuro", model_proposed=True)
     (item,) = env.ok("GET", "/reviews", "rita")
     assert item["detail"]["model_proposed"] is True and item["history"] == []
     path = f"/reviews/{item['id']}"
@@ -202,12 +185,7 @@ def test_model_proposed_accept_needs_confirm_and_decisions_undo_over_the_api(
 
 def test_feedback_names_the_record_as_the_annotator_knows_it(make_api_env: Any) -> None:
     env = make_api_env(records=2)
-    rid = env.disagreement()
-    with env.project() as p, p.store.write() as tx:
-        tx.add_reviews(
-            [{"record_id": rid, "question": "label", "kind": "disagreement",
-              "detail": {"answers": {"alice": "cardio", "bob": "onco"}, "proposed": None}}]
-        )  # fmt: skip
+    rid = env.disagreement(queued=True)
     (item,) = env.ok("GET", "/reviews", "rita")
     env.ok("POST", f"/reviews/{item['id']}", "rita", json={"action": "edit", "value": "onco"})
     (note,) = env.ok("GET", "/feedback", "alice")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,30 +149,24 @@ class QualityFront:
         the consensus wherever the judge cannot answer. ``judge`` in the result counts its
         calls."""
         client = _llm_client.LLMClient(judge, cache=self.root / DEFAULT_CACHE) if judge else None
-        redact = None
-        if client is not None and self.task.settings.redact_before_llm:
-            redact = self.redactor()  # type: ignore[attr-defined]
-        judges: list[_judge.LLMJudge] = []
-
-        def make_judge(records: Any) -> _judge.LLMJudge:
-            assert client is not None
-            j = _judge.LLMJudge(
-                client, self.task, records, rubric or _judge.DEFAULT_RUBRIC, redact=redact
-            )
-            judges.append(j)
-            return j
-
+        factory = None
+        if client is not None:
+            redact = None
+            if self.task.settings.redact_before_llm:
+                redact = self.redactor()  # type: ignore[attr-defined]
+            rubric = rubric or _judge.DEFAULT_RUBRIC
+            factory = partial(_judge.LLMJudge, client, self.task, rubric=rubric, redact=redact)
         try:
             report, counts = _rounds.close_round(
-                self.store, self.task, method=method, judge=make_judge if client else None
+                self.store, self.task, method=method, judge=factory
             )
         finally:
             if client is not None:
                 client.close()
         html = self.write_qa_report(self.root / "qa" / f"round-{report['round']}.html")
         out: dict[str, Any] = {**counts, "round": report["round"], "report": str(html)}
-        if judges:
-            out["judge"] = report.get("judge")
+        if report.get("judge") is not None:
+            out["judge"] = report["judge"]
         return out
 
     def label_issues(self, *, limit: int = 100, seed: int = 0) -> list[dict[str, Any]]:

@@ -116,7 +116,7 @@ def round_report(
         report["annotators"] = _staff_unscored(store, _annotators(store, data))
         report["confusions"] = _confusions(data)
     with store.read() as tx:
-        report["label_distribution"] = _distribution(tx, data.question.name, labels)
+        report["label_distribution"] = _distribution(tx, data.question, labels)
         report.update(_issues(tx, data.question.name))
     return report, data, consensus
 
@@ -153,8 +153,9 @@ def close_round(
     elif consensus is not None:
         counts = _write_consensus(store, data, consensus, current["id"])
     if report.get("labels"):  # the frozen report counts the final labels just written
+        asked = task.question(report["question"])
         with store.read() as tx:
-            report["label_distribution"] = _distribution(tx, report["question"], report["labels"])
+            report["label_distribution"] = _distribution(tx, asked, report["labels"])
     with store.read() as tx:
         previous = [r for r in tx.list_rounds() if r["number"] < current["number"]]
         before = tx.round_report(previous[-1]["id"]) if previous else None
@@ -203,7 +204,7 @@ def _kind_round_report(
     with store.read() as tx:
         report.update(_issues(tx, q.name))
         if report["labels"]:
-            report["label_distribution"] = _distribution(tx, q.name, report["labels"])
+            report["label_distribution"] = _distribution(tx, q, report["labels"])
     return report, data, consensus
 
 
@@ -449,29 +450,20 @@ def _issues(tx: Any, question: str, *, top: int = 20) -> dict[str, Any]:
     return {"label_issues": shown, "label_issues_total": len(items)}
 
 
-def _distribution(tx: Any, question: str, labels: list[str]) -> dict[str, dict[str, int]]:
-    """Final labels per label and provenance: a label set counts each of its labels, a span
-    set each span's label."""
+def _distribution(tx: Any, question: Any, labels: list[str]) -> dict[str, dict[str, int]]:
+    """Final labels per label and provenance, each value counted under the labels its kind
+    names (``counted_labels``: a label set each of its labels, a span set each span's)."""
     out: dict[str, dict[str, int]] = {}
     for provenance in Provenance:
-        values = tx.final_values(question, [str(provenance)])
+        values = tx.final_values(question.name, [str(provenance)])
         if values:
             counts = {label: 0 for label in labels}
             for _, v in values:
-                for label in _labels_in(v):
+                for label in question.counted_labels(v):
                     if label in counts:
                         counts[label] += 1
             out[str(provenance)] = counts
     return out
-
-
-def _labels_in(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        found = [v.get("label") if isinstance(v, dict) else v for v in value]
-        return [str(lab) for lab in found if isinstance(lab, str)]
-    return []
 
 
 def _write_consensus(

@@ -7,7 +7,6 @@ reads the database through :class:`~goldsmith.Project`.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -18,14 +17,13 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from goldsmith import Project
 from goldsmith.config import write_config
 from goldsmith.schema import Response
 from goldsmith.server import ServerSettings, create_app
 
-CHROMIUM = os.environ.get("GOLDSMITH_TEST_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"
 
 
@@ -114,18 +112,6 @@ def log_in(page: Page, url: str, user: str, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}; set GOLDSMITH_TEST_CHROMIUM", pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

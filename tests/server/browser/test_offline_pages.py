@@ -76,6 +76,17 @@ def _site(make_project: Callable[..., Project], serve: Serve) -> Site:
     return serve(proj, users=USERS)
 
 
+def _watched(make_project: Callable[..., Project], serve: Serve) -> tuple[Site, Page, Watch]:
+    """A served project and a laptop-size page on it, watched from its first request."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    site = _site(make_project, serve)
+    context = site.browser.new_context(viewport={"width": 1366, "height": 850})
+    site.contexts.append(context)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return site, page, Watch(page, site.url)
+
+
 def _session_token(page: Page) -> str:
     (cookie,) = [c for c in page.context.cookies() if c["name"] == "gs_session"]
     return str(cookie["value"])
@@ -93,13 +104,7 @@ def _session_open(root: Path, token: str) -> bool:
 def test_docs_render_offline_under_the_csp(
     make_project: Callable[..., Project], serve: Serve
 ) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    site = _site(make_project, serve)
-    context = site.browser.new_context(viewport={"width": 1366, "height": 850})
-    site.contexts.append(context)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    watch = Watch(page, site.url)
+    site, page, watch = _watched(make_project, serve)
     watch.visit("/docs")
     blocks = page.locator(".opblock")
     expect(blocks.first).to_be_visible()
@@ -119,13 +124,7 @@ def test_docs_render_offline_under_the_csp(
 def test_no_page_asks_for_anything_missing(
     make_project: Callable[..., Project], serve: Serve
 ) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    site = _site(make_project, serve)
-    context = site.browser.new_context(viewport={"width": 1366, "height": 850})
-    site.contexts.append(context)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    watch = Watch(page, site.url)
+    site, page, watch = _watched(make_project, serve)
     watch.visit("/login")
     page.fill("input[name=username]", "olive")
     page.fill("input[name=password]", "correct horse battery staple")
