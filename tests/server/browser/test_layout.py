@@ -148,6 +148,8 @@ def test_guidelines_collapse_and_stay_collapsed(
     expect(details).to_have_attribute("open", "")
     page.click("#guidelines summary")
     expect(details).not_to_have_attribute("open", "")
+    # the state is stored on the toggle event, a task after the click: reload once it is
+    page.wait_for_function("localStorage.getItem('goldsmith.open.guidelines') === '0'")
     page.reload()
     expect(page.locator("#app")).to_have_attribute("aria-busy", "false")
     expect(page.locator("#guidelines details")).not_to_have_attribute("open", "")
