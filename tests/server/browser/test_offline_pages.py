@@ -34,18 +34,35 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 class Watch:
     """Everything that goes wrong on a page: failed or 4xx/5xx requests, requests to other
-    hosts, console errors and CSP violations."""
+    hosts, console errors and CSP violations.
+
+    A request the next navigation cancels (`net::ERR_ABORTED`, most often the favicon,
+    which Chromium asks for after the load) is a problem only if that address never loaded
+    at all; `problems` holds those too."""
 
     def __init__(self, page: Page, origin: str) -> None:
         self.page = page
         self.origin = origin
-        self.problems: list[str] = []
+        self._problems: list[str] = []
         self.requested: list[str] = []
+        self.aborted: set[str] = set()
+        self.loaded: set[str] = set()
         page.add_init_script(CSP_WATCH)
-        page.on("requestfailed", lambda r: self.problems.append(f"failed {r.url} {r.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("request", self._request)
         page.on("response", self._response)
         page.on("console", self._console)
+
+    @property
+    def problems(self) -> list[str]:
+        never_loaded = sorted(self.aborted - self.loaded)
+        return self._problems + [f"aborted and never loaded {url}" for url in never_loaded]
+
+    def _failed(self, request: Any) -> None:
+        if request.failure == "net::ERR_ABORTED":
+            self.aborted.add(request.url)
+        else:
+            self._problems.append(f"failed {request.url} {request.failure}")
 
     def _request(self, request: Any) -> None:
         self.requested.append(request.url)
@@ -53,21 +70,23 @@ class Watch:
         if request.url.startswith(("http:", "https:")) and (
             f"{host.scheme}://{host.netloc}" != self.origin
         ):
-            self.problems.append(f"outside request {request.url}")
+            self._problems.append(f"outside request {request.url}")
 
     def _response(self, response: Any) -> None:
         if response.status >= 400:
-            self.problems.append(f"{response.status} {response.url}")
+            self._problems.append(f"{response.status} {response.url}")
+        else:
+            self.loaded.add(response.url)
 
     def _console(self, message: Any) -> None:
         if message.type == "error":
-            self.problems.append(f"console {message.type}: {message.text}")
+            self._problems.append(f"console {message.type}: {message.text}")
 
     def visit(self, path: str) -> None:
         self.page.goto(f"{self.origin}{path}")
         self.page.wait_for_load_state("networkidle")
         violations = self.page.evaluate("window.__csp || []")
-        self.problems += [f"CSP violation on {path}: {v}" for v in violations]
+        self._problems += [f"CSP violation on {path}: {v}" for v in violations]
 
 
 def _site(make_project: Callable[..., Project], serve: Serve) -> Site:
