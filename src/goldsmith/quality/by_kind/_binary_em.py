@@ -4,7 +4,9 @@ span): far more evidence per parameter than a model per label.
 
 ``marks[d, j]`` is 1 when annotator ``j`` said yes to decision ``d``, 0 when they saw it and
 said no, -1 when they did not see it. ``fixed[d]`` is the known answer (gold), or -1.
-Returns ``P(yes)`` per decision and each annotator's ``(sensitivity, false-positive rate)``.
+``weights[d]`` counts identical decisions as one row (the many places on a text where nobody
+marked a span, say). Returns ``P(yes)`` per decision and each annotator's ``(sensitivity,
+false-positive rate)``.
 
 >>> import numpy as np
 >>> marks = np.array([[1, 1, 0], [1, 1, 1], [0, 0, 1], [0, 0, 0], [1, 1, -1]])
@@ -27,14 +29,17 @@ def binary_em(
     *,
     fixed: npt.NDArray[np.int64] | None = None,
     groups: npt.NDArray[np.int64] | None = None,
+    weights: FloatArray | None = None,
     max_iter: int = 100,
     tol: float = 1e-7,
+    clip: tuple[float, float] = CLIP,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """See the module docstring; ``groups[d]`` gives each decision a prior of its own group
     (a label's base rate), one shared prior when None."""
     seen = marks >= 0
     yes = (marks == 1).astype(np.float64)
     no = (marks == 0).astype(np.float64)
+    w = np.ones(marks.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
     n_seen = np.maximum(seen.sum(axis=1), 1)
     p = yes.sum(axis=1) / n_seen  # start from the vote share
     known = fixed if fixed is not None else np.full(marks.shape[0], -1)
@@ -43,17 +48,13 @@ def binary_em(
     p = np.where(known >= 0, known, p)
     sens = fpr = np.zeros(marks.shape[1])
     for _ in range(max_iter):
-        sens = np.clip(
-            (p[:, None] * yes).sum(0) / np.maximum((p[:, None] * seen).sum(0), 1e-9), *CLIP
-        )
-        fpr = np.clip(
-            ((1 - p)[:, None] * yes).sum(0) / np.maximum(((1 - p)[:, None] * seen).sum(0), 1e-9),
-            *CLIP,
-        )
+        wp, wq = (w * p)[:, None], (w * (1 - p))[:, None]
+        sens = np.clip((wp * yes).sum(0) / np.maximum((wp * seen).sum(0), 1e-12), *clip)
+        fpr = np.clip((wq * yes).sum(0) / np.maximum((wq * seen).sum(0), 1e-12), *clip)
         prior = np.clip(
-            np.bincount(g, weights=p, minlength=n_groups)
-            / np.maximum(np.bincount(g, minlength=n_groups), 1),
-            *CLIP,
+            np.bincount(g, weights=w * p, minlength=n_groups)
+            / np.maximum(np.bincount(g, weights=w, minlength=n_groups), 1e-12),
+            *clip,
         )
         logit = np.log(prior[g] / (1 - prior[g]))
         logit = logit + yes @ np.log(sens / fpr) + no @ np.log((1 - sens) / (1 - fpr))

@@ -1,17 +1,27 @@
-"""Span questions: span voting over overlap-matched candidates, weighted by reliability.
+"""Span questions: an annotator model over candidate entities, or a weighted span vote.
 
 On one record, every annotator's ``(start, end, label)`` units are grouped: units of the same
-label that overlap (transitively) form one candidate entity. Within a candidate, a span is
-kept when the annotators who gave exactly it carry more than half the weight of everyone who
-answered the record. A candidate most annotators marked but whose boundaries nobody carries
-a majority for is listed as ``disputed`` and left out: its record gets a low confidence and
-goes to review, instead of a boundary that is likely wrong.
+label that overlap (transitively) form one candidate entity.
 
-The weights are learned over all records: each annotator's micro span F1 against the
-consensus, as a log-odds weight, refitted a few times; with ``weighted=False`` everyone
-weighs 1. ``support`` lists each candidate with its span's weighted share (``support``), the
-share that marked the entity at all (``entity_support``) and who marked it; the record's
-confidence is the product over candidates of the share of the side that won.
+With enough records answered by three annotators or more, :mod:`.span_model` learns per
+annotator how often they miss a real entity, add a false one and give the wrong boundary, and
+gives each candidate ``P(the entity is real)`` and each boundary ``P(it is the right one)``
+(method ``span_model``). A span is kept when both exceed one half. An entity likely real whose
+boundary nobody is likely right on is ``disputed`` and left out: its record gets a low
+confidence and goes to review, instead of a boundary that is likely wrong. The record's
+confidence is the product over candidates of the probability that the decision taken is right.
+Each annotator's skill is their expected span F1 under the model.
+
+With fewer such records (two annotators per record cannot tell a miss from an addition), a
+span is kept when the annotators who gave exactly it carry more than half the weight of
+everyone who answered the record (method ``span_vote``): each annotator's weight is the
+log-odds of their micro span F1 against the consensus, refitted a few times, and their skill is
+that F1 (their own vote included); ``model=False`` asks for this vote always. With
+``weighted=False`` everyone weighs 1 and there is no model (``span_majority``).
+
+``support`` lists each candidate with the support of its best span (``support``: the posterior,
+or the weighted share that gave exactly it), of the entity at all (``entity_support``) and
+who marked it.
 
 >>> from types import SimpleNamespace
 >>> q = SimpleNamespace(labels=("Disease",), agreement_value=lambda v: tuple(
@@ -34,6 +44,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from goldsmith.quality.by_kind.base import (
     Answers,
     Consensus,
@@ -41,6 +53,7 @@ from goldsmith.quality.by_kind.base import (
     against_everyone,
     gold_first,
 )
+from goldsmith.quality.by_kind.span_model import SpanModel, fit_span_model
 
 Unit = tuple[int, int, str]
 ROUNDS = 5  # weight refits
@@ -59,6 +72,10 @@ class SpanRule(KindRule):
         names = sorted({u for rid in answers for u in answers[rid]})
         units = {rid: {u: self.units(v) for u, v in answers[rid].items()} for rid in answers}
         weighted = self.options.get("weighted", True)
+        model = fit_span_model({rid: units[rid] for rid in ids}) if self._modelled else None
+        if model is not None:
+            out.update(self._from_model(model, {rid: units[rid] for rid in ids}))
+            return out
         weights = dict.fromkeys(names, 1.0)
         for _ in range(ROUNDS if weighted else 1):
             chosen = {rid: _vote(units[rid], weights)[0] for rid in ids}
@@ -77,6 +94,54 @@ class SpanRule(KindRule):
             )
         return out
 
+    @property
+    def _modelled(self) -> bool:
+        """Whether to try the annotator model (``model=False`` keeps the weighted vote)."""
+        return bool(self.options.get("weighted", True) and self.options.get("model", True))
+
+    def _from_model(
+        self, model: SpanModel, units: Mapping[int, Mapping[str, set[Unit]]]
+    ) -> dict[int, Consensus]:
+        decided: dict[int, tuple[set[Unit], float, list[dict[str, Any]]]] = {
+            rid: (set(), 1.0, []) for rid in units
+        }
+        for g, rid in enumerate(model.records):
+            chosen, confidence, support = decided[rid]
+            real, right = float(model.entity[g]), model.boundary[g]
+            k = int(np.argmax(right))
+            kept = real > 0.5 and right[k] > 0.5
+            if kept:
+                chosen.add(model.candidates[g][k])
+            confidence *= real * float(right[k]) if kept else 1.0 - real
+            if real > 0.5:
+                s, e, label = model.candidates[g][k]
+                support.append(
+                    {
+                        "start": s,
+                        "end": e,
+                        "label": label,
+                        "support": round(real * float(right[k]), 4),
+                        "entity_support": round(real, 4),
+                        "annotators": sorted(model.marks[g]),
+                        "disputed": not kept,
+                    }
+                )
+            decided[rid] = (chosen, confidence, support)
+        out = {}
+        for rid, by_user in units.items():
+            if len(by_user) < 2:  # one annotator: the model was not fitted on it
+                chosen, confidence, support = _vote(by_user, dict.fromkeys(by_user, 1.0))
+            else:
+                chosen, confidence, support = decided[rid]
+            out[rid] = Consensus(
+                self.value_of(chosen),
+                confidence,
+                "span_model",
+                {"spans": support},
+                model_proposed=against_everyone(chosen, list(by_user.values())),
+            )
+        return out
+
     def value_of(self, chosen: set[Unit]) -> Any:
         regions = [{"start": s, "end": e, "labels": [lab]} for s, e, lab in sorted(chosen)]
         return self.question.check(self.question.from_label_studio(regions))
@@ -92,7 +157,16 @@ class SpanRule(KindRule):
         return 2 * tp / size if size else 1.0
 
     def skill(self, answers: Answers, consensus: Mapping[int, Consensus]) -> dict[str, float]:
-        """Each annotator's micro span F1 against the consensus, on records they shared."""
+        """Each annotator's expected span F1 under the annotator model, or, where it cannot be
+        fitted, their micro span F1 against the consensus on records they shared."""
+        shared = {
+            rid: {u: self.units(v) for u, v in a.items()}
+            for rid, a in answers.items()
+            if len(a) >= 2 and rid in consensus and consensus[rid].method != "gold"
+        }
+        model = fit_span_model(shared) if self._modelled else None
+        if model is not None:
+            return model.expected_f1()
         tp: dict[str, int] = defaultdict(int)
         size: dict[str, int] = defaultdict(int)
         for rid, a in answers.items():

@@ -135,8 +135,8 @@ function renderProposal(item, q) {
     ...support.filter((s) => !inProposal.has(unitKey(s))).map((s) => [s, s, false])];
   const body = rows.map(([s, sup, kept]) => el("tr", { "data-span": unitKey(s), "data-kept": String(kept) },
     el("td", {}, spanChip(q, s)),
-    el("td", { class: "num", title: "Weighted share of the annotators who gave exactly this span" }, pct(sup?.support)),
-    el("td", { class: "num", title: "Weighted share who marked this entity at all (any boundary)" }, pct(sup?.entity_support)),
+    el("td", { class: "num", title: "Support for exactly this span: its probability under the annotator model, or the weighted share of the annotators who gave it" }, pct(sup?.support)),
+    el("td", { class: "num", title: "Support for this entity with any boundary: the probability that it is real, or the weighted share who marked it" }, pct(sup?.entity_support)),
     el("td", { title: `Marked the entity: ${(sup?.annotators ?? []).join(", ") || "nobody"}` }, givers(s).join(", ") || "—"),
     el("td", {}, kept ? el("span", { class: "badge status-submitted" }, "in the set")
       : el("span", { class: "badge status-differs" }, sup?.disputed ? "disputed: left out" : "left out"))));
