@@ -249,13 +249,21 @@ def test_a_thousand_labels_filter_without_rebuilding(
     s.wait_record(ids[0])
     options = picker(page).locator(".picker-list > .picker-group:not(.picker-recent) .option")
     expect(options).to_have_count(1000)
-    # tag every button: filtering must keep the same nodes (toggle hidden, never rebuild)
+    # tag every button: filtering must keep the same nodes (move the matches, never rebuild)
     page.evaluate("document.querySelectorAll('.picker .option').forEach((b) => (b._tag = 1))")
     page.keyboard.type(labels[777].replace("_", " "))
     expect(picker(page).locator(".option:visible")).to_have_count(1)
     expect(picker(page).locator(".option.hl")).to_have_attribute("data-value", labels[777])
     untagged = "[...document.querySelectorAll('.picker .option')].filter((b) => !b._tag).length"
     assert page.evaluate(untagged) == 0
+    # one button per label, filtering or not: a label's locator never finds a copy
+    assert page.evaluate("document.querySelectorAll('.picker .option').length") == 1000
+    # Esc puts every match back in its place: the full list in task order again
+    s.press("Escape")
+    expect(picker(page).locator(".option:visible")).to_have_count(1000)
+    in_order = "[...document.querySelectorAll('.picker .option')].map((b) => b.dataset.value)"
+    assert page.evaluate(in_order) == labels
+    page.keyboard.type(labels[777].replace("_", " "))
     s.press("Enter", "Enter")
     s.wait_record(ids[1])
     page.keyboard.type("hotel")

@@ -10,8 +10,12 @@
 // - outside it: ↑/↓ (and ←/→ where the widget gives them) move the highlight, Space picks it;
 // - PageUp/PageDown jump between groups. With the filter empty, arrows stay in their group.
 //
-// Built once: filtering only toggles `hidden` and the CSS `order` of the buttons it has, so a
-// keystroke over 1,000 labels rebuilds no DOM.
+// Built once: a keystroke over 1,000 labels creates no DOM. While filtering, the full list stays
+// laid out but skipped (`content-visibility: hidden`: not drawn, not in the accessibility tree)
+// and the best matches move, the same button nodes, into a short results list; each goes back
+// to its place when it stops matching. A keystroke so lays out at most MAX_SHOWN buttons, and
+// Esc shows the full list again without laying it out anew; each label has one button only, so
+// its state (checked, marks, highlight) and every locator of it stay as they are.
 
 import { el, keepSelection } from "./dom.js";
 import { keyName, matches } from "./keys.js";
@@ -24,6 +28,21 @@ export const MAX_SHOWN = 100;
 /** Buttons per block: off-screen blocks are not laid out (CSS content-visibility). */
 const CHUNK = 60;
 let ids = 0;
+
+/** Make `wanted` the children of `parent`, in order, with as few moves as it can (a narrower
+ * query mostly keeps the order it had); children not in `wanted` are removed. */
+function arrange(parent, wanted) {
+  let at = parent.firstChild;
+  for (const node of wanted) {
+    if (node === at) at = at.nextSibling;
+    else parent.insertBefore(node, at);
+  }
+  while (at) {
+    const next = at.nextSibling;
+    at.remove();
+    at = next;
+  }
+}
 
 /** `buttons` as they go into a group: in blocks of CHUNK when there are many. */
 const blocks = (buttons) => (buttons.length <= CHUNK ? buttons
@@ -92,24 +111,31 @@ export class Picker {
     this.filterable = o.labels.length >= FILTER_FROM;
     this.query = "";
     this.hl = null; // the highlighted button
-    this.order = o.labels.map(() => ""); // each button's CSS order while filtering
     this.buttons = o.labels.map((lab, j) => this.#button(lab, j, `${this.id}-${j}`));
+    this.index = new Map(this.buttons.map((b, j) => [b, j]));
+    this.shown = []; // the buttons in the results list now
     this.groups = groupsOf(o.labels, o.groups);
     this.grouped = this.groups.length > 1 || this.groups[0].name != null;
     this.recent = { box: el("div", { class: "picker-group picker-recent", hidden: true }), buttons: [] };
     const head = (text, id) => el("div", { class: "picker-heading", id }, text);
     for (const [g, group] of this.groups.entries()) {
       const hid = `${this.id}-g${g}`;
-      group.box = el("div", { class: "picker-group", role: "group", "aria-labelledby": this.grouped ? hid : null },
+      group.box = el("div", { class: "picker-group picker-home", role: "group", "aria-labelledby": this.grouped ? hid : null },
         this.grouped ? head(group.name, hid) : (this.allHead = el("div", { class: "picker-heading picker-all", hidden: true }, "All labels")),
         el("div", { class: "options" }, blocks(group.idx.map((j) => this.buttons[j]))));
       for (const j of group.idx) this.buttons[j].dataset.group = String(g);
+      // the group as it shows among the matches: its own heading, the matched buttons moved in
+      group.hits = el("div", { class: "options" });
+      group.hitBox = el("div", { class: "picker-group", role: "group", "aria-labelledby": this.grouped ? `${hid}-hits` : null },
+        this.grouped ? head(group.name, `${hid}-hits`) : null, group.hits);
     }
+    this.homes = this.buttons.map((b) => b.parentNode); // where each button sits in the full list
+    this.results = el("div", { class: "picker-results", hidden: true });
     const role = o.role === "radio" ? "radiogroup" : "group";
     this.list = el("div", {
       class: `picker-list${this.filterable ? " long" : ""}`, id: `${this.id}-list`, role,
       "aria-labelledby": o.labelledBy ?? null,
-    }, this.recent.box, this.groups.map((g) => g.box));
+    }, this.results, this.recent.box, this.groups.map((g) => g.box));
     this.none = el("p", { class: "picker-none muted", hidden: true, role: "status" });
     this.input = this.filterable ? el("input", {
       type: "text", class: "picker-input", autocomplete: "off", spellcheck: "false",
@@ -157,7 +183,7 @@ export class Picker {
       const v = String(checked(b.dataset.value));
       if (b.getAttribute("aria-checked") !== v) b.setAttribute("aria-checked", v);
     }
-    if (!this.query && (!this.hl || this.hl.hidden)) this.setHighlight(this.#first());
+    if (!this.query && !this.hl) this.setHighlight(this.#first());
   }
 
   /** Mark the buttons whose label passes `test` with class `cls` (the review page's proposal). */
@@ -199,22 +225,16 @@ export class Picker {
 
   // ------------------------------------------------------------------ filtering
 
-  /** Show the labels that match `text`, best first (at most MAX_SHOWN); no DOM is built,
-   * and only the attributes that change are written. */
+  /** Show the labels that match `text`, best first (at most MAX_SHOWN), in the results list;
+   * no DOM is built, and only the matches that change move. */
   filter(text) {
     const q = norm(text);
     this.query = q;
     this.root.classList.toggle("filtering", !!q);
     this.recent.box.hidden = !!q || !this.recent.buttons.length;
-    const setOrder = (j, v) => {
-      if (this.order[j] !== v) { this.order[j] = v; this.buttons[j].style.order = v; }
-    };
     let found = this.buttons.length;
-    if (!q) {
-      this.buttons.forEach((b, j) => { if (b.hidden) b.hidden = false; setOrder(j, ""); });
-      for (const g of this.groups) { g.box.hidden = false; g.box.style.order = ""; }
-      this.hits = null;
-    } else {
+    this.hits = null;
+    if (q) {
       const hits = [];
       for (let j = 0; j < this.norms.length; j++) {
         const s = score(this.norms[j], q, this.words[j]);
@@ -222,24 +242,10 @@ export class Picker {
       }
       hits.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
       found = hits.length;
-      const shown = hits.slice(0, MAX_SHOWN).map(([, j]) => j);
-      const rank = new Map(shown.map((j, r) => [j, r]));
-      const best = new Map(); // group -> rank of its best match
-      this.buttons.forEach((b, j) => {
-        const r = rank.get(j);
-        if (b.hidden !== (r === undefined)) b.hidden = r === undefined;
-        if (r === undefined) return;
-        setOrder(j, String(r));
-        const g = Number(b.dataset.group);
-        if (!best.has(g) || best.get(g) > r) best.set(g, r);
-      });
-      this.groups.forEach((g, k) => {
-        g.box.hidden = !best.has(k);
-        g.box.style.order = best.has(k) ? String(best.get(k)) : "";
-      });
-      this.hits = shown;
+      this.hits = hits.slice(0, MAX_SHOWN).map(([, j]) => j);
       requestAnimationFrame(() => { this.list.scrollTop = 0; }); // the best match is first
     }
+    this.#showHits();
     this.none.hidden = found > 0;
     if (!found) this.none.textContent = `No label matches “${text.trim()}”. Esc clears the filter.`;
     if (this.count) {
@@ -248,17 +254,42 @@ export class Picker {
     this.setHighlight(this.#first());
   }
 
+  /** Move the buttons of `this.hits` into the results list, by group (the group of the best
+   * match first), and the ones that left it back to their place in the full list. */
+  #showHits() {
+    const rows = this.hits ? this.#byGroup() : [];
+    const now = new Set(rows.flat());
+    for (const b of this.shown) if (!now.has(b)) this.#putBack(b);
+    this.shown = [...now];
+    const groupOf = (row) => this.groups[Number(row[0].dataset.group)];
+    for (const row of rows) arrange(groupOf(row).hits, row);
+    arrange(this.results, rows.map((row) => groupOf(row).hitBox));
+    this.results.hidden = !this.hits;
+  }
+
+  /** Button `b` back to its place in the full list (its block keeps the labels' order). */
+  #putBack(b) {
+    const j = this.index.get(b);
+    const home = this.homes[j];
+    let next = home.firstElementChild;
+    while (next && this.index.get(next) < j) next = next.nextElementSibling;
+    home.insertBefore(b, next);
+  }
+
+  /** The matches (`this.hits`) as they show: by group, in the order of each group's best. */
+  #byGroup() {
+    const byGroup = new Map();
+    for (const j of this.hits) {
+      const g = this.buttons[j].dataset.group;
+      if (!byGroup.has(g)) byGroup.set(g, []);
+      byGroup.get(g).push(this.buttons[j]);
+    }
+    return [...byGroup.values()];
+  }
+
   /** The visible buttons in the order they show, as groups: `[[button, ...], ...]`. */
   #rows() {
-    if (this.hits) {
-      const byGroup = new Map();
-      for (const j of this.hits) {
-        const g = this.buttons[j].dataset.group;
-        if (!byGroup.has(g)) byGroup.set(g, []);
-        byGroup.get(g).push(this.buttons[j]);
-      }
-      return [[...byGroup.values()].flat()]; // filtered: one list, arrows cross groups
-    }
+    if (this.hits) return [this.#byGroup().flat()]; // filtered: one list, arrows cross groups
     const rows = this.groups.map((g) => g.idx.map((j) => this.buttons[j]));
     return this.recent.buttons.length ? [this.recent.buttons, ...rows] : rows;
   }
