@@ -197,7 +197,7 @@ def _noisy(
     starts = {s: k for k, (s, _) in enumerate(offsets)}
     ends = {e: k for k, (_, e) in enumerate(offsets)}
     out = set()
-    for s, e, lab in spans:
+    for s, e, lab in sorted(spans):  # sorted: a set of str tuples iterates by hash seed
         if rng.random() < TEAM["drop"][j]:
             continue
         if rng.random() < TEAM["shift"][j]:

@@ -49,7 +49,7 @@ def _answer(words: list[tuple[int, int]], truth: set[Unit], who: str, rng: Any) 
     starts = {s: k for k, (s, _) in enumerate(words)}
     ends = {e: k for k, (_, e) in enumerate(words)}
     out = set()
-    for s, e, label in truth:
+    for s, e, label in sorted(truth):  # sorted: a set of str tuples iterates by hash seed
         if rng.random() < drop:
             continue
         if rng.random() < shift:
