@@ -229,3 +229,26 @@ def test_long_prompts_are_cut_never_the_answer(tuned: tuple[Project, Path, Path]
     text = tokenizer.apply_chat_template(cut["prompt"] + cut["completion"], tokenize=False)
     assert len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= 96
     assert text.rstrip().endswith("positive<|im_end|>")
+
+
+def test_no_progress_bar_of_transformers_leaks_into_the_output(tmp_path: Path) -> None:
+    """Saving and loading a model printed transformers' own "Writing model shards" and
+    "Loading weights" bars into non-TTY output (the demo's steps 9-10); each step shows
+    goldsmith's own progress instead. A fresh process: the setting is process-wide."""
+    import subprocess
+    import sys
+
+    script = (
+        "from goldsmith.train.tiny import build_tiny_model\n"
+        "from goldsmith.train.base_model import load_base\n"
+        f"path = build_tiny_model(['a small text'] * 20, {str(tmp_path / 'tiny')!r})\n"
+        "model, tokenizer = load_base(path)\n"
+        "print('loaded', type(model).__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "loaded" in done.stdout
+    for bar in ("Loading weights", "Writing model shards", "it/s]"):
+        assert bar not in done.stderr + done.stdout, done.stderr[-2000:]

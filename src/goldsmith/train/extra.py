@@ -17,8 +17,15 @@ from goldsmith._lazy import optional
 
 
 def require(package: str) -> ModuleType:
-    """``import package`` or a :class:`MissingExtraError` naming the ``train`` extra."""
-    return optional(package, "train")
+    """``import package`` or a :class:`MissingExtraError` naming the ``train`` extra.
+
+    transformers' own progress bars ("Loading weights", "Writing model shards") are turned
+    off: each step shows goldsmith's progress bar, and theirs leaked into logs and the demo's
+    output."""
+    module = optional(package, "train")
+    if package == "transformers":
+        module.utils.logging.disable_progress_bar()
+    return module
 
 
 def available() -> bool:

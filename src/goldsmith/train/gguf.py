@@ -18,8 +18,8 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from goldsmith._lazy import optional
 from goldsmith.errors import InputError
+from goldsmith.train.extra import require
 
 if TYPE_CHECKING:
     import torch
@@ -56,14 +56,9 @@ def find_smollm2() -> Path | None:
     return None
 
 
-def _require(package: str) -> Any:
-    """Import an optional package of the ``train`` extra, or say how to install it."""
-    return optional(package, "train")
-
-
 def _metadata(path: Path) -> dict[str, Any]:
     """The ``tokenizer.*`` and ``*.context_length`` key-value pairs of a GGUF file."""
-    gguf = _require("gguf")
+    gguf = require("gguf")
     reader = gguf.GGUFReader(path)
     return {
         name: field.contents()
@@ -98,8 +93,8 @@ def gguf_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
     """
     path = Path(path)
     meta = _metadata(path)
-    tokenizers = _require("tokenizers")
-    transformers = _require("transformers")
+    tokenizers = require("tokenizers")
+    transformers = require("transformers")
     model, pre = meta.get("tokenizer.ggml.model"), meta.get("tokenizer.ggml.pre", "default")
     if model != "gpt2":
         raise InputError(
@@ -184,8 +179,8 @@ def load_gguf(
         When ``torch``, ``transformers``, ``tokenizers`` or ``gguf`` is not installed.
     """
     path = Path(path)
-    _require("torch")
-    transformers = _require("transformers")
+    require("torch")
+    transformers = require("transformers")
     tokenizer = gguf_tokenizer(path)
     options = {} if dtype is None else {"dtype": dtype}
     model: PreTrainedModel = transformers.AutoModelForCausalLM.from_pretrained(
