@@ -168,27 +168,34 @@ def _fit_boundaries(
     """EM over which candidate is each real entity's span; each annotator's chance of giving
     it exactly, weighted by how likely the entity is real."""
     exact = dict.fromkeys(names, 0.8)
-    post: list[FloatArray] = []
+    post: list[FloatArray] = [np.ones(1) for _ in candidates]
+    # a group with one candidate: its span is the entity's; what it adds is fixed
+    fixed_right: Counter[str] = Counter()
+    multi = [g for g, cands in enumerate(candidates) if len(cands) > 1]
+    for g, cands in enumerate(candidates):
+        if len(cands) == 1:
+            for user in marks[g]:
+                fixed_right[user] += entity[g]
+    gave: Counter[str] = Counter()
+    for g, given in enumerate(marks):
+        for user in given:
+            gave[user] += entity[g]
     for _ in range(ROUNDS):
-        post = []
-        for cands, given in zip(candidates, marks, strict=True):
-            logp = np.zeros(len(cands))
-            if len(cands) > 1:
-                for user, mine in given.items():
-                    hit = np.log(exact[user])
-                    miss = np.log((1.0 - exact[user]) / ALTERNATIVES)
-                    logp += np.where(np.isin(np.arange(len(cands)), list(mine)), hit, miss)
+        right = Counter(fixed_right)
+        for g in multi:
+            logp = np.zeros(len(candidates[g]))
+            for user, mine in marks[g].items():
+                hit = np.log(exact[user])
+                miss = np.log((1.0 - exact[user]) / ALTERNATIVES)
+                logp += miss
+                logp[list(mine)] += hit - miss
             q = np.exp(logp - logp.max())
-            post.append(q / q.sum())
-        right: Counter[str] = Counter()
-        gave: Counter[str] = Counter()
-        for g, given in enumerate(marks):
-            for user, mine in given.items():
-                right[user] += entity[g] * sum(post[g][k] for k in mine)
-                gave[user] += entity[g]
+            post[g] = q / q.sum()
+            for user, mine in marks[g].items():
+                right[user] += entity[g] * float(post[g][list(mine)].sum())
         new = {u: min(max(right[u] / gave[u], 0.05), 0.995) if gave[u] else 0.8 for u in names}
-        if max(abs(new[u] - exact[u]) for u in names) < 1e-6:
-            exact = new
-            break
+        done = max(abs(new[u] - exact[u]) for u in names) < 1e-6
         exact = new
+        if done:
+            break
     return post, exact
