@@ -26,6 +26,8 @@ class RichProgress:
 
     def start(self, description: str, total: int | None = None) -> None:
         self.finish()
+        if not console.is_terminal:  # a log or a pipe: rich would still print a blank line
+            return
         self._bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
