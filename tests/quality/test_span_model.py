@@ -91,7 +91,7 @@ def skewed() -> tuple[dict[int, dict[str, Any]], list[Any]]:
     return _team_round(1200, 3, seed=7)
 
 
-def _true_f1(answers: dict[int, dict[str, Any]], truth: list[Any], name: str) -> float:
+def _true_f1(answers: dict[int, dict[str, Any]], truth: Any, name: str) -> float:
     rule = rule_for(Q)
     mine = [i for i in answers if name in answers[i]]
     return _micro([rule.units(answers[i][name]) for i in mine], [truth[i] for i in mine])
@@ -188,3 +188,34 @@ def test_weighted_rows_count_like_repeated_ones() -> None:
     p_w, sens_w, fpr_w = binary_em(marks, weights=weights)
     assert np.allclose(p_w, p_rep[:40]) and np.allclose(sens_w, sens_rep)
     assert np.allclose(fpr_w, fpr_rep)
+
+
+def test_nested_spans_of_one_label_are_both_kept(
+    skewed: tuple[dict[int, dict[str, Any]], list[Any]],
+) -> None:
+    """Nested spans ("breast cancer" and "cancer", both given by everyone) are two entities,
+    not two rival boundaries of one (a first draft of the model left both out as disputed)."""
+    answers, truth = skewed
+    nested = [
+        {"start": 1000, "end": 1013, "label": "Disease"},
+        {"start": 1007, "end": 1013, "label": "Disease"},
+    ]
+    half = [nested[0]]
+    answers = {
+        **answers,
+        9005: {"ace": nested, "bob": nested, "cy": nested},
+        9006: {"bob": nested, "cy": half, "dee": nested},  # cancer: two in three
+        9007: {"bob": nested, "cy": half, "dee": half},  # cancer: one in three
+    }
+    agreed = rule_for(Q).consensus(answers)
+    assert agreed[9005].value == nested and agreed[9005].confidence == pytest.approx(1.0)
+    assert [s["disputed"] for s in agreed[9005].support["spans"]] == [False, False]
+    assert agreed[9006].value == nested
+    assert agreed[9006].confidence == pytest.approx(2 / 3)
+    assert agreed[9007].value == half
+    # the skill estimate still holds with nested groups among the records
+    both = {(s["start"], s["end"], s["label"]) for s in nested}
+    true = {**dict(enumerate(truth)), 9005: both, 9006: both, 9007: both}
+    rows = {r["name"]: r for r in annotator_scores(rule_for(Q), answers)}
+    for name in TEAM:
+        assert abs(rows[name]["skill"] - _true_f1(answers, true, name)) <= 0.05

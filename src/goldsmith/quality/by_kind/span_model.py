@@ -16,6 +16,11 @@ boundary. This model keeps them apart, per annotator:
    their own probability, or one of ``ALTERNATIVES`` wrong ones (a word more or less at
    either end); an EM fit gives each candidate boundary's posterior.
 
+A group where some annotator gave two spans or more holds nested or overlapping entities of
+one label ("breast cancer" and "cancer"), not rival boundaries of one: there each span is
+right with the share of the record's annotators who gave it, and the group stays out of the
+boundary fit. ``unit[g]`` holds, either way, each candidate's probability of being a true span.
+
 It is fitted on the records answered by at least two annotators, and only when at least
 ``MIN_TRIO`` records were answered by three or more: with two annotators per record a miss
 and an addition explain a lone mark equally well, so the rates are not identified, and the
@@ -60,7 +65,9 @@ class SpanModel:
     ``records[g]``: the record of group ``g``; ``candidates[g]``: its distinct spans;
     ``marks[g]``: per annotator, the indices of the candidates they gave; ``seen[g]``: who
     answered the record; ``entity[g]``: ``P(the entity is real)``; ``boundary[g]``: each
-    candidate's ``P(it is the right span | the entity is real)``. Per annotator:
+    candidate's ``P(it is the right span | the entity is real)``; ``nested[g]``: whether
+    someone gave two spans or more in it; ``unit[g]``: each candidate's probability of being
+    a true span (``entity * boundary``, or the share who gave it where nested). Per annotator:
     ``sensitivity``, ``false_positive`` (per place) and ``exact`` (right boundary)."""
 
     records: list[int]
@@ -69,6 +76,8 @@ class SpanModel:
     seen: list[tuple[str, ...]]
     entity: FloatArray
     boundary: list[FloatArray]
+    nested: list[bool]
+    unit: list[FloatArray]
     sensitivity: dict[str, float]
     false_positive: dict[str, float]
     exact: dict[str, float]
@@ -81,8 +90,8 @@ class SpanModel:
         for g, marks in enumerate(self.marks):
             for user in self.seen[g]:
                 mine = marks.get(user, set())
-                right[user] += self.entity[g] * sum(self.boundary[g][k] for k in mine)
-                size[user] += len(mine) + self.entity[g]
+                right[user] += sum(float(self.unit[g][k]) for k in mine)
+                size[user] += len(mine) + float(self.unit[g].sum())
         return {u: float(2 * right[u] / size[u]) if size[u] else 1.0 for u in size}
 
 
@@ -145,7 +154,15 @@ def fit_span_model(units: Mapping[int, Mapping[str, set[Unit]]]) -> SpanModel | 
         max_iter=200,
     )
     entity = p[:n]
-    boundary, exact = _fit_boundaries(candidates, marks, entity, names)
+    nested = [any(len(mine) > 1 for mine in given.values()) for given in marks]
+    boundary, exact = _fit_boundaries(candidates, marks, entity, names, nested)
+    unit = []
+    for g, cands in enumerate(candidates):
+        if nested[g]:
+            gave = Counter(k for mine in marks[g].values() for k in mine)
+            unit.append(np.array([gave[k] / len(seen[g]) for k in range(len(cands))]))
+        else:
+            unit.append(entity[g] * boundary[g])
     return SpanModel(
         records,
         candidates,
@@ -153,6 +170,8 @@ def fit_span_model(units: Mapping[int, Mapping[str, set[Unit]]]) -> SpanModel | 
         seen,
         entity,
         boundary,
+        nested,
+        unit,
         dict(zip(names, sens.tolist(), strict=True)),
         dict(zip(names, fpr.tolist(), strict=True)),
         exact,
@@ -164,22 +183,25 @@ def _fit_boundaries(
     marks: list[dict[str, set[int]]],
     entity: FloatArray,
     names: list[str],
+    nested: list[bool],
 ) -> tuple[list[FloatArray], dict[str, float]]:
     """EM over which candidate is each real entity's span; each annotator's chance of giving
-    it exactly, weighted by how likely the entity is real."""
+    it exactly, weighted by how likely the entity is real. Nested groups stay out (their
+    boundaries are uniform here; the caller takes shares for them)."""
     exact = dict.fromkeys(names, 0.8)
-    post: list[FloatArray] = [np.ones(1) for _ in candidates]
+    post: list[FloatArray] = [np.full(len(c), 1.0 / len(c)) for c in candidates]
     # a group with one candidate: its span is the entity's; what it adds is fixed
     fixed_right: Counter[str] = Counter()
-    multi = [g for g, cands in enumerate(candidates) if len(cands) > 1]
+    multi = [g for g, cands in enumerate(candidates) if len(cands) > 1 and not nested[g]]
     for g, cands in enumerate(candidates):
         if len(cands) == 1:
             for user in marks[g]:
                 fixed_right[user] += entity[g]
     gave: Counter[str] = Counter()
     for g, given in enumerate(marks):
-        for user in given:
-            gave[user] += entity[g]
+        if not nested[g]:
+            for user in given:
+                gave[user] += entity[g]
     for _ in range(ROUNDS):
         right = Counter(fixed_right)
         for g in multi:

@@ -107,25 +107,25 @@ class SpanRule(KindRule):
         }
         for g, rid in enumerate(model.records):
             chosen, confidence, support = decided[rid]
-            real, right = float(model.entity[g]), model.boundary[g]
-            k = int(np.argmax(right))
-            kept = real > 0.5 and right[k] > 0.5
-            if kept:
-                chosen.add(model.candidates[g][k])
-            confidence *= real * float(right[k]) if kept else 1.0 - real
-            if real > 0.5:
-                s, e, label = model.candidates[g][k]
-                support.append(
-                    {
-                        "start": s,
-                        "end": e,
-                        "label": label,
-                        "support": round(real * float(right[k]), 4),
-                        "entity_support": round(real, 4),
-                        "annotators": sorted(model.marks[g]),
-                        "disputed": not kept,
-                    }
-                )
+            real, unit = float(model.entity[g]), model.unit[g]
+            given_by = sorted(model.marks[g])
+            if model.nested[g]:  # nested entities: each span on its own
+                for k, span in enumerate(model.candidates[g]):
+                    p = float(unit[k])
+                    confidence *= p if p > 0.5 else 1.0 - p
+                    if p > 0.5:
+                        chosen.add(span)
+                        support.append(_support(span, p, real, given_by, disputed=False))
+            else:
+                k = int(np.argmax(unit))
+                p = float(unit[k])
+                kept = real > 0.5 and float(model.boundary[g][k]) > 0.5
+                if kept:
+                    chosen.add(model.candidates[g][k])
+                confidence *= p if kept else 1.0 - real
+                if real > 0.5:
+                    span = model.candidates[g][k]
+                    support.append(_support(span, p, real, given_by, disputed=not kept))
             decided[rid] = (chosen, confidence, support)
         out = {}
         for rid, by_user in units.items():
@@ -181,6 +181,22 @@ class SpanRule(KindRule):
         return {u: (2 * tp[u] / size[u] if size[u] else 1.0) for u in size}
 
 
+def _support(
+    span: Unit, p: float, real: float, annotators: list[str], *, disputed: bool
+) -> dict[str, Any]:
+    """One candidate entity's evidence as the review page shows it."""
+    s, e, label = span
+    return {
+        "start": s,
+        "end": e,
+        "label": label,
+        "support": round(p, 4),
+        "entity_support": round(real, 4),
+        "annotators": annotators,
+        "disputed": disputed,
+    }
+
+
 def span_f1(mine: set[Unit], ref: set[Unit]) -> float:
     if not mine and not ref:
         return 1.0
@@ -234,17 +250,7 @@ def _vote(
         else:
             confidence *= 1.0 - share
         if kept or share > 0.5:
-            support.append(
-                {
-                    "start": best[0],
-                    "end": best[1],
-                    "label": best[2],
-                    "support": round(at[best], 4),
-                    "entity_support": round(share, 4),
-                    "annotators": sorted(users),
-                    "disputed": not kept,
-                }
-            )
+            support.append(_support(best, at[best], share, sorted(users), disputed=not kept))
     return chosen, confidence, support
 
 
