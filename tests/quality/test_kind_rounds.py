@@ -14,6 +14,8 @@ import pytest
 from goldsmith.project import Project
 from goldsmith.schema import FinalLabel, Provenance, Response, ResponseStatus, Role
 
+DONE = ResponseStatus.SUBMITTED
+
 NCBI = Path(__file__).resolve().parents[3] / "shared/data/healthcare/ncbi_disease/conll/train.tsv"
 
 
@@ -114,6 +116,35 @@ def test_a_spans_round_closes_with_a_consensus_span_set_reviews_and_scores(
         assert len(detail["answers"]) >= 2  # never a record nobody (or one person) answered
         if detail["model_proposed"]:
             assert item["record_id"] not in finals or finals[item["record_id"]].provenance == "gold"
+
+
+def test_a_spans_round_at_overlap_three_uses_the_annotator_model(
+    ner: tuple[Project, dict[int, list[dict[str, Any]]]],
+) -> None:
+    """Everyone answers every record: the span annotator model decides, through the store,
+    the report and round close, and its skill estimates rank the team as it is."""
+    p, truth = ner
+    rng = random.Random(1)
+    p.start_round(size=50, gold_rate=0.0)
+    errors = {"ann": 0.05, "ben": 0.2, "cat": 0.6}
+    p.add_responses(
+        [
+            Response(rid, name, {"spans": _miss_or_shift(truth[rid], rng, err)}, DONE)
+            for rid in range(1, 61)
+            for name, err in errors.items()
+        ]
+    )
+    report = p.qa_report()
+    assert report["consensus"]["methods"] == {"span_model": 50, "gold": 10}
+    skill = {r["name"]: r["ds_accuracy"] for r in report["annotators"]}
+    assert skill["ann"] > skill["ben"] > skill["cat"]
+    assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in skill.values())
+    p.close_round()
+    with p.store.read() as tx:
+        finals = {f.record_id: f for f in tx.final_labels_for(list(range(1, 51)))}
+    agreed = [i for i in finals if finals[i].provenance == "consensus"]
+    assert len(agreed) >= 35
+    assert sum(finals[i].value == truth[i] for i in agreed) >= 0.9 * len(agreed)
 
 
 def test_a_multilabel_round_uses_per_label_consensus(tmp_path: Path) -> None:
