@@ -36,7 +36,7 @@ callers fall back to a weighted vote.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -85,8 +85,8 @@ class SpanModel:
     def expected_f1(self) -> dict[str, float]:
         """Each annotator's expected micro span F1 against the unknown truth: spans they gave
         that are right, over the spans they gave and the real ones on their records."""
-        right: Counter[str] = Counter()
-        size: Counter[str] = Counter()
+        right: dict[str, float] = defaultdict(float)
+        size: dict[str, float] = defaultdict(float)
         for g, marks in enumerate(self.marks):
             for user in self.seen[g]:
                 mine = marks.get(user, set())

@@ -81,7 +81,6 @@ class SpanRule(KindRule):
             chosen = {rid: _vote(units[rid], weights)[0] for rid in ids}
             if weighted:
                 weights = _weights({rid: units[rid] for rid in ids}, chosen, names)
-        self.weights = weights
         for rid in ids:
             picked, confidence, support = _vote(units[rid], weights)
             value = self.value_of(picked)
@@ -102,37 +101,15 @@ class SpanRule(KindRule):
     def _from_model(
         self, model: SpanModel, units: Mapping[int, Mapping[str, set[Unit]]]
     ) -> dict[int, Consensus]:
-        decided: dict[int, tuple[set[Unit], float, list[dict[str, Any]]]] = {
-            rid: (set(), 1.0, []) for rid in units
-        }
+        groups: dict[int, list[int]] = defaultdict(list)
         for g, rid in enumerate(model.records):
-            chosen, confidence, support = decided[rid]
-            real, unit = float(model.entity[g]), model.unit[g]
-            given_by = sorted(model.marks[g])
-            if model.nested[g]:  # nested entities: each span on its own
-                for k, span in enumerate(model.candidates[g]):
-                    p = float(unit[k])
-                    confidence *= p if p > 0.5 else 1.0 - p
-                    if p > 0.5:
-                        chosen.add(span)
-                        support.append(_support(span, p, real, given_by, disputed=False))
-            else:
-                k = int(np.argmax(unit))
-                p = float(unit[k])
-                kept = real > 0.5 and float(model.boundary[g][k]) > 0.5
-                if kept:
-                    chosen.add(model.candidates[g][k])
-                confidence *= p if kept else 1.0 - real
-                if real > 0.5:
-                    span = model.candidates[g][k]
-                    support.append(_support(span, p, real, given_by, disputed=not kept))
-            decided[rid] = (chosen, confidence, support)
+            groups[rid].append(g)
         out = {}
         for rid, by_user in units.items():
             if len(by_user) < 2:  # one annotator: the model was not fitted on it
                 chosen, confidence, support = _vote(by_user, dict.fromkeys(by_user, 1.0))
             else:
-                chosen, confidence, support = decided[rid]
+                chosen, confidence, support = _decide(model, groups[rid])
             out[rid] = Consensus(
                 self.value_of(chosen),
                 confidence,
@@ -179,6 +156,34 @@ class SpanRule(KindRule):
                 tp[user] += len(mine & ref)
                 size[user] += len(mine) + len(ref)
         return {u: (2 * tp[u] / size[u] if size[u] else 1.0) for u in size}
+
+
+def _decide(model: SpanModel, groups: list[int]) -> tuple[set[Unit], float, list[dict[str, Any]]]:
+    """One record's consensus units, its confidence and the evidence per candidate entity,
+    from the model's groups on that record (see the module docstring)."""
+    chosen: set[Unit] = set()
+    support: list[dict[str, Any]] = []
+    confidence = 1.0
+    for g in groups:
+        real, unit = float(model.entity[g]), model.unit[g]
+        given_by = sorted(model.marks[g])
+        if model.nested[g]:  # nested entities: each span on its own
+            for k, span in enumerate(model.candidates[g]):
+                p = float(unit[k])
+                confidence *= p if p > 0.5 else 1.0 - p
+                if p > 0.5:
+                    chosen.add(span)
+                    support.append(_support(span, p, real, given_by, disputed=False))
+            continue
+        k = int(np.argmax(unit))
+        span, p = model.candidates[g][k], float(unit[k])
+        kept = real > 0.5 and float(model.boundary[g][k]) > 0.5
+        if kept:
+            chosen.add(span)
+        confidence *= p if kept else 1.0 - real
+        if real > 0.5:
+            support.append(_support(span, p, real, given_by, disputed=not kept))
+    return chosen, confidence, support
 
 
 def _support(
